@@ -1,0 +1,113 @@
+"""Putting the parts together: database, content, channels, dispatcher, sender."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import Registry
+from bot.channels.console import ConsoleChannel
+from bot.clock import Clock, SimulatedClock, SystemClock
+from bot.dispatcher import Dispatcher
+from bot.sender import Sender
+from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
+from storage import repo
+from storage.db import make_engine, upgrade
+
+DAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+ERRORS = (
+    "empty", "number", "number_range", "rupiah", "rupiah_range", "choice", "yesno", "date",
+    "date_range", "text_too_short", "text_too_long", "help_offer", "stale_button",
+)
+# Every message the code (not a flow) sends; the content check insists on each.
+REQUIRED_MESSAGES: tuple[str, ...] = (
+    "join.found", "join.bad_code", "join.cohort_full", "join.already_member", "join.need_code",
+    "common.help.participant", "common.help.staff", "common.help.guest",
+    "common.language.unknown", "common.language.switched", "common.not_joined",
+    "common.staff_idle", "common.progress", "common.idle.all_done", "common.idle.waiting",
+    "common.unsupported", "common.unknown_command", "common.internal_error", "common.continue",
+    *(f"common.days.{day}" for day in DAYS),
+    *(f"errors.{code}" for code in ERRORS),
+)
+SIMULATED_CLOCK_KEY = "clock.simulated_now"
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def load_checked_content(root: Path | str = CONTENT_DIR) -> Content:
+    """Load the content and render every message once; refuse to start on a problem."""
+    content = load_content(root)
+    problems = check_content(content, REQUIRED_MESSAGES)
+    if problems:
+        raise ContentError("\n".join(problems))
+    return content
+
+
+@dataclass
+class App:
+    db: AsyncEngine
+    content: Content
+    channels: Registry
+    clock: Clock
+    dispatcher: Dispatcher
+    sender: Sender
+    console: ConsoleChannel
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+    async def advance_clock(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the simulated clock on (kept in the database) and send what fell due."""
+        if not isinstance(self.clock, SimulatedClock):
+            raise RuntimeError("only a simulated clock can be moved")
+        now = self.clock.advance(delta)
+        async with self.db.begin() as conn:
+            await repo.set_value(conn, key=SIMULATED_CLOCK_KEY, value=now.isoformat())
+        await self.sender.drain()
+        return now
+
+
+async def simulated_clock(db: AsyncEngine, start: dt.datetime | None = None) -> SimulatedClock:
+    """The database's simulated clock, started (now, or at `start`) on first use."""
+    async with db.begin() as conn:
+        stored = await repo.get_value(conn, key=SIMULATED_CLOCK_KEY)
+        if stored:
+            return SimulatedClock(dt.datetime.fromisoformat(stored))
+        begin = (start or SystemClock().now()).replace(second=0, microsecond=0)
+        await repo.set_value(conn, key=SIMULATED_CLOCK_KEY, value=begin.isoformat())
+        return SimulatedClock(begin)
+
+
+async def open_app(
+    url: str,
+    *,
+    simulated: bool = False,
+    clock: Clock | None = None,
+    out: TextIO | None = None,
+    content: Content | None = None,
+    default_language: str = "id",
+) -> App:
+    """Check the content, upgrade the database and build the application."""
+    content = content or load_checked_content()
+    db = make_engine(url)
+    try:
+        await upgrade(db)
+        if clock is None:
+            clock = await simulated_clock(db) if simulated else SystemClock()
+    except BaseException:
+        await db.dispose()
+        raise
+    channels = Registry()
+    console = ConsoleChannel(out, run_id=secrets.token_hex(4) + "-")
+    channels.register(console)
+    dispatcher = Dispatcher(db, content, channels, clock, default_language=default_language)
+    sender = Sender(db, channels, clock)
+    return App(db, content, channels, clock, dispatcher, sender, console)

@@ -1,0 +1,79 @@
+"""The one shape every channel adapter has, and the registry of adapters by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.messages import InboundMessage, OutboundMessage, SendResult
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    max_text: int  # longer text is split
+    buttons: bool  # False: choices go as a numbered list
+    media: bool
+    templates: bool  # pre-approved templates outside a messaging window
+    markup: str  # "plain" or "html"
+    slashless_commands: bool = False  # commands work without "/" (WhatsApp)
+    rate_per_s: float = 30.0  # overall
+    per_chat_per_s: float = 1.0
+
+
+class Channel(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    def parse(self, raw: Any) -> InboundMessage:
+        """A raw request or update as an InboundMessage (pure)."""
+        ...
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        """Deliver one message; raise SendError with its failure class."""
+        ...
+
+
+class UnknownChannel(KeyError):
+    pass
+
+
+class Registry:
+    """Channel adapters by name; nothing else branches on the channel."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, Channel] = {}
+
+    def register(self, channel: Channel) -> None:
+        self._channels[channel.name] = channel
+
+    def get(self, name: str) -> Channel:
+        try:
+            return self._channels[name]
+        except KeyError:
+            raise UnknownChannel(name) from None
+
+    def capabilities(self, name: str) -> Capabilities:
+        return self.get(name).capabilities
+
+    def names(self) -> list[str]:
+        return sorted(self._channels)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into parts of at most `limit` characters, at paragraph, line or word ends."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), -1)
+        if cut < limit // 2:
+            cut = window.rfind("\n")
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts

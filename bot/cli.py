@@ -1,0 +1,441 @@
+"""The `jamaah` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import re
+import sys
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import App, load_checked_content, new_join_code, open_app
+from bot.clock import parse_duration
+from bot.config import Settings
+from content.loader import ContentError
+from storage import repo
+from storage.db import DatabaseURLError, make_engine, upgrade
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$")
+REGION = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
+SCRIPT_LINE = re.compile(r"^(?P<name>[^:#\s][^:]{0,63}):\s?(?P<text>.*)$")
+DEMO_CODE = "DEMO"
+
+
+class UsageError(Exception):
+    """Bad input to a command: printed plainly, exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(asyncio.run(args.run(args, settings)) or 0)
+    except (UsageError, DatabaseURLError) as error:
+        print(f"jamaah: {error}", file=sys.stderr)
+        return 2
+    except ContentError as error:
+        print(f"jamaah: the content is broken, so the bot will not start:\n{error}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jamaah",
+        description="Jamaah: the cohort-mentoring bot for the Jamaah Produksi programme.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def db_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", metavar="URL",
+                       help="database URL (default: JAMAAH_DATABASE_URL, else SQLite in "
+                            "JAMAAH_DATA_DIR, ./data/jamaah.db)")
+
+    chat = sub.add_parser("chat", help="talk to the bot in the console",
+                          description="Talk to the bot in the console channel. Interactive on a "
+                          "terminal; otherwise (or with --script) each line 'NAME: text' is a "
+                          "message from console user NAME, '# ...' a comment and ':clock +2d' "
+                          "moves the simulated clock on.")
+    db_option(chat)
+    chat.add_argument("--as", dest="as_name", default="peserta", metavar="NAME",
+                      help="who you are in interactive mode (default: peserta)")
+    chat.add_argument("--script", metavar="FILE", help="read messages from FILE ('-': stdin)")
+    chat.set_defaults(run=cmd_chat)
+
+    demo = sub.add_parser("demo", help="a demo cohort and a chat as a new participant",
+                          description="Create (once) the demo cohort DEMO with a facilitator, "
+                          "print its join code and open the chat as a new participant.")
+    db_option(demo)
+    demo.set_defaults(run=cmd_demo)
+
+    cohort = sub.add_parser("cohort", help="create, list and show cohorts",
+                            description="Manage cohorts (jamaah).")
+    csub = cohort.add_subparsers(title="cohort commands", metavar="ACTION")
+    create = csub.add_parser("create", help="create a cohort", description="Create a cohort.")
+    db_option(create)
+    create.add_argument("--code", required=True, help="short code, e.g. TRITIS-01")
+    create.add_argument("--name", required=True, help="the jamaah's name")
+    create.add_argument("--region", required=True,
+                        help="region path, e.g. jawa-tengah/salatiga/tritis")
+    create.add_argument("--start", required=True, help="start date, YYYY-MM-DD")
+    create.add_argument("--timezone", default="Asia/Jakarta",
+                        help="IANA time zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
+    create.add_argument("--capacity", type=int, default=None,
+                        help="most participants (default: the programme's, 25)")
+    create.add_argument("--language", choices=("id", "en"), default="id")
+    create.set_defaults(run=cmd_cohort_create)
+    listing = csub.add_parser("list", help="list cohorts", description="List all cohorts.")
+    db_option(listing)
+    listing.set_defaults(run=cmd_cohort_list)
+    show = csub.add_parser("show", help="show one cohort", description="Show one cohort.")
+    db_option(show)
+    show.add_argument("code")
+    show.set_defaults(run=cmd_cohort_show)
+
+    staff = sub.add_parser("staff", help="add facilitators and coordinators",
+                           description="Manage staff.")
+    ssub = staff.add_subparsers(title="staff commands", metavar="ACTION")
+    add = ssub.add_parser("add", help="add a facilitator or coordinator",
+                          description="Add a facilitator (of a cohort) or a coordinator (of a "
+                          "region) and link their console name.")
+    db_option(add)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=("facilitator", "coordinator"))
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--cohort", metavar="CODE")
+    scope.add_argument("--region", metavar="PATH")
+    add.add_argument("--console", required=True, metavar="NAME",
+                     help="their name in the console channel")
+    add.set_defaults(run=cmd_staff_add)
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    dsub = db.add_subparsers(title="db commands", metavar="ACTION")
+    up = dsub.add_parser("upgrade", help="apply the migrations",
+                         description="Bring the database schema up to date (idempotent).")
+    db_option(up)
+    up.set_defaults(run=cmd_db_upgrade)
+
+    content = sub.add_parser("content", help="check the programme content",
+                             description="Programme content.")
+    tsub = content.add_subparsers(title="content commands", metavar="ACTION")
+    check = tsub.add_parser("check", help="validate every flow and message",
+                            description="Validate every flow and render every message in "
+                            "every locale; exit 1 naming the file, step and reason of each "
+                            "problem.")
+    check.add_argument("--root", type=Path, default=None, help="content folder to check")
+    check.set_defaults(run=cmd_content_check)
+    return parser
+
+
+def _url(args: argparse.Namespace, settings: Settings) -> str:
+    return str(args.db or settings.db_url())
+
+
+# --- chat --------------------------------------------------------------------------
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    app = await open_app(_url(args, settings), simulated=True,
+                         default_language=settings.default_language)
+    try:
+        if args.script == "-" or (args.script is None and not sys.stdin.isatty()):
+            return await run_script(app, sys.stdin)
+        if args.script:
+            path = Path(args.script)
+            if not path.is_file():
+                raise UsageError(f"no script file {path}")
+            with path.open(encoding="utf-8") as handle:
+                return await run_script(app, handle)
+        return await interactive(app, args.as_name)
+    finally:
+        await app.close()
+
+
+async def run_script(app: App, lines: Iterable[str], err: TextIO | None = None) -> int:
+    """Feed script lines to the bot; returns 1 when a line could not be read."""
+    err = err or sys.stderr
+    status = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith(":"):
+            if not await _console_command(app, line, err):
+                print(f"line {number}: unknown directive {line!r} (try ':clock +2d')", file=err)
+                status = 1
+            continue
+        match = SCRIPT_LINE.match(line)
+        if not match:
+            print(f"line {number}: expected 'NAME: text', got {line[:60]!r}", file=err)
+            status = 1
+            continue
+        await say(app, match.group("name").strip(), match.group("text"))
+    return status
+
+
+async def interactive(app: App, name: str) -> int:
+    print(f"Chatting as {name}. ':clock +2d' moves time on, ':as NAME' changes who you are, "
+          "':quit' ends.\n")
+    while True:
+        try:
+            line = await asyncio.to_thread(input, f"{name}> ")
+        except EOFError:
+            print()
+            return 0
+        if line.strip() in (":quit", ":q", ":exit"):
+            return 0
+        if line.startswith(":as "):
+            name = line[4:].strip() or name
+            continue
+        if line.startswith(":"):
+            if not await _console_command(app, line, sys.stdout):
+                print("Directives: :clock +2d | :as NAME | :quit")
+            continue
+        await say(app, name, line)
+
+
+async def say(app: App, name: str, text: str) -> None:
+    """One message from console user `name`, then deliver the replies."""
+    await app.dispatcher.handle(app.console.parse((name, text)))
+    await app.sender.drain()
+
+
+async def _console_command(app: App, line: str, out: TextIO) -> bool:
+    word, _, rest = line[1:].partition(" ")
+    if word != "clock":
+        return False
+    try:
+        delta = parse_duration(rest)
+    except ValueError as error:
+        print(str(error), file=out)
+        return True
+    now = await app.advance_clock(delta)
+    print(f"# clock: {now:%Y-%m-%d %H:%M} UTC", file=app.console.out)
+    return True
+
+
+# --- demo --------------------------------------------------------------------------
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    url = args.db or settings.db_url()
+    app = await open_app(url, simulated=True, default_language=settings.default_language)
+    try:
+        async with app.db.begin() as conn:
+            cohort = await repo.get_cohort(conn, code=DEMO_CODE)
+            if cohort is None:
+                now = app.clock.now()
+                cohort_id = await repo.create_cohort(
+                    conn, code=DEMO_CODE, name="Jamaah Demo Tritis",
+                    region="jawa-tengah/salatiga/tritis", start_date=now.date(),
+                    timezone="Asia/Jakarta", capacity=app.content.program.default_capacity,
+                    language="id", join_code=new_join_code(), now=now,
+                )
+                await _add_staff(conn, name="Bu Ani", role="facilitator", console="pendamping",
+                                 cohort_id=cohort_id, region=None, now=now)
+                cohort = await repo.get_cohort(conn, cohort_id=cohort_id)
+            assert cohort is not None
+            guests = await repo.count_console_contacts(conn)
+        name = f"peserta{guests + 1}"
+        print(f"Demo cohort {cohort.code} ({cohort.name}), database {url}")
+        print(f"Join code: {cohort.join_code}   Type: /mulai {cohort.join_code}")
+        print("(English: /language en)\n")
+        if not sys.stdin.isatty():
+            return await run_script(app, (f"{name}: {line}" for line in sys.stdin))
+        return await interactive(app, name)
+    finally:
+        await app.close()
+
+
+# --- cohorts and staff ---------------------------------------------------------------
+
+
+async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int:
+    if not CODE.match(args.code):
+        raise UsageError("--code: 2-32 letters, digits or '-', e.g. TRITIS-01")
+    region = args.region.strip().strip("/").lower()
+    if not REGION.match(region):
+        raise UsageError("--region: a path like jawa-tengah/salatiga/tritis "
+                         "(lower-case letters, digits, '-', parts joined by '/')")
+    try:
+        start = dt.date.fromisoformat(args.start)
+    except ValueError:
+        raise UsageError(f"--start: {args.start!r} is not a date like 2027-01-04") from None
+    try:
+        zoneinfo.ZoneInfo(args.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone: {args.timezone!r} is not an IANA time zone "
+                         "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from None
+    if not args.name.strip() or len(args.name) > 120:
+        raise UsageError("--name: 1-120 characters")
+    content = load_checked_content()
+    capacity = args.capacity or content.program.default_capacity
+    if not 1 <= capacity <= 1000:
+        raise UsageError("--capacity: between 1 and 1000")
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.begin() as conn:
+            if await repo.get_cohort(conn, code=args.code):
+                raise UsageError(f"a cohort with code {args.code.upper()} exists already")
+            now = dt.datetime.now(dt.UTC)
+            join_code = new_join_code()
+            while await repo.get_cohort(conn, join_code=join_code):
+                join_code = new_join_code()
+            await repo.create_cohort(
+                conn, code=args.code.upper(), name=args.name.strip(), region=region,
+                start_date=start, timezone=args.timezone, capacity=capacity,
+                language=args.language, join_code=join_code, now=now,
+            )
+            await repo.audit(conn, actor="cli", action="cohort.create", now=now,
+                             target=args.code.upper(), details={"region": region})
+    finally:
+        await db.dispose()
+    print(f"Created cohort {args.code.upper()} ({args.name.strip()}), region {region}, "
+          f"starts {start}, {args.timezone}, capacity {capacity}.")
+    print(f"Join code: {join_code}  (participants send: /mulai {join_code})")
+    return 0
+
+
+async def cmd_cohort_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.connect() as conn:
+            rows = await repo.list_cohorts(conn)
+    finally:
+        await db.dispose()
+    if not rows:
+        print("No cohorts yet. Create one with: jamaah cohort create --help")
+        return 0
+    print(f"{'CODE':<14} {'PARTICIPANTS':>12}  {'START':<10}  {'REGION':<36} NAME")
+    for row in rows:
+        print(f"{row.code:<14} {f'{row.participants}/{row.capacity}':>12}  "
+              f"{row.start_date.isoformat():<10}  {row.region:<36} {row.name}")
+    return 0
+
+
+async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.connect() as conn:
+            cohort = await repo.get_cohort(conn, code=args.code)
+            if cohort is None:
+                raise UsageError(f"no cohort with code {args.code!r} (see: jamaah cohort list)")
+            members = await repo.count_members(conn, cohort_id=cohort.id)
+            staff = await repo.cohort_staff(conn, cohort_id=cohort.id)
+    finally:
+        await db.dispose()
+    print(f"Cohort     {cohort.code}: {cohort.name}")
+    print(f"Region     {cohort.region}")
+    print(f"Starts     {cohort.start_date}  ({cohort.timezone})")
+    print(f"Language   {cohort.language}")
+    print(f"Meeting    {cohort.meeting_day or 'not set yet'}")
+    print(f"Quiet      {cohort.quiet_start}-{cohort.quiet_end} local")
+    print(f"Members    {members}/{cohort.capacity} participants")
+    for person in staff:
+        print(f"Staff      {person.name} ({person.role})")
+    print(f"Join code  {cohort.join_code}  (participants send: /mulai {cohort.join_code})")
+    return 0
+
+
+async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.name.strip() or len(args.name) > 120:
+        raise UsageError("--name: 1-120 characters")
+    if args.role == "facilitator" and not args.cohort:
+        raise UsageError("a facilitator belongs to a cohort: give --cohort CODE")
+    if args.role == "coordinator" and not args.region:
+        raise UsageError("a coordinator oversees a region: give --region PATH")
+    region = args.region.strip().strip("/").lower() if args.region else None
+    if region is not None and not REGION.match(region):
+        raise UsageError("--region: a path like jawa-tengah/salatiga")
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.begin() as conn:
+            cohort_id = None
+            if args.cohort:
+                cohort = await repo.get_cohort(conn, code=args.cohort)
+                if cohort is None:
+                    raise UsageError(f"no cohort with code {args.cohort!r}")
+                cohort_id = cohort.id
+            await _add_staff(conn, name=args.name.strip(), role=args.role,
+                             console=args.console.strip(), cohort_id=cohort_id, region=region,
+                             now=dt.datetime.now(dt.UTC))
+    finally:
+        await db.dispose()
+    scope = f"cohort {args.cohort.upper()}" if args.cohort else f"region {region}"
+    print(f"Added {args.name.strip()} as {args.role} of {scope} (console: {args.console}).")
+    return 0
+
+
+async def _add_staff(conn: object, *, name: str, role: str, console: str,
+                     cohort_id: int | None, region: str | None, now: dt.datetime) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    assert isinstance(conn, AsyncConnection)
+    identity = await repo.find_identity(conn, channel="console", address=console)
+    if identity is None:
+        person_id, _ = await repo.create_person(conn, channel="console", address=console,
+                                                display_name=name, language="id", now=now,
+                                                name=name)
+    else:
+        person_id = identity.person_id
+        await repo.update_person(conn, person_id=person_id, name=name)
+    try:
+        async with conn.begin_nested():
+            await repo.add_membership(conn, person_id=person_id, role=role, cohort_id=cohort_id,
+                                      region=region, now=now)
+    except IntegrityError:
+        raise UsageError(f"{name} is already {role} there") from None
+    await repo.audit(conn, actor="cli", action="staff.add", now=now, target=f"person:{person_id}",
+                     details={"role": role, "cohort_id": cohort_id, "region": region})
+
+
+# --- maintenance -------------------------------------------------------------------
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(args, settings)
+    db = make_engine(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    print("The database is up to date.")
+    return 0
+
+
+async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import REQUIRED_MESSAGES
+    from content.loader import CONTENT_DIR, check_content, load_content
+
+    root = args.root or CONTENT_DIR
+    content = load_content(root)  # raises ContentError naming the file
+    problems = check_content(content, REQUIRED_MESSAGES)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    messages = sum(len(t) for t in content.renderer.messages.values())
+    print(f"Content OK: {len(content.flows)} flows, {messages} messages, "
+          f"{len(content.program.weeks)} weeks.")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Commands for everyone and for participants: join, help, language, progress."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import Command
+from bot.turn import Turn
+from storage import repo
+
+GUEST, PARTICIPANT, STAFF = "guest", "participant", "staff"
+LANGUAGE_NAMES = {
+    "id": "id", "indonesia": "id", "indonesian": "id", "bahasa": "id", "ind": "id",
+    "en": "en", "english": "en", "inggris": "en", "eng": "en",
+}
+_JOIN_CODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+
+
+async def start(turn: Turn, args: str) -> None:
+    """/mulai KODE: join the cohort with that join code (after consent, name, village)."""
+    code = args.split()[0] if args.split() else ""
+    if turn.joined:
+        await turn.say("join.already_member")
+        if not await turn.repeat_question():
+            await idle(turn)
+        return
+    if not code:
+        await turn.say("join.need_code")
+        return
+    cohort = await repo.get_cohort(turn.conn, join_code=code) if _JOIN_CODE.match(code) else None
+    if cohort is None:
+        await turn.say("join.bad_code", {"code": code[:32]})
+        return
+    if await repo.count_members(turn.conn, cohort_id=cohort.id) >= cohort.capacity:
+        await turn.say("join.cohort_full", {"capacity": cohort.capacity, "code": cohort.code})
+        return
+    await turn.say("join.found", {"cohort_name": cohort.name})
+    await turn.start_flow(turn.content.flows["join"], cohort_id=cohort.id)
+
+
+async def help_(turn: Turn, args: str) -> None:
+    """/bantuan: what the bot is, the commands this person can use, the open question."""
+    if turn.joined:
+        await turn.say("common.help.participant")
+    else:
+        roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
+        if roles:
+            names = sorted({r.code or r.region or "" for r in roles})
+            await turn.say("common.help.staff", {"role": roles[0].role, "given": ", ".join(names)})
+        else:
+            await turn.say("common.help.guest")
+    await turn.repeat_question()
+
+
+async def language(turn: Turn, args: str) -> None:
+    """/bahasa [id|en]: switch the language; without a word, switch to the other one."""
+    word = args.split()[0].lower() if args.split() else ""
+    if word and word not in LANGUAGE_NAMES:
+        await turn.say("common.language.unknown", {"given": word[:20]})
+        return
+    chosen = LANGUAGE_NAMES[word] if word else ("en" if turn.locale == "id" else "id")
+    await repo.update_person(turn.conn, person_id=turn.person_id, language=chosen)
+    turn.update_identity(language=chosen)
+    await turn.say("common.language.switched")
+    await turn.repeat_question()
+
+
+async def progress(turn: Turn, args: str) -> None:
+    """/progres: weeks done, the current task, what comes next."""
+    if not turn.joined or turn.identity.cohort_id is None:
+        await turn.say("common.not_joined")
+        return
+    program, locale = turn.content.program, turn.locale
+    rows = await repo.list_progress(turn.conn, person_id=turn.person_id,
+                                    cohort_id=turn.identity.cohort_id)
+    done_weeks = {r.week for r in rows if r.status == "done"}
+    done = [{"week": w.week, "title": w.title[locale]} for w in program.weeks
+            if w.week in done_weeks]
+    flow = turn.session_flow()
+    current = ""
+    if flow is not None and flow.week is not None:
+        current = f"{flow.week}: {flow.title[locale]}"
+    following = next((w for w in program.weeks if w.week not in done_weeks
+                      and (flow is None or w.week != flow.week)), None)
+    await turn.say(
+        "common.progress",
+        {
+            "done": done,
+            "weeks_done": len(done),
+            "weeks_total": len(program.weeks),
+            "current": current,
+            "next_week": {"week": following.week, "title": following.title[locale]}
+            if following else None,
+        },
+    )
+    await turn.repeat_question()
+
+
+async def idle(turn: Turn) -> None:
+    """A joined participant wrote while no module is open: where they stand, what's next."""
+    program, locale = turn.content.program, turn.locale
+    rows = await repo.list_progress(turn.conn, person_id=turn.person_id,
+                                    cohort_id=turn.identity.cohort_id or 0)
+    done_weeks = {r.week for r in rows if r.status == "done"}
+    open_week = next((w for w in program.weeks if w.week not in done_weeks), None)
+    if open_week is None:
+        await turn.say("common.idle.all_done")
+        return
+    flow = turn.content.flow_for_week(open_week.week)
+    if flow is not None and open_week.week - 1 in done_weeks | {0}:
+        await turn.start_flow(flow, cohort_id=turn.identity.cohort_id)
+        return
+    await turn.say("common.idle.waiting",
+                   {"open_week": {"week": open_week.week, "title": open_week.title[locale]}})
+
+
+COMMANDS = (
+    Command("mulai", ("start",), start, (GUEST, PARTICIPANT, STAFF)),
+    Command("bantuan", ("help",), help_, (GUEST, PARTICIPANT, STAFF)),
+    Command("bahasa", ("language",), language, (GUEST, PARTICIPANT, STAFF)),
+    Command("progres", ("progress",), progress, (GUEST, PARTICIPANT, STAFF)),
+)

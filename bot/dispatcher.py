@@ -1,0 +1,172 @@
+"""Inbound → dedupe → identity → router → engine or command → effects, in ONE transaction.
+
+The transaction holds the inbound log entry, the conversation state, answers, progress
+and the outbox rows of the replies: all commit together or none does (a crash before
+the commit leaves the message to be redelivered and handled afresh).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import Registry
+from bot.clock import Clock
+from bot.commands import Command, parse_command
+from bot.commands import participant as participant_commands
+from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage
+from bot.turn import Turn
+from content.loader import Content
+from flows.engine import Press, Reply
+from storage import repo
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 10_000  # longer text is cut before it reaches any parser or log
+
+
+@dataclass(frozen=True)
+class Outcome:
+    duplicate: bool = False
+    replies: int = 0
+    failed: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        content: Content,
+        channels: Registry,
+        clock: Clock,
+        *,
+        default_language: str = "id",
+        commands: tuple[Command, ...] = participant_commands.COMMANDS,
+    ) -> None:
+        self.db, self.content, self.channels, self.clock = db, content, channels, clock
+        self.default_language = default_language
+        self.commands: dict[str, Command] = {}
+        for command in commands:
+            for name in (command.name, *command.aliases):
+                self.commands[name] = command
+
+    async def handle(self, message: InboundMessage) -> Outcome:
+        """Handle one inbound message; every message gets an answer, once."""
+        try:
+            async with self.db.begin() as conn:
+                now = self.clock.now()
+                fresh = await repo.record_inbound(
+                    conn, channel=message.channel, external_id=message.external_id, now=now
+                )
+                if not fresh:
+                    return Outcome(duplicate=True)
+                identity = await repo.find_identity(
+                    conn, channel=message.channel, address=message.address
+                )
+                if identity is None:
+                    await repo.create_person(
+                        conn, channel=message.channel, address=message.address,
+                        display_name=message.display_name, language=self.default_language,
+                        now=now,
+                    )
+                    identity = await repo.find_identity(
+                        conn, channel=message.channel, address=message.address
+                    )
+                    assert identity is not None
+                await repo.touch_contact(
+                    conn, contact_id=identity.contact_id, now=now,
+                    display_name=message.display_name,
+                )
+                turn = Turn(
+                    conn=conn, content=self.content, message=message,
+                    capabilities=self.channels.capabilities(message.channel), now=now,
+                    identity=identity,
+                )
+                await self._route(turn)
+                await repo.enqueue(
+                    conn,
+                    rows=[
+                        {"contact_id": identity.contact_id, "payload": out.to_payload(),
+                         "priority": repo.PRIORITY_REPLY}
+                        for out in turn.outgoing
+                    ],
+                    now=now,
+                )
+                return Outcome(replies=len(turn.outgoing))
+        except Exception:
+            log.exception("handling %s message %s failed", message.channel, message.external_id)
+            await self._apologise(message)
+            return Outcome(failed=True)
+
+    async def _route(self, turn: Turn) -> None:
+        message = turn.message
+        text = message.text[:MAX_TEXT]
+        if message.kind == BUTTON and message.button:
+            await self._button(turn, message.button)
+            return
+        if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
+            await turn.say("common.unsupported")
+            await turn.repeat_question()
+            return
+        caps = turn.capabilities
+        command = parse_command(text, slashless=caps.slashless_commands, known=set(self.commands))
+        if command is not None:
+            name, args = command
+            if name not in self.commands:
+                await turn.say("common.unknown_command", {"command": "/" + name[:30]})
+                await turn.repeat_question()
+                return
+            await self.commands[name].handler(turn, args)
+            return
+        flow = turn.session_flow()
+        if flow is not None:
+            if not text.strip():
+                await turn.say("errors.empty")
+                await turn.repeat_question()
+                return
+            await turn.step_flow(flow, Reply(text))
+            return
+        if turn.joined:
+            await participant_commands.idle(turn)
+            return
+        # Not joined: a bare join code is as good as "/mulai CODE".
+        words = text.split()
+        if len(words) == 1 and await repo.get_cohort(turn.conn, join_code=words[0][:32]):
+            await self.commands["mulai"].handler(turn, words[0])
+            return
+        roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
+        await turn.say("common.staff_idle" if roles else "common.not_joined",
+                       {"role": roles[0].role} if roles else {})
+
+    async def _button(self, turn: Turn, data: str) -> None:
+        flow_id, _, rest = data.partition(":")
+        step, _, value = rest.partition(":")
+        flow = turn.session_flow()
+        if flow is None or flow.id != flow_id:
+            await turn.say("errors.stale_button")
+            if turn.joined and flow is None:
+                await participant_commands.idle(turn)
+            return
+        await turn.step_flow(flow, Press(step, value))
+
+    async def _apologise(self, message: InboundMessage) -> None:
+        """Something broke: roll back, but still tell the person (never silence)."""
+        try:
+            async with self.db.begin() as conn:
+                identity = await repo.find_identity(
+                    conn, channel=message.channel, address=message.address
+                )
+                if identity is None:
+                    return
+                locale = identity.language if identity.language in ("id", "en") else "id"
+                text = self.content.renderer.render("common.internal_error", locale, {})
+                await repo.enqueue(
+                    conn,
+                    rows=[{"contact_id": identity.contact_id, "payload": {"text": text},
+                           "priority": repo.PRIORITY_REPLY}],
+                    now=self.clock.now(),
+                )
+        except Exception:
+            log.exception("could not queue the apology for %s", message.external_id)

@@ -1,0 +1,158 @@
+"""Drains the outbox: claims due messages, sends them, then marks them.
+
+A row is claimed ('sending') in one transaction, sent, and marked in another, so a
+crash between the two resends at most what was in flight (a claim older than
+`stale_after` is claimed again). Replies go before nudges, nudges before broadcasts.
+Failure classes decide what happens next: retry with backoff (or the channel's
+retry_after), fail permanently with the reason, or mark the contact unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import Registry, UnknownChannel, split_text
+from bot.clock import Clock
+from bot.messages import (
+    OPTED_OUT,
+    PERMANENT,
+    RETRY,
+    UNREACHABLE,
+    OutboundMessage,
+    SendError,
+)
+from storage import repo
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 5.0
+BACKOFF_MAX_S = 3600.0
+
+
+@dataclass
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """5 s, 10 s, 20 s, ... up to an hour, for the n-th failed attempt."""
+    return dt.timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
+
+
+class Sender:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        channels: Registry,
+        clock: Clock,
+        *,
+        batch: int = 50,
+        stale_after: dt.timedelta = dt.timedelta(minutes=5),
+    ) -> None:
+        self.db, self.channels, self.clock = db, channels, clock
+        self.batch, self.stale_after = batch, stale_after
+        self.wake = asyncio.Event()
+
+    async def drain(self) -> DrainStats:
+        """Send everything that is due now; return what happened."""
+        stats = DrainStats()
+        while True:
+            async with self.db.begin() as conn:
+                rows = await repo.claim_due(
+                    conn, now=self.clock.now(), limit=self.batch, stale_after=self.stale_after
+                )
+            if not rows:
+                return stats
+            for row in rows:
+                await self._deliver(row, stats)
+
+    async def run(self, idle_s: float = 1.0) -> None:
+        """Drain forever, waking when a message is queued (`wake.set()`) or every idle_s."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # keep draining after a database hiccup
+                log.exception("draining the outbox failed")
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=idle_s)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+
+    async def _deliver(self, row: object, stats: DrainStats) -> None:
+        now = self.clock.now()
+        outbox_id, contact_id = row.id, row.contact_id  # type: ignore[attr-defined]
+        if row.opted_out or row.unreachable:  # type: ignore[attr-defined]
+            reason = "opted out" if row.opted_out else "unreachable"  # type: ignore[attr-defined]
+            async with self.db.begin() as conn:
+                await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
+            stats.skipped += 1
+            return
+        message = OutboundMessage.from_payload(row.payload)  # type: ignore[attr-defined]
+        try:
+            channel = self.channels.get(row.channel)  # type: ignore[attr-defined]
+            external_ids = []
+            parts = split_text(message.text, channel.capabilities.max_text)
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                piece = OutboundMessage(
+                    text=part,
+                    buttons=message.buttons if last else (),
+                    media=message.media if i == 0 else None,
+                )
+                result = await channel.send(row.address, piece)  # type: ignore[attr-defined]
+                external_ids.append(result.external_id or "")
+        except UnknownChannel as error:
+            async with self.db.begin() as conn:
+                await repo.mark_failed(conn, outbox_id=outbox_id, error=f"no channel {error}")
+            stats.failed += 1
+            return
+        except SendError as error:
+            await self._failed(outbox_id, contact_id, row.attempts, error, now, stats)  # type: ignore[attr-defined]
+            return
+        except Exception as error:  # an adapter bug or a network error it did not classify
+            log.exception("sending outbox %s failed", outbox_id)
+            failure = SendError(RETRY, f"{type(error).__name__}: {error}")
+            await self._failed(outbox_id, contact_id, row.attempts, failure, now, stats)  # type: ignore[attr-defined]
+            return
+        async with self.db.begin() as conn:
+            await repo.mark_sent(
+                conn, outbox_id=outbox_id, external_id=",".join(external_ids)[:128] or None,
+                now=self.clock.now(),
+            )
+        stats.sent += 1
+
+    async def _failed(
+        self, outbox_id: int, contact_id: int, attempts: int, error: SendError,
+        now: dt.datetime, stats: DrainStats,
+    ) -> None:
+        async with self.db.begin() as conn:
+            if error.failure == RETRY and attempts < MAX_ATTEMPTS:
+                delay = (
+                    dt.timedelta(seconds=error.retry_after)
+                    if error.retry_after is not None
+                    else backoff(attempts)
+                )
+                await repo.mark_retry(
+                    conn, outbox_id=outbox_id, error=str(error), next_attempt_at=now + delay
+                )
+                stats.retried += 1
+                return
+            if error.failure == UNREACHABLE:
+                await repo.mark_unreachable(conn, contact_id=contact_id)
+            status = "skipped" if error.failure == OPTED_OUT else "failed"
+            reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
+            await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status=status)
+            stats.failed += 1
+
+
+__all__ = ["PERMANENT", "DrainStats", "Sender", "backoff"]

@@ -1,0 +1,227 @@
+"""One inbound message's turn: who wrote, what we answer, and the effects applied.
+
+A `Turn` lives inside the dispatcher's single transaction. Everything it writes (state,
+answers, progress, outbox) commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.channels.base import Capabilities
+from bot.messages import Button, InboundMessage, OutboundMessage
+from content.loader import Content
+from flows.effects import (
+    Button as FlowButton,
+)
+from flows.effects import (
+    CompleteModule,
+    Effect,
+    EndFlow,
+    RunAction,
+    SaveAnswer,
+    Say,
+)
+from flows.engine import ActionDone, Event, FlowState, Repeat, Start, advance
+from flows.spec import Flow
+from storage import repo
+from storage.repo import Identity
+
+LOCALES = ("id", "en")
+
+
+@dataclass
+class Turn:
+    conn: AsyncConnection
+    content: Content
+    message: InboundMessage
+    capabilities: Capabilities
+    now: dt.datetime
+    identity: Identity
+    outgoing: list[OutboundMessage] = field(default_factory=list)
+    _answers: dict[str, Row[Any]] | None = None
+    _session_ended: bool = False
+
+    # --- who ---------------------------------------------------------------------
+
+    @property
+    def locale(self) -> str:
+        return self.identity.language if self.identity.language in LOCALES else "id"
+
+    @property
+    def person_id(self) -> int:
+        return self.identity.person_id
+
+    @property
+    def joined(self) -> bool:
+        return self.identity.cohort_id is not None
+
+    def update_identity(self, **changes: Any) -> None:
+        self.identity = Identity(**{**self.identity.__dict__, **changes})
+
+    async def answers(self) -> dict[str, Row[Any]]:
+        if self._answers is None:
+            self._answers = await repo.load_answers(self.conn, person_id=self.person_id)
+        return self._answers
+
+    # --- what we say ---------------------------------------------------------------
+
+    async def context(self) -> dict[str, Any]:
+        ident, locale = self.identity, self.locale
+        answers = await self.answers()
+        day = ident.meeting_day
+        day_key = f"common.days.{day}"
+        meeting_day = (
+            self.content.renderer.render(day_key, locale, {})
+            if day and self.content.renderer.has(day_key, locale)
+            else (day or "")
+        )
+        shown = {key: (row.display or {}).get(locale, "") for key, row in answers.items()}
+        return {
+            # While joining, the name and village are answers not yet on the person.
+            "name": ident.name or shown.get("profile.name", ""),
+            "village": ident.village or shown.get("profile.village", ""),
+            "cohort_name": ident.cohort_name or "",
+            "facilitator": ident.facilitator or "",
+            "meeting_day": meeting_day,
+            "answers": shown,
+        }
+
+    async def say(
+        self,
+        key: str,
+        params: Mapping[str, Any] | None = None,
+        buttons: Sequence[FlowButton] = (),
+        step: str | None = None,
+        flow: str | None = None,
+    ) -> None:
+        """Render message `key` in the person's language for their channel, and queue it."""
+        renderer, locale, markup = self.content.renderer, self.locale, self.capabilities.markup
+        context = {**await self.context(), **(params or {})}
+        text = renderer.render(key, locale, context, markup)
+        shown: list[Button] = []
+        for button in buttons:
+            if button.label is not None:
+                label = button.label.get(locale) or next(iter(button.label.values()))
+            else:
+                label = renderer.render(button.label_key or "", locale, context, "plain")
+            data = f"{flow or ''}:{step or ''}:{button.value}"
+            shown.append(Button(label=label, data=data))
+        self.outgoing.append(OutboundMessage(text=text, buttons=tuple(shown)))
+
+    # --- flows ---------------------------------------------------------------------
+
+    def session_state(self) -> FlowState | None:
+        ident = self.identity
+        if ident.session_flow is None or ident.session_step is None:
+            return None
+        raw = {key: row.value for key, row in (self._answers or {}).items()}
+        return FlowState.from_json(
+            ident.session_flow, ident.session_step, ident.session_state or {}, raw
+        )
+
+    def session_flow(self) -> Flow | None:
+        flow_id = self.identity.session_flow
+        return self.content.flows.get(flow_id) if flow_id else None
+
+    async def start_flow(self, flow: Flow, *, cohort_id: int | None) -> None:
+        if flow.week is not None and cohort_id is not None:
+            await repo.open_week(
+                self.conn, person_id=self.person_id, cohort_id=cohort_id, week=flow.week,
+                now=self.now,
+            )
+        self.update_identity(session_flow=flow.id, session_step=flow.steps[0].id,
+                             session_state={}, session_cohort_id=cohort_id)
+        await self.step_flow(flow, Start())
+
+    async def step_flow(self, flow: Flow, event: Event) -> None:
+        """Feed `event` to the engine and apply what it returns."""
+        raw = {key: row.value for key, row in (await self.answers()).items()}
+        if isinstance(event, Start):
+            state = FlowState(flow=flow.id, step=flow.steps[0].id, answers=raw)
+        else:
+            current = self.session_state()
+            if current is None:
+                return
+            state = current
+        new_state, effects = advance(flow, state, event, self.now)
+        unchanged = new_state == state and not isinstance(event, Start)
+        await self._apply(flow, new_state, effects, save=not unchanged)
+
+    async def _apply(
+        self, flow: Flow, state: FlowState, effects: list[Effect], *, save: bool = True
+    ) -> None:
+        queue = list(effects)
+        ended = False
+        while queue:
+            effect = queue.pop(0)
+            if isinstance(effect, Say):
+                await self.say(effect.key, effect.params, effect.buttons, effect.step, flow.id)
+            elif isinstance(effect, SaveAnswer):
+                answers = await self.answers()
+                await repo.save_answer(
+                    self.conn, person_id=self.person_id, key=effect.key, value=effect.value,
+                    display=effect.display, now=self.now, previous=answers.get(effect.key),
+                )
+                answers[effect.key] = _AnswerRow(effect.value, dict(effect.display), self.now)
+            elif isinstance(effect, CompleteModule):
+                cohort_id = self.identity.session_cohort_id or self.identity.cohort_id
+                if cohort_id is not None:
+                    await repo.complete_week(
+                        self.conn, person_id=self.person_id, cohort_id=cohort_id,
+                        week=effect.week, now=self.now,
+                    )
+            elif isinstance(effect, RunAction):
+                from bot.actions import ACTIONS  # the actions use Turn; imported late
+
+                if not await ACTIONS[effect.name](self):
+                    await self.end_session()
+                    return
+                state, more = advance(flow, state, ActionDone(), self.now)
+                queue = list(more) + queue
+                save = True
+            elif isinstance(effect, EndFlow):
+                ended = True
+                await self.end_session()
+                if effect.next_flow:
+                    await self.start_flow(
+                        self.content.flows[effect.next_flow], cohort_id=self.identity.cohort_id
+                    )
+                    return
+        if not ended and save:
+            await repo.save_session(
+                self.conn, person_id=self.person_id,
+                cohort_id=self.identity.session_cohort_id, flow=flow.id, step=state.step,
+                state=state.to_json(), now=self.now,
+            )
+            self.update_identity(session_flow=flow.id, session_step=state.step,
+                                 session_state=state.to_json())
+
+    async def end_session(self) -> None:
+        await repo.delete_session(self.conn, person_id=self.person_id)
+        self.update_identity(session_flow=None, session_step=None, session_state=None,
+                             session_cohort_id=None)
+
+    async def repeat_question(self) -> bool:
+        """Show the open question again, if there is one; True when there was."""
+        flow = self.session_flow()
+        if flow is None or self.identity.session_step is None:
+            return False
+        await self.step_flow(flow, Repeat())
+        return True
+
+
+@dataclass
+class _AnswerRow:
+    """An answer saved during this turn, shaped like a row from repo.load_answers."""
+
+    value: Any
+    display: dict[str, str]
+    updated_at: dt.datetime
+    history: list[dict[str, Any]] = field(default_factory=list)

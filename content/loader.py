@@ -1,0 +1,289 @@
+"""Loading and checking the programme's content (see content/FORMAT.md).
+
+A missing or corrupt file raises `ContentError` naming the file, so start-up stops
+with a clear message instead of a participant meeting a broken question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import TemplateSyntaxError
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from content.render import MARKUPS, Renderer
+from flows.spec import LOCALES, Flow, FlowError, build_flow
+
+CONTENT_DIR = Path(__file__).parent
+WEEKS = 16
+
+
+class ContentError(ValueError):
+    """The content is missing or invalid; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Week:
+    week: int
+    stage: str
+    title: Mapping[str, str]
+    goal: Mapping[str, str]
+    artefact: Mapping[str, str]
+    flow: str | None
+
+
+@dataclass(frozen=True)
+class Program:
+    default_capacity: int
+    stages: Mapping[str, Mapping[str, str]]
+    weeks: tuple[Week, ...]
+
+    def week(self, number: int) -> Week | None:
+        return self.weeks[number - 1] if 1 <= number <= len(self.weeks) else None
+
+
+@dataclass(frozen=True)
+class Content:
+    root: Path
+    program: Program
+    flows: Mapping[str, Flow]
+    renderer: Renderer
+
+    def flow_for_week(self, week: int) -> Flow | None:
+        entry = self.program.week(week)
+        return self.flows[entry.flow] if entry and entry.flow else None
+
+
+def load_content(root: Path | str = CONTENT_DIR) -> Content:
+    """Read and validate all content under `root`."""
+    root = Path(root)
+    flows: dict[str, Flow] = {}
+    flow_dir = root / "flows"
+    if not flow_dir.is_dir():
+        raise ContentError(f"{flow_dir}: the flows folder is missing")
+    for path in sorted(flow_dir.glob("*.yaml")):
+        data = _read_yaml(path, root)
+        try:
+            flow = build_flow(data, _rel(path, root))
+        except FlowError as error:
+            raise ContentError(str(error)) from None
+        if flow.id != path.stem:
+            raise ContentError(f"{_rel(path, root)}: id {flow.id!r} must match the file name")
+        flows[flow.id] = flow
+    program = _load_program(root, flows)
+    messages = _load_messages(root)
+    renderer = Renderer(messages)
+    for flow in flows.values():
+        source = f"flows/{flow.id}.yaml"
+        for step in flow.steps:
+            if step.then is not None and step.then not in flows:
+                raise ContentError(f"{source}, step {step.id!r}: then names no flow {step.then!r}")
+            if step.message:
+                for locale in LOCALES:
+                    if not renderer.has(step.message, locale):
+                        raise ContentError(
+                            f"{source}, step {step.id!r}: message {step.message!r} "
+                            f"is missing from locales/{locale}/"
+                        )
+    return Content(root=root, program=program, flows=flows, renderer=renderer)
+
+
+def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]:
+    """Render every message in every locale and markup with sample values.
+
+    Returns the problems found (empty when all is well): a template that fails, a
+    name it uses that no caller provides, a message over 700 characters, or a key
+    the application needs (`required`) that the content lacks.
+    """
+    problems: list[str] = []
+    renderer = content.renderer
+    answer_keys = sorted({k for f in content.flows.values() for k in f.answer_keys()})
+    for locale in LOCALES:
+        for key in required:
+            if not renderer.has(key, locale):
+                problems.append(f"locales/{locale}: message {key!r} is missing")
+        for key in sorted(renderer.messages[locale]):
+            where = f"locales/{locale}/{key.split('.')[0]}.yaml, {key!r}"
+            for facilitator in ("", "Bu Ani"):
+                context = sample_context(locale, answer_keys, facilitator=facilitator)
+                context.update(SAMPLE_OVERRIDES.get(key, {}))
+                for markup in MARKUPS:
+                    try:
+                        text = renderer.render(key, locale, context, markup)
+                    except (UndefinedError, SecurityError, TypeError, ValueError) as error:
+                        problems.append(f"{where}: {error}")
+                        break
+                    except TemplateSyntaxError as error:
+                        problems.append(f"{where}: line {error.lineno}: {error.message}")
+                        break
+                    if markup == "plain" and len(text) > 700:
+                        problems.append(f"{where}: {len(text)} characters; keep it under 700")
+    return sorted(set(problems))
+
+
+# Values for every name a message may use, so that the check can render each one.
+SAMPLE_PARAMS: dict[str, Any] = {
+    "min": 1,
+    "max": 100,
+    "length": 120,
+    "command": "/foo",
+    "code": "ABC123",
+    "capacity": 25,
+    "week": 2,
+    "title": "Memetakan potensi desa",
+    "done": [{"week": 1, "title": "Bergabung dengan jamaah"}],
+    "weeks_done": 1,
+    "weeks_total": WEEKS,
+    "current": "Minggu 2: Memetakan potensi desa",
+    "current_step": "Sumber daya di desamu",
+    "next_week": {"week": 3, "title": "Menyaring ide"},
+    "open_week": {"week": 2, "title": "Memetakan potensi desa"},
+    "language": "Bahasa Indonesia",
+    "given": "fr",
+    "commands": ["/bantuan", "/progres"],
+    "role": "participant",
+    "kind": "sticker",
+}
+
+
+# Messages whose own parameters differ from the samples above.
+SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "errors.date_range": {"min": "2027-01-04", "max": "2027-04-30"},
+    "errors.rupiah_range": {"min": 1000, "max": 500000},
+}
+
+
+def sample_context(locale: str, answer_keys: list[str], facilitator: str = "Bu Ani") -> dict[str, Any]:
+    return {
+        "name": "Siti",
+        "cohort_name": "Jamaah Tritis",
+        "village": "Tritis",
+        "facilitator": facilitator,
+        "meeting_day": "Kamis" if locale == "id" else "Thursday",
+        "answers": {key: "contoh" for key in answer_keys},
+        **SAMPLE_PARAMS,
+    }
+
+
+def _load_program(root: Path, flows: Mapping[str, Flow]) -> Program:
+    path = root / "program.yaml"
+    data = _read_yaml(path, root)
+    where = _rel(path, root)
+    if not isinstance(data, Mapping):
+        raise ContentError(f"{where}: must be a mapping with default_capacity, stages, weeks")
+    capacity = data.get("default_capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        raise ContentError(f"{where}: default_capacity must be a positive whole number")
+    stages_raw = data.get("stages")
+    if not isinstance(stages_raw, Mapping) or not stages_raw:
+        raise ContentError(f"{where}: stages must map stage ids to titles")
+    stages = {str(k): _localised(v, f"{where}: stage {k!r}") for k, v in stages_raw.items()}
+    weeks_raw = data.get("weeks")
+    if not isinstance(weeks_raw, list) or len(weeks_raw) != WEEKS:
+        raise ContentError(f"{where}: weeks must list all {WEEKS} weeks")
+    weeks: list[Week] = []
+    for number, entry in enumerate(weeks_raw, start=1):
+        label = f"{where}: week {number}"
+        if not isinstance(entry, Mapping) or entry.get("week") != number:
+            raise ContentError(f"{label}: entries must be in order with week: {number}")
+        extra = set(entry) - {"week", "stage", "title", "goal", "artefact", "flow"}
+        if extra:
+            raise ContentError(f"{label}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+        stage = entry.get("stage")
+        if stage not in stages:
+            raise ContentError(f"{label}: stage {stage!r} is not in stages")
+        flow = entry.get("flow")
+        if flow is not None:
+            if flow not in flows:
+                raise ContentError(f"{label}: flow {flow!r} has no file flows/{flow}.yaml")
+            if flows[flow].week != number:
+                raise ContentError(f"{label}: flow {flow!r} says it is week {flows[flow].week}")
+        weeks.append(
+            Week(
+                week=number,
+                stage=str(stage),
+                title=_localised(entry.get("title"), f"{label} title"),
+                goal=_localised(entry.get("goal"), f"{label} goal"),
+                artefact=_localised(entry.get("artefact"), f"{label} artefact"),
+                flow=flow,
+            )
+        )
+    return Program(default_capacity=capacity, stages=stages, weeks=tuple(weeks))
+
+
+def _load_messages(root: Path) -> dict[str, dict[str, str]]:
+    messages: dict[str, dict[str, str]] = {}
+    for locale in LOCALES:
+        folder = root / "locales" / locale
+        if not folder.is_dir():
+            raise ContentError(f"{_rel(folder, root)}: the locale folder is missing")
+        table: dict[str, str] = {}
+        for path in sorted(folder.glob("*.yaml")):
+            data = _read_yaml(path, root)
+            if not isinstance(data, Mapping):
+                raise ContentError(f"{_rel(path, root)}: must map message keys to text")
+            _flatten(data, path.stem, table, _rel(path, root))
+        messages[locale] = table
+    reference = set(messages[LOCALES[0]])
+    for locale in LOCALES[1:]:
+        missing = sorted(reference - set(messages[locale]))
+        extra = sorted(set(messages[locale]) - reference)
+        if missing:
+            raise ContentError(f"locales/{locale}: missing {', '.join(missing[:5])}")
+        if extra:
+            raise ContentError(f"locales/{LOCALES[0]}: missing {', '.join(extra[:5])}")
+    renderer = Renderer(messages)
+    for locale, table in messages.items():
+        for key in table:
+            try:
+                renderer.template(key, locale, "plain")
+                renderer.template(key, locale, "html")
+            except TemplateSyntaxError as error:
+                raise ContentError(
+                    f"locales/{locale}/{key.split('.')[0]}.yaml, {key!r}: "
+                    f"line {error.lineno}: {error.message}"
+                ) from None
+    return messages
+
+
+def _flatten(data: Mapping[Any, Any], prefix: str, out: dict[str, str], where: str) -> None:
+    for key, value in data.items():
+        full = f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            _flatten(value, full, out, where)
+        elif isinstance(value, str):
+            out[full] = value
+        else:
+            raise ContentError(f"{where}: {full!r} must be text")
+
+
+def _read_yaml(path: Path, root: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ContentError(f"{_rel(path, root)}: the file is missing") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ContentError(f"{_rel(path, root)}: not valid YAML: {error}") from None
+
+
+def _localised(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or any(
+        not isinstance(value.get(loc), str) or not value[loc].strip() for loc in LOCALES
+    ):
+        raise ContentError(f"{where}: needs text for each locale ({', '.join(LOCALES)})")
+    return {loc: str(value[loc]) for loc in LOCALES}
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+

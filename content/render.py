@@ -1,0 +1,93 @@
+"""Rendering messages: Jinja2 in a sandbox, strict about undefined names.
+
+Participant text reaches a template only as a variable, never as template source.
+Two markups: "plain" (console, WhatsApp) leaves text as it is; "html" (Telegram)
+escapes variables (autoescape) and the template's own literal text alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, pass_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
+
+from flows.answers import format_date, format_number, format_rupiah
+
+MARKUPS = ("plain", "html")
+
+
+class EscapeLiteralText(Extension):
+    """Escape the template's literal text too, so '&' or '<' in content stays text."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        for token in stream:
+            if token.type == "data":
+                yield Token(token.lineno, "data", str(escape(token.value)))
+            else:
+                yield token
+
+
+@pass_context
+def _number(context: Context, value: Any) -> str:
+    return format_number(value, context.get("locale", "id"))
+
+
+@pass_context
+def _date(context: Context, value: Any) -> str:
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(day, context.get("locale", "id"))
+
+
+def _rupiah(value: Any) -> str:
+    return format_rupiah(int(value))
+
+
+def _environment(markup: str) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=markup == "html",
+        extensions=[EscapeLiteralText] if markup == "html" else [],
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(rupiah=_rupiah, angka=_number, tanggal=_date)
+    return env
+
+
+class Renderer:
+    """Renders message templates of every locale, compiling each once per markup."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        self.messages = messages  # locale -> key -> template source
+        self._envs = {markup: _environment(markup) for markup in MARKUPS}
+        self._compiled: dict[tuple[str, str, str], Template] = {}
+
+    def has(self, key: str, locale: str) -> bool:
+        return key in self.messages.get(locale, {})
+
+    def template(self, key: str, locale: str, markup: str = "plain") -> Template:
+        cache_key = (markup, locale, key)
+        compiled = self._compiled.get(cache_key)
+        if compiled is None:
+            source = self.messages[locale][key]
+            compiled = self._envs[markup].from_string(source)
+            self._compiled[cache_key] = compiled
+        return compiled
+
+    def render(
+        self, key: str, locale: str, context: Mapping[str, Any], markup: str = "plain"
+    ) -> str:
+        text = self.template(key, locale, markup).render({**context, "locale": locale})
+        return text.strip()
+
+    def escape(self, text: str, markup: str) -> str:
+        """Participant or label text placed outside a template, for `markup`."""
+        return str(escape(text)) if markup == "html" else text

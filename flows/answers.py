@@ -1,0 +1,624 @@
+"""Reading participants' answers, and showing them back.
+
+Participants type on cheap phones, mostly in Indonesian, sometimes in English. Each
+`parse_*` function turns what they really type into a value, or raises `AnswerError`
+with a code the bot turns into a helpful message ("errors.<code>"). The parsers never
+raise anything else, whatever the string. The `format_*` functions show values back in
+a locale ("id" or "en"; anything else is shown as "id").
+
+Pure functions: no I/O, no clock (`parse_date` takes `today`), standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+__all__ = [
+    "AnswerError",
+    "format_date",
+    "format_number",
+    "format_rupiah",
+    "format_yesno",
+    "parse_choice",
+    "parse_date",
+    "parse_number",
+    "parse_rupiah",
+    "parse_text",
+    "parse_yesno",
+]
+
+
+class AnswerError(ValueError):
+    """An answer could not be read. `code` names the problem; `params` fill its message."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(f"{code} {params}" if params else code)
+        self.code = code
+        self.params: dict[str, object] = dict(params)
+
+
+# --- cleaning ----------------------------------------------------------------------------
+
+_TRAILING = ".!?,;:…~"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_MAX_SHORT = 100  # numbers, amounts, dates and yes/no answers longer than this are garbage
+_MAX_CHOICE = 1000
+
+
+def _clean(text: str) -> str:
+    """NFKC, lower case, controls out, whitespace and trailing punctuation stripped.
+
+    Raises "empty" when nothing is left.
+    """
+    normal = unicodedata.normalize("NFKC", text)
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in normal
+        if ch.isprintable() or ch.isspace() or unicodedata.category(ch) == "Cf"
+    )
+    cleaned = kept.lower().strip(" " + _INVISIBLE)
+    while cleaned and cleaned[-1] in _TRAILING + " " + _INVISIBLE:
+        cleaned = cleaned[:-1]
+    if not cleaned:
+        raise AnswerError("empty")
+    return cleaned
+
+
+def _squash(text: str) -> str:
+    """Collapse runs of spaces to one."""
+    return " ".join(text.split())
+
+
+# --- numbers and rupiah ------------------------------------------------------------------
+
+_NUM = r"[0-9]+(?:[.,][0-9]+)*"
+_NOT_LETTER = r"(?![^\W\d_])"
+_THOUSAND = ("ribuan", "ribu", "rebu", "rbuan", "rbu", "rban", "rb", "k")
+_MILLION = ("jutaan", "juta", "jta", "jtan", "jt")
+_BILLION = ("miliar", "milyar")
+_TRILLION = ("triliun", "trilyun")
+_MULTIPLIERS: dict[str, int] = {
+    **dict.fromkeys(_THOUSAND, 10**3),
+    **dict.fromkeys(_MILLION, 10**6),
+    **dict.fromkeys(_BILLION, 10**9),
+    **dict.fromkeys(_TRILLION, 10**12),
+}
+_RUPIAH_MULTIPLIERS: dict[str, int] = {**_MULTIPLIERS, "m": 10**9}
+_NUMBER_MULTIPLIERS: dict[str, int] = {k: v for k, v in _MULTIPLIERS.items() if v < 10**12}
+
+
+def _alternatives(words: Mapping[str, int]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_RUPIAH = re.compile(
+    r"(?:(?:rp|idr)\s*\.?\s*)?"
+    rf"(?P<num>{_NUM})"
+    rf"\s*(?:(?P<mult>{_alternatives(_RUPIAH_MULTIPLIERS)}){_NOT_LETTER})?"
+    r"\s*(?:[.,]?-{1,2})?"
+    r"(?:\s*(?:rupiah|rp|idr))?"
+)
+_NUMBER = re.compile(
+    r"(?P<sign>[-\u2212])?\s*"
+    rf"(?P<num>{_NUM})"
+    rf"\s*(?:(?P<mult>{_alternatives(_NUMBER_MULTIPLIERS)}){_NOT_LETTER})?"
+    r"(?:\s*(?P<unit>[^\W\d_]+|%))?"
+)
+_NUMBER_WORDS: dict[str, int] = {
+    **{
+        word: value
+        for value, word in enumerate(
+            "nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh".split()
+        )
+    },
+    **{
+        word: value
+        for value, word in enumerate(
+            "zero one two three four five six seven eight nine ten".split()
+        )
+    },
+}
+_SPELLED = re.compile(r"(?P<word>[a-z]+)(?:\s+(?P<unit>[^\W\d_]+))?")
+
+_RUPIAH_CAP = 10**15  # 1.000 triliun: beyond any sensible answer
+_NUMBER_CAP = 10**15  # floats stay exact below this
+
+
+def _grouped(groups: Sequence[str]) -> bool:
+    """Whether digit groups read as thousands: 1-3 digits (no leading 0), then threes."""
+    first = groups[0]
+    return (
+        1 <= len(first) <= 3
+        and not first.startswith("0")
+        and all(len(group) == 3 for group in groups[1:])
+    )
+
+
+def _decimal(text: str) -> Fraction | None:
+    """The value of digits with "." and "," separators, or None when they are inconsistent.
+
+    A single kind of separator: groups of exactly three digits are thousands; a lone
+    separator not followed by three digits (or after a group that cannot start thousands)
+    is the decimal point. Both kinds: the last one is the decimal point, the other the
+    thousands separator.
+    """
+    parts = re.split(r"([.,])", text)
+    groups, separators = parts[0::2], parts[1::2]
+    if not separators:
+        return Fraction(int(groups[0]))
+    whole: list[str]
+    fraction: str
+    if len(set(separators)) == 2:
+        point = separators[-1]
+        if point in separators[:-1]:
+            return None
+        whole, fraction = groups[:-1], groups[-1]
+        if not _grouped(whole):
+            return None
+    elif len(separators) > 1:
+        if not _grouped(groups):
+            return None
+        whole, fraction = groups, ""
+    elif _grouped(groups):
+        whole, fraction = groups, ""
+    else:
+        whole, fraction = groups[:1], groups[1]
+    return Fraction(int("".join(whole) + fraction), 10 ** len(fraction))
+
+
+def _round_half_up(value: Fraction) -> int:
+    floor = value.numerator // value.denominator
+    return floor + 1 if value - floor >= Fraction(1, 2) else floor
+
+
+def parse_rupiah(text: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An amount of rupiah: "15.000", "Rp15.000,-", "15rb", "1,5 juta", "2 M"...
+
+    Refuses negatives, words other than "Rp"/"IDR"/"rupiah" and the multipliers, and
+    fractions of a rupiah without a multiplier ("1.5"), except zeros ("15.000,00").
+    Rounds half up to whole rupiah.
+    """
+    cleaned = _clean(text)
+    if len(cleaned) > _MAX_SHORT:
+        raise AnswerError("rupiah")
+    match = _RUPIAH.fullmatch(cleaned)
+    if match is None:
+        raise AnswerError("rupiah")
+    value = _decimal(match["num"])
+    if value is None:
+        raise AnswerError("rupiah")
+    if match["mult"]:
+        value *= _RUPIAH_MULTIPLIERS[match["mult"]]
+    elif value.denominator != 1:
+        raise AnswerError("rupiah")
+    amount = _round_half_up(value)
+    if (minimum is not None and amount < minimum) or (maximum is not None and amount > maximum):
+        raise AnswerError("rupiah_range", min=minimum, max=maximum)
+    if amount >= _RUPIAH_CAP:
+        raise AnswerError("rupiah")
+    return amount
+
+
+def parse_number(
+    text: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+) -> int | float:
+    """A number: "25", "1.000", "1,5", "-3", "2 juta", "25 tahun", "tiga orang"...
+
+    Returns an int when the number is whole, else a float. One trailing word (a unit such
+    as "tahun", "kg", "orang") or "%" is ignored. `integer` refuses fractions.
+    """
+    cleaned = _clean(text)
+    if len(cleaned) > _MAX_SHORT:
+        raise AnswerError("number")
+    value: Fraction | None
+    match = _NUMBER.fullmatch(cleaned)
+    if match is not None:
+        value = _decimal(match["num"])
+        if value is None:
+            raise AnswerError("number")
+        if match["mult"]:
+            value *= _NUMBER_MULTIPLIERS[match["mult"]]
+        if match["sign"]:
+            value = -value
+    else:
+        spelled = _SPELLED.fullmatch(cleaned)
+        if spelled is None or spelled["word"] not in _NUMBER_WORDS:
+            raise AnswerError("number")
+        value = Fraction(_NUMBER_WORDS[spelled["word"]])
+    if integer and value.denominator != 1:
+        raise AnswerError("number")
+    number: int | float = value.numerator if value.denominator == 1 else float(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise AnswerError("number_range", min=minimum, max=maximum)
+    if abs(value) >= _NUMBER_CAP:
+        raise AnswerError("number")
+    return number
+
+
+def _group(digits: str, separator: str) -> str:
+    head = len(digits) % 3 or 3
+    chunks = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return separator.join(chunks)
+
+
+def format_rupiah(amount: int) -> str:
+    """1250000 -> "Rp 1.250.000"; -5000 -> "-Rp 5.000"."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {_group(str(abs(amount)), '.')}"
+
+
+def format_number(value: int | float, locale: str) -> str:
+    """id: "1.250,5"; en: "1,250.5". Whole numbers without decimals.
+
+    A fraction of exactly three digits after a whole part of 1 to 999 gets a fourth digit
+    ("1,0010" for 1.001), so that it cannot be read back as a thousand.
+    """
+    thousands, point = (",", ".") if locale == "en" else (".", ",")
+    if isinstance(value, int):
+        number = int(value)
+        return ("-" if number < 0 else "") + _group(str(abs(number)), thousands)
+    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    exact = Decimal(repr(value))
+    if exact == exact.to_integral_value():
+        return format_number(int(exact), locale)
+    sign = "-" if exact < 0 else ""
+    whole, _, fraction = format(abs(exact), "f").partition(".")
+    if len(fraction) == 3 and whole != "0" and len(whole) <= 3:
+        fraction += "0"
+    return f"{sign}{_group(whole, thousands)}{point}{fraction}"
+
+
+# --- yes / no ----------------------------------------------------------------------------
+
+_NEGATIONS = "tidak tdk tak ga gak gk ngga nggak ngak enggak engga ndak nda kagak g".split()
+_YES: frozenset[str] = frozenset(
+    "ya iya iyaa iye y yes yess yup yap yep ok oke okey okay sip setuju betul benar bisa "
+    "sudah udah sdh pernah mau siap boleh nggih injih".split()
+    + [
+        "👍",
+        "✅",
+        "✔",
+        "ya betul",
+        "ya benar",
+        "iya betul",
+        "iya benar",
+        "ya sudah",
+        "ya mau",
+        "iya mau",
+        "ya pernah",
+        "iya pernah",
+        "ya bisa",
+        "iya bisa",
+        "ya setuju",
+        "iya setuju",
+        "oke deh",
+        "ok deh",
+        "sudah pernah",
+    ]
+)
+_NO: frozenset[str] = frozenset(
+    [n for n in _NEGATIONS if n != "g"]
+    + "no n nope belum blm blom ogah mboten".split()
+    + [f"{n} {w}" for n in _NEGATIONS for w in ("setuju", "mau", "pernah", "bisa", "boleh")]
+    + ["belum pernah", "blm pernah", "belum bisa", "👎", "❌", "✖"]
+)
+_EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\u200d\U0001f3fb-\U0001f3ff]")
+
+
+def _shortened(word: str) -> set[str]:
+    """The word, and with its last repeated character cut to one and to two."""
+    run = re.search(r"(.)\1+$", word)
+    if run is None:
+        return {word}
+    stem = word[: run.start()]
+    return {word, stem + run[1], stem + run[1] * 2}
+
+
+def parse_yesno(text: str) -> bool:
+    """Yes or no: "ya", "iyaaa", "ok", "👍", "gak", "belum", "tidak setuju"..."""
+    cleaned = _clean(text)
+    if len(cleaned) > _MAX_SHORT:
+        raise AnswerError("yesno")
+    words = _squash(re.sub(r"[.,!?;:]", " ", _EMOJI_MODIFIERS.sub("", cleaned))).split()
+    if not 1 <= len(words) <= 3:
+        raise AnswerError("yesno")
+    candidates = {""}
+    for word in words:
+        candidates = {
+            f"{done} {option}".strip() for done in candidates for option in _shortened(word)
+        }
+    yes, no = bool(candidates & _YES), bool(candidates & _NO)
+    if yes == no:
+        raise AnswerError("yesno")
+    return yes
+
+
+def format_yesno(value: bool, locale: str) -> str:
+    """id: "ya"/"tidak"; en: "yes"/"no"."""
+    if locale == "en":
+        return "yes" if value else "no"
+    return "ya" if value else "tidak"
+
+
+# --- choices -----------------------------------------------------------------------------
+
+_CHOICE_NUMBER = re.compile(
+    r"(?:(?:no|nomor|nomer|nmr|pilihan|opsi|option|number|angka)\s*)?(?P<n>[0-9]{1,6})"
+    r"(?:\s+(?P<rest>.+))?"
+)
+_LABEL_NUMBER = re.compile(r"\s*\(?([0-9]{1,6})\s*[.):\-\u2013\u2014]\s*(?=[^\W\d_])")
+
+
+def _norm(text: str) -> str:
+    """Lower case, punctuation to spaces, spaces collapsed."""
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    for apostrophe in "'\u2019`":
+        lowered = lowered.replace(apostrophe, "")
+    return _squash("".join(ch if ch.isalnum() else " " for ch in lowered))
+
+
+def _label_forms(label: str) -> set[str]:
+    """How a label may be written: whole, without its "1 - " number, each "a/b" part."""
+    plain = unicodedata.normalize("NFKC", label)
+    numbered = _LABEL_NUMBER.match(plain)
+    bodies = [plain] + ([plain[numbered.end() :]] if numbered else [])
+    forms: set[str] = set()
+    for body in bodies:
+        forms.add(_norm(body))
+        if "/" in body:
+            forms.update(_norm(part) for part in body.split("/"))
+    forms.discard("")
+    return forms
+
+
+def _label_number(labels: Mapping[str, str]) -> int | None:
+    numbers: set[int | None] = set()
+    for label in labels.values():
+        match = _LABEL_NUMBER.match(unicodedata.normalize("NFKC", label))
+        numbers.add(int(match[1]) if match else None)
+    return numbers.pop() if len(numbers) == 1 else None
+
+
+def _by_number(number: int, options: Sequence[tuple[str, Mapping[str, str]]]) -> int | None:
+    """The index of option `number`: by the labels' own numbers when all have one, else 1-based."""
+    label_numbers = [_label_number(labels) for _, labels in options]
+    if None not in label_numbers and len(set(label_numbers)) == len(label_numbers):
+        return label_numbers.index(number) if number in label_numbers else None
+    return number - 1 if 1 <= number <= len(options) else None
+
+
+def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) -> str:
+    """One of `options` (value, {locale: label}); returns the value.
+
+    In order: the exact value (what a button sends); a number ("2", "no 2", "nomor 2"),
+    by the labels' own numbers when every label has one ("1 - Yakin"), else 1-based;
+    a label in any locale, ignoring case and punctuation, with or without its number, or
+    one part of an "a/b" label; a number followed by its option's label; a prefix of at
+    least three characters that fits one option only.
+    """
+    cleaned = _clean(text)
+    if not options or len(cleaned) > _MAX_CHOICE:
+        raise AnswerError("choice")
+    values = [value for value, _ in options]
+    for value in values:
+        if value.strip().lower() == cleaned:
+            return value
+    typed = _norm(cleaned)
+    if not typed:
+        raise AnswerError("choice")
+    label_forms = [
+        {form for label in labels.values() for form in _label_forms(label)} for _, labels in options
+    ]
+    forms = [found | {_norm(value)} for found, value in zip(label_forms, values, strict=True)]
+    numbered = _CHOICE_NUMBER.fullmatch(typed)
+    if numbered is not None and numbered["rest"] is None:
+        index = _by_number(int(numbered["n"]), options)
+        if index is None:
+            raise AnswerError("choice")
+        return values[index]
+    exact = {values[i] for i, option_forms in enumerate(forms) if typed in option_forms}
+    if len(exact) == 1:
+        return exact.pop()
+    if exact:
+        raise AnswerError("choice")
+    if numbered is not None:
+        index = _by_number(int(numbered["n"]), options)
+        rest = numbered["rest"]
+        if index is not None and any(form.startswith(rest) for form in forms[index]):
+            return values[index]
+    if len(typed) >= 3:
+        prefixed = {
+            values[i]
+            for i, option_forms in enumerate(label_forms)
+            if any(form.startswith(typed) for form in option_forms)
+        }
+        if len(prefixed) == 1:
+            return prefixed.pop()
+    raise AnswerError("choice")
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_MONTH_NAMES: dict[str, tuple[str, ...]] = {
+    "id": (
+        "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
+    ).split(),
+    "en": (
+        "January February March April May June July August September October November December"
+    ).split(),
+}
+_MONTHS: dict[str, int] = {
+    word: month
+    for month, words in enumerate(
+        [
+            "januari jan january",
+            "februari pebruari feb peb february",
+            "maret mar mrt march",
+            "april apr",
+            "mei may",
+            "juni jun june",
+            "juli jul july",
+            "agustus agu agt ags agus aug august",
+            "september sep sept",
+            "oktober okt oct october",
+            "november nov nop nopember",
+            "desember des dec december",
+        ],
+        start=1,
+    )
+    for word in words.split()
+}
+_WEEKDAYS: dict[str, int] = {
+    word: weekday
+    for weekday, words in enumerate(
+        [
+            "senin monday mon",
+            "selasa tuesday tue tues",
+            "rabu wednesday wed",
+            "kamis thursday thu thur thurs",
+            "jumat jum'at jum’at friday fri",
+            "sabtu saturday sat",
+            "minggu ahad sunday sun",
+        ]
+    )
+    for word in words.split()
+}
+_RELATIVE: dict[str, int] = {
+    "hari ini": 0,
+    "today": 0,
+    "besok": 1,
+    "besuk": 1,
+    "tomorrow": 1,
+    "lusa": 2,
+}
+_WEEKDAY_PREFIX = re.compile(r"(?:(?:hari|day)\s+)?(?P<day>[a-z'’]+)\s*,?\s+")
+_DATE_WORD = re.compile(r"(?:tanggal|tgl|date)\.?\s*")
+_ISO = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
+_NUMERIC = re.compile(
+    r"(?P<d>[0-9]{1,2})(?P<sep>[/.\-])(?P<m>[0-9]{1,2})(?:(?P=sep)(?P<y>[0-9]{4}|[0-9]{2}))?"
+)
+_DAY_MONTH = re.compile(
+    r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?[\s/.\-]*(?P<m>[a-z]+)\.?"
+    r"(?:[\s/.,\-]*(?P<y>[0-9]{4}|[0-9]{2}))?"
+)
+_MONTH_DAY = re.compile(
+    r"(?P<m>[a-z]+)\.?\s*(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?:[\s,]+(?P<y>[0-9]{4}))?"
+)
+
+
+def _next(month: int, day: int, today: date | None) -> date:
+    """The first `day` of `month` on or after `today`."""
+    if today is None:
+        raise AnswerError("date")
+    for year in range(today.year, today.year + 9):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    raise AnswerError("date")
+
+
+def _read_date(cleaned: str, today: date | None) -> date:
+    if cleaned in _RELATIVE:
+        if today is None:
+            raise AnswerError("date")
+        try:
+            return today + timedelta(days=_RELATIVE[cleaned])
+        except OverflowError:
+            raise AnswerError("date") from None
+    match = _ISO.fullmatch(cleaned)
+    if match is not None:
+        try:
+            return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            raise AnswerError("date") from None
+    month: int | None
+    match = _NUMERIC.fullmatch(cleaned)
+    if match is not None:
+        month = int(match["m"])
+    else:
+        match = _DAY_MONTH.fullmatch(cleaned) or _MONTH_DAY.fullmatch(cleaned)
+        month = _MONTHS.get(match["m"]) if match is not None else None
+    if match is None or month is None:
+        raise AnswerError("date")
+    day, year = int(match["d"]), match["y"]
+    if year is None:
+        return _next(month, day, today)
+    try:
+        return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+    except ValueError:
+        raise AnswerError("date") from None
+
+
+def parse_date(
+    text: str,
+    *,
+    today: date | None = None,
+    minimum: date | None = None,
+    maximum: date | None = None,
+) -> date:
+    """A date, day first: "3 Maret 2027", "3/3/27", "2027-03-03", "3 Mar", "besok"...
+
+    Without a year, the next such date on or after `today`. Two-digit years are 20yy.
+    A weekday in front ("Rabu, 3 Maret 2027") must be the date's weekday.
+    """
+    cleaned = _squash(_clean(text))
+    if len(cleaned) > _MAX_SHORT:
+        raise AnswerError("date")
+    weekday: int | None = None
+    prefix = _WEEKDAY_PREFIX.match(cleaned)
+    if prefix is not None and prefix["day"] in _WEEKDAYS:
+        weekday = _WEEKDAYS[prefix["day"]]
+        cleaned = cleaned[prefix.end() :]
+    word = _DATE_WORD.match(cleaned)
+    if word is not None:
+        cleaned = cleaned[word.end() :]
+    day = _read_date(cleaned.strip(), today)
+    if weekday is not None and day.weekday() != weekday:
+        raise AnswerError("date")
+    if (minimum is not None and day < minimum) or (maximum is not None and day > maximum):
+        raise AnswerError("date_range", min=minimum, max=maximum)
+    return day
+
+
+def format_date(value: date, locale: str) -> str:
+    """id: "3 Maret 2027"; en: "3 March 2027"."""
+    names = _MONTH_NAMES.get(locale, _MONTH_NAMES["id"])
+    return f"{value.day} {names[value.month - 1]} {value.year:04d}"
+
+
+# --- free text ---------------------------------------------------------------------------
+
+
+def parse_text(text: str, *, min_length: int = 1, max_length: int = 500) -> str:
+    """Free text, returned as typed (it is data: no escaping, nothing evaluated).
+
+    Surrounding whitespace is stripped and control characters other than tab and newline
+    are dropped (a database cannot store NUL or lone surrogates); nothing else changes.
+    Text with nothing but whitespace and punctuation is "empty". Length is counted in
+    characters after stripping.
+    """
+    kept = "".join(
+        ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+    stripped = kept.strip().strip(_INVISIBLE).strip()
+    if not stripped.strip(_TRAILING + " " + _INVISIBLE).strip():
+        raise AnswerError("empty")
+    length = len(stripped)
+    if length < min_length:
+        raise AnswerError("text_too_short", min=min_length)
+    if length > max_length:
+        raise AnswerError("text_too_long", max=max_length, length=length)
+    return stripped

@@ -1,0 +1,595 @@
+"""Repositories: keyword-only async functions on one connection.
+
+The caller owns the transaction (`async with engine.begin() as conn`), so the
+dispatcher applies a turn's effects atomically. Queries use SQLAlchemy Core on the
+model tables; every function states what it reads or writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import (
+    Answer,
+    AuditLog,
+    Cohort,
+    Contact,
+    FlowSession,
+    InboundLog,
+    Membership,
+    Outbox,
+    Person,
+    Progress,
+    SystemState,
+)
+
+cohorts = Cohort.__table__
+people = Person.__table__
+contacts = Contact.__table__
+memberships = Membership.__table__
+sessions = FlowSession.__table__
+answers_t = Answer.__table__
+progress_t = Progress.__table__
+inbound_t = InboundLog.__table__
+outbox_t = Outbox.__table__
+audit_t = AuditLog.__table__
+state_t = SystemState.__table__
+
+PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
+STAFF_ROLES = (FACILITATOR, COORDINATOR)
+
+
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT on both SQLite and PostgreSQL."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+# --- inbound -----------------------------------------------------------------------
+
+
+async def record_inbound(
+    conn: AsyncConnection, *, channel: str, external_id: str, now: dt.datetime
+) -> bool:
+    """Log an inbound message; False when (channel, external_id) was seen before."""
+    stmt = (
+        _insert(conn, inbound_t)
+        .values(channel=channel, external_id=external_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(inbound_t.c.id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+# --- cohorts -----------------------------------------------------------------------
+
+
+async def create_cohort(
+    conn: AsyncConnection,
+    *,
+    code: str,
+    name: str,
+    region: str,
+    start_date: dt.date,
+    timezone: str,
+    capacity: int,
+    language: str,
+    join_code: str,
+    now: dt.datetime,
+) -> int:
+    result = await conn.execute(
+        insert(cohorts)
+        .values(
+            code=code,
+            name=name,
+            region=region,
+            start_date=start_date,
+            timezone=timezone,
+            capacity=capacity,
+            language=language,
+            join_code=join_code,
+            quiet_start="21:00",
+            quiet_end="06:00",
+            created_at=now,
+        )
+        .returning(cohorts.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def get_cohort(
+    conn: AsyncConnection,
+    *,
+    code: str | None = None,
+    join_code: str | None = None,
+    cohort_id: int | None = None,
+) -> Row[Any] | None:
+    """One cohort by its code (case-insensitive), its join code or its id."""
+    stmt = select(cohorts)
+    if code is not None:
+        stmt = stmt.where(func.upper(cohorts.c.code) == code.upper())
+    elif join_code is not None:
+        stmt = stmt.where(cohorts.c.join_code == join_code.upper())
+    elif cohort_id is not None:
+        stmt = stmt.where(cohorts.c.id == cohort_id)
+    else:
+        raise TypeError("give code, join_code or cohort_id")
+    return (await conn.execute(stmt)).first()
+
+
+async def list_cohorts(conn: AsyncConnection) -> Sequence[Row[Any]]:
+    """All cohorts with their participant counts, by region then code."""
+    count = (
+        select(func.count())
+        .where(memberships.c.cohort_id == cohorts.c.id, memberships.c.role == PARTICIPANT)
+        .scalar_subquery()
+    )
+    stmt = select(cohorts, count.label("participants")).order_by(cohorts.c.region, cohorts.c.code)
+    return (await conn.execute(stmt)).all()
+
+
+async def count_members(conn: AsyncConnection, *, cohort_id: int, role: str = PARTICIPANT) -> int:
+    stmt = select(func.count()).where(
+        memberships.c.cohort_id == cohort_id, memberships.c.role == role
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def cohort_staff(conn: AsyncConnection, *, cohort_id: int) -> Sequence[Row[Any]]:
+    stmt = (
+        select(people.c.id, people.c.name, memberships.c.role)
+        .join(memberships, memberships.c.person_id == people.c.id)
+        .where(memberships.c.cohort_id == cohort_id, memberships.c.role != PARTICIPANT)
+        .order_by(memberships.c.id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+# --- people and contacts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who wrote, with what a turn needs to answer them (one query)."""
+
+    contact_id: int
+    person_id: int
+    name: str | None
+    village: str | None
+    language: str
+    opted_out: bool
+    cohort_id: int | None  # the cohort they take part in, if any
+    cohort_name: str | None
+    cohort_code: str | None
+    meeting_day: str | None
+    facilitator: str | None
+    session_flow: str | None
+    session_step: str | None
+    session_state: Mapping[str, Any] | None
+    session_cohort_id: int | None
+
+
+async def find_identity(
+    conn: AsyncConnection, *, channel: str, address: str
+) -> Identity | None:
+    facilitator = (
+        select(people.c.name)
+        .select_from(memberships.join(people, people.c.id == memberships.c.person_id))
+        .where(memberships.c.cohort_id == cohorts.c.id, memberships.c.role == FACILITATOR)
+        .order_by(memberships.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    part = memberships.alias("part")
+    stmt = (
+        select(
+            contacts.c.id,
+            contacts.c.person_id,
+            people.c.name,
+            people.c.village,
+            people.c.language,
+            contacts.c.opted_out,
+            cohorts.c.id,
+            cohorts.c.name,
+            cohorts.c.code,
+            cohorts.c.meeting_day,
+            facilitator,
+            sessions.c.flow,
+            sessions.c.step,
+            sessions.c.state,
+            sessions.c.cohort_id,
+        )
+        .select_from(
+            contacts.join(people, people.c.id == contacts.c.person_id)
+            .outerjoin(part, and_(part.c.person_id == people.c.id, part.c.role == PARTICIPANT))
+            .outerjoin(cohorts, cohorts.c.id == part.c.cohort_id)
+            .outerjoin(sessions, sessions.c.person_id == people.c.id)
+        )
+        .where(contacts.c.channel == channel, contacts.c.address == address)
+        .limit(1)
+    )
+    row = (await conn.execute(stmt)).first()
+    return Identity(*row) if row else None
+
+
+async def create_person(
+    conn: AsyncConnection,
+    *,
+    channel: str,
+    address: str,
+    display_name: str | None,
+    language: str,
+    now: dt.datetime,
+    name: str | None = None,
+) -> tuple[int, int]:
+    """A new person with one contact; returns (person_id, contact_id)."""
+    person_id = (
+        await conn.execute(
+            insert(people)
+            .values(name=name, language=language, created_at=now)
+            .returning(people.c.id)
+        )
+    ).scalar_one()
+    contact_id = (
+        await conn.execute(
+            insert(contacts)
+            .values(
+                channel=channel,
+                address=address,
+                person_id=person_id,
+                display_name=display_name,
+                opted_out=False,
+                unreachable=False,
+                created_at=now,
+            )
+            .returning(contacts.c.id)
+        )
+    ).scalar_one()
+    return int(person_id), int(contact_id)
+
+
+async def touch_contact(
+    conn: AsyncConnection, *, contact_id: int, now: dt.datetime, display_name: str | None
+) -> None:
+    """The contact just wrote: note the time; they are reachable again."""
+    values: dict[str, Any] = {"last_inbound_at": now, "unreachable": False}
+    if display_name:
+        values["display_name"] = display_name
+    await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+
+
+async def get_person(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
+    return (await conn.execute(select(people).where(people.c.id == person_id))).first()
+
+
+async def update_person(conn: AsyncConnection, *, person_id: int, **values: Any) -> None:
+    allowed = {"name", "village", "language", "consent_at"}
+    if not values or set(values) - allowed:
+        raise TypeError(f"update_person takes {', '.join(sorted(allowed))}")
+    await conn.execute(update(people).where(people.c.id == person_id).values(**values))
+
+
+async def person_contacts(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
+    stmt = select(contacts).where(contacts.c.person_id == person_id).order_by(contacts.c.id)
+    return (await conn.execute(stmt)).all()
+
+
+# --- memberships --------------------------------------------------------------------
+
+
+async def add_membership(
+    conn: AsyncConnection,
+    *,
+    person_id: int,
+    role: str,
+    now: dt.datetime,
+    cohort_id: int | None = None,
+    region: str | None = None,
+) -> int:
+    if role not in (PARTICIPANT, *STAFF_ROLES):
+        raise ValueError(f"unknown role {role!r}")
+    if (cohort_id is None) == (region is None):
+        raise ValueError("a membership holds either a cohort or a region")
+    result = await conn.execute(
+        insert(memberships)
+        .values(person_id=person_id, cohort_id=cohort_id, role=role, region=region, created_at=now)
+        .returning(memberships.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
+    """The person's memberships with their cohort's code, if any."""
+    stmt = (
+        select(memberships.c.role, memberships.c.region, cohorts.c.code, cohorts.c.name)
+        .select_from(memberships.outerjoin(cohorts, cohorts.c.id == memberships.c.cohort_id))
+        .where(memberships.c.person_id == person_id)
+        .order_by(memberships.c.id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+# --- flow sessions ------------------------------------------------------------------
+
+
+async def save_session(
+    conn: AsyncConnection,
+    *,
+    person_id: int,
+    cohort_id: int | None,
+    flow: str,
+    step: str,
+    state: Mapping[str, Any],
+    now: dt.datetime,
+) -> None:
+    """Create or replace the person's one current session."""
+    stmt = _insert(conn, sessions).values(
+        person_id=person_id, cohort_id=cohort_id, flow=flow, step=step, state=dict(state),
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["person_id"],
+        set_={
+            "cohort_id": stmt.excluded.cohort_id,
+            "flow": stmt.excluded.flow,
+            "step": stmt.excluded.step,
+            "state": stmt.excluded.state,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    await conn.execute(stmt)
+
+
+async def delete_session(conn: AsyncConnection, *, person_id: int) -> None:
+    await conn.execute(delete(sessions).where(sessions.c.person_id == person_id))
+
+
+# --- answers ------------------------------------------------------------------------
+
+
+async def load_answers(conn: AsyncConnection, *, person_id: int) -> dict[str, Row[Any]]:
+    """The person's answers by key: rows with value, display, history, updated_at."""
+    stmt = select(
+        answers_t.c.key,
+        answers_t.c.value,
+        answers_t.c.display,
+        answers_t.c.history,
+        answers_t.c.updated_at,
+    ).where(answers_t.c.person_id == person_id)
+    return {row.key: row for row in (await conn.execute(stmt)).all()}
+
+
+async def save_answer(
+    conn: AsyncConnection,
+    *,
+    person_id: int,
+    key: str,
+    value: Any,
+    display: Mapping[str, str],
+    now: dt.datetime,
+    previous: Row[Any] | None = None,
+) -> None:
+    """Save an answer; a changed answer keeps the earlier value in its history.
+
+    `previous` is the row from `load_answers` when the caller has it (saves a read).
+    """
+    if previous is None:
+        previous = (
+            await conn.execute(
+                select(answers_t.c.value, answers_t.c.display, answers_t.c.history,
+                       answers_t.c.updated_at)
+                .where(answers_t.c.person_id == person_id, answers_t.c.key == key)
+            )
+        ).first()
+    if previous is None:
+        await conn.execute(
+            insert(answers_t).values(
+                person_id=person_id, key=key, value=value, display=dict(display), history=[],
+                updated_at=now,
+            )
+        )
+        return
+    history = list(previous.history or [])
+    history.append({"value": previous.value, "at": previous.updated_at.isoformat()})
+    await conn.execute(
+        update(answers_t)
+        .where(answers_t.c.person_id == person_id, answers_t.c.key == key)
+        .values(value=value, display=dict(display), history=history, updated_at=now)
+    )
+
+
+async def delete_answers(conn: AsyncConnection, *, person_id: int) -> int:
+    result = await conn.execute(delete(answers_t).where(answers_t.c.person_id == person_id))
+    return int(result.rowcount or 0)
+
+
+# --- progress -----------------------------------------------------------------------
+
+
+async def open_week(
+    conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
+) -> None:
+    """Mark a week's module as begun (no change if it was begun or done before)."""
+    await conn.execute(
+        _insert(conn, progress_t)
+        .values(person_id=person_id, cohort_id=cohort_id, week=week, status="open", started_at=now)
+        .on_conflict_do_nothing(index_elements=["person_id", "cohort_id", "week"])
+    )
+
+
+async def complete_week(
+    conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
+) -> None:
+    stmt = _insert(conn, progress_t).values(
+        person_id=person_id, cohort_id=cohort_id, week=week, status="done", started_at=now,
+        completed_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["person_id", "cohort_id", "week"],
+        set_={"status": "done", "completed_at": now},
+    )
+    await conn.execute(stmt)
+
+
+async def list_progress(
+    conn: AsyncConnection, *, person_id: int, cohort_id: int
+) -> Sequence[Row[Any]]:
+    stmt = (
+        select(progress_t.c.week, progress_t.c.status, progress_t.c.started_at,
+               progress_t.c.completed_at)
+        .where(progress_t.c.person_id == person_id, progress_t.c.cohort_id == cohort_id)
+        .order_by(progress_t.c.week)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+# --- outbox -------------------------------------------------------------------------
+
+PRIORITY_REPLY, PRIORITY_NUDGE, PRIORITY_BROADCAST = 0, 1, 2
+
+
+async def enqueue(conn: AsyncConnection, *, rows: Iterable[Mapping[str, Any]], now: dt.datetime) -> None:
+    """Queue messages: each row has contact_id, payload, priority, optional dedupe_key."""
+    values = [
+        {
+            "contact_id": row["contact_id"],
+            "payload": dict(row["payload"]),
+            "priority": row.get("priority", PRIORITY_REPLY),
+            "dedupe_key": row.get("dedupe_key"),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": row.get("not_before", now),
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    if values:
+        await conn.execute(insert(outbox_t), values)
+
+
+async def claim_due(
+    conn: AsyncConnection, *, now: dt.datetime, limit: int, stale_after: dt.timedelta
+) -> Sequence[Row[Any]]:
+    """Claim up to `limit` due messages, most urgent first, oldest first within a lane.
+
+    A message left 'sending' longer than `stale_after` (its sender died) is claimed
+    again. On PostgreSQL rows are locked with SKIP LOCKED, so workers never share one.
+    """
+    due = or_(
+        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
+        and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - stale_after),
+    )
+    pick = select(outbox_t.c.id).where(due).order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = [row.id for row in (await conn.execute(pick)).all()]
+    if not ids:
+        return []
+    await conn.execute(
+        update(outbox_t)
+        .where(outbox_t.c.id.in_(ids))
+        .values(status="sending", claimed_at=now, attempts=outbox_t.c.attempts + 1)
+    )
+    stmt = (
+        select(
+            outbox_t.c.id,
+            outbox_t.c.payload,
+            outbox_t.c.attempts,
+            outbox_t.c.priority,
+            contacts.c.id.label("contact_id"),
+            contacts.c.channel,
+            contacts.c.address,
+            contacts.c.opted_out,
+            contacts.c.unreachable,
+        )
+        .join(contacts, contacts.c.id == outbox_t.c.contact_id)
+        .where(outbox_t.c.id.in_(ids))
+        .order_by(outbox_t.c.priority, outbox_t.c.id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def mark_sent(
+    conn: AsyncConnection, *, outbox_id: int, external_id: str | None, now: dt.datetime
+) -> None:
+    await conn.execute(
+        update(outbox_t)
+        .where(outbox_t.c.id == outbox_id)
+        .values(status="sent", external_id=external_id, sent_at=now, error=None)
+    )
+
+
+async def mark_retry(
+    conn: AsyncConnection, *, outbox_id: int, error: str, next_attempt_at: dt.datetime
+) -> None:
+    await conn.execute(
+        update(outbox_t)
+        .where(outbox_t.c.id == outbox_id)
+        .values(status="pending", error=error, next_attempt_at=next_attempt_at, claimed_at=None)
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection, *, outbox_id: int, error: str, status: str = "failed"
+) -> None:
+    """Give up on a message: 'failed' (with the reason) or 'skipped' (not to be sent)."""
+    await conn.execute(
+        update(outbox_t).where(outbox_t.c.id == outbox_id).values(status=status, error=error)
+    )
+
+
+async def mark_unreachable(conn: AsyncConnection, *, contact_id: int) -> None:
+    await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(unreachable=True))
+
+
+async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
+    stmt = select(outbox_t.c.status, func.count()).group_by(outbox_t.c.status)
+    return {status: int(n) for status, n in (await conn.execute(stmt)).all()}
+
+
+async def next_due_at(conn: AsyncConnection) -> dt.datetime | None:
+    stmt = select(func.min(outbox_t.c.next_attempt_at)).where(outbox_t.c.status == "pending")
+    value = (await conn.execute(stmt)).scalar_one_or_none()
+    return value.replace(tzinfo=dt.UTC) if isinstance(value, dt.datetime) and value.tzinfo is None else value
+
+
+# --- audit and system state ------------------------------------------------------------
+
+
+async def audit(
+    conn: AsyncConnection,
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    target: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        insert(audit_t).values(
+            actor=actor, action=action, target=target, details=dict(details or {}), at=now
+        )
+    )
+
+
+async def get_value(conn: AsyncConnection, *, key: str) -> Any:
+    return (await conn.execute(select(state_t.c.value).where(state_t.c.key == key))).scalar()
+
+
+async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
+    stmt = _insert(conn, state_t).values(key=key, value=value)
+    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+    await conn.execute(stmt)
+
+
+async def count_console_contacts(conn: AsyncConnection) -> int:
+    stmt = select(func.count()).where(contacts.c.channel == "console")
+    return int((await conn.execute(stmt)).scalar_one())
