@@ -221,6 +221,10 @@ def _parse(step: Step, text: str, now: dt.datetime) -> tuple[Any, dict[str, str]
         option = next(o for o in step.options if o.value == choice)
         return choice, dict(option.label)
     if kind == "yesno":
+        # The buttons are numbered where a channel shows them as a list: "1" is yes.
+        number = text.strip().rstrip(".")
+        if number in ("1", "2"):
+            text = YES_NO_BUTTONS[int(number) - 1].value
         yes = parse.parse_yesno(text)
         return yes, {loc: parse.format_yesno(yes, loc) for loc in ("id", "en")}
     day = parse.parse_date(text, today=now.date(), minimum=step.minimum, maximum=step.maximum)

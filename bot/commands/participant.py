@@ -77,9 +77,8 @@ async def progress(turn: Turn, args: str) -> None:
     done = [{"week": w.week, "title": w.title[locale]} for w in program.weeks
             if w.week in done_weeks]
     flow = turn.session_flow()
-    current = ""
-    if flow is not None and flow.week is not None:
-        current = f"{flow.week}: {flow.title[locale]}"
+    open_entry = program.week(flow.week) if flow is not None and flow.week else None
+    current = {"week": open_entry.week, "title": open_entry.title[locale]} if open_entry else None
     following = next((w for w in program.weeks if w.week not in done_weeks
                       and (flow is None or w.week != flow.week)), None)
     await turn.say(

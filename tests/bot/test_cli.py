@@ -85,7 +85,7 @@ def test_a_restart_in_the_middle_of_week_one_goes_on_where_it_stopped(db_url: st
     # Saturday was taken as the meeting-day answer: the time-of-day question follows.
     assert resumed.stdout.startswith("→ budi: Pada hari itu, kapan waktu"), resumed.stdout
     again = run("chat", "--script", "-", stdin="budi: /progres\n", db=db_url)
-    assert "Sedang dikerjakan: Minggu 1" in again.stdout
+    assert "Sedang dikerjakan: Minggu 1, Bergabung dengan jamaah" in again.stdout
 
 
 def test_the_simulated_clock_is_kept_in_the_database(db_url: str) -> None:
