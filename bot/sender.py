@@ -14,6 +14,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from typing import Any
+
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Registry, UnknownChannel, split_text
@@ -65,6 +68,7 @@ class Sender:
     async def drain(self) -> DrainStats:
         """Send everything that is due now; return what happened."""
         stats = DrainStats()
+        stopped: set[int] = set()  # contacts found blocked or opted out during this drain
         while True:
             async with self.db.begin() as conn:
                 rows = await repo.claim_due(
@@ -73,7 +77,7 @@ class Sender:
             if not rows:
                 return stats
             for row in rows:
-                await self._deliver(row, stats)
+                await self._deliver(row, stats, stopped)
 
     async def run(self, idle_s: float = 1.0) -> None:
         """Drain forever, waking when a message is queued (`wake.set()`) or every idle_s."""
@@ -88,18 +92,18 @@ class Sender:
                 pass
             self.wake.clear()
 
-    async def _deliver(self, row: object, stats: DrainStats) -> None:
+    async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
         now = self.clock.now()
-        outbox_id, contact_id = row.id, row.contact_id  # type: ignore[attr-defined]
-        if row.opted_out or row.unreachable:  # type: ignore[attr-defined]
-            reason = "opted out" if row.opted_out else "unreachable"  # type: ignore[attr-defined]
+        outbox_id, contact_id = row.id, row.contact_id
+        if row.opted_out or row.unreachable or contact_id in stopped:
+            reason = "opted out" if row.opted_out else "unreachable"
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
             stats.skipped += 1
             return
-        message = OutboundMessage.from_payload(row.payload)  # type: ignore[attr-defined]
+        message = OutboundMessage.from_payload(row.payload)
         try:
-            channel = self.channels.get(row.channel)  # type: ignore[attr-defined]
+            channel = self.channels.get(row.channel)
             external_ids = []
             parts = split_text(message.text, channel.capabilities.max_text)
             for i, part in enumerate(parts):
@@ -109,7 +113,7 @@ class Sender:
                     buttons=message.buttons if last else (),
                     media=message.media if i == 0 else None,
                 )
-                result = await channel.send(row.address, piece)  # type: ignore[attr-defined]
+                result = await channel.send(row.address, piece)
                 external_ids.append(result.external_id or "")
         except UnknownChannel as error:
             async with self.db.begin() as conn:
@@ -117,12 +121,14 @@ class Sender:
             stats.failed += 1
             return
         except SendError as error:
-            await self._failed(outbox_id, contact_id, row.attempts, error, now, stats)  # type: ignore[attr-defined]
+            if error.failure in (UNREACHABLE, OPTED_OUT):
+                stopped.add(contact_id)
+            await self._failed(outbox_id, contact_id, row.attempts, error, now, stats)
             return
         except Exception as error:  # an adapter bug or a network error it did not classify
             log.exception("sending outbox %s failed", outbox_id)
             failure = SendError(RETRY, f"{type(error).__name__}: {error}")
-            await self._failed(outbox_id, contact_id, row.attempts, failure, now, stats)  # type: ignore[attr-defined]
+            await self._failed(outbox_id, contact_id, row.attempts, failure, now, stats)
             return
         async with self.db.begin() as conn:
             await repo.mark_sent(

@@ -1,0 +1,175 @@
+"""The dispatcher: dedupe, identity, routing, one transaction, an answer to everything."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.channels.base import Capabilities
+from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage, Media, OutboundMessage
+from bot.messages import SendResult as Result
+from storage import repo
+from storage.models import Answer, FlowSession, InboundLog, Outbox
+from tests.conftest import JOIN_CODE, chat, make_cohort
+
+
+class HtmlChannel:
+    """A channel like Telegram: HTML markup, real buttons. Records what it sends."""
+
+    name = "html"
+    capabilities = Capabilities(max_text=4096, buttons=True, media=True, templates=False,
+                                markup="html")
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, OutboundMessage]] = []
+
+    def parse(self, raw: object) -> InboundMessage:
+        raise NotImplementedError
+
+    async def send(self, address: str, message: OutboundMessage) -> Result:
+        self.sent.append((address, message))
+        return Result(external_id=str(len(self.sent)))
+
+
+async def count(app: App, model: type) -> int:
+    async with app.db.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def join(app: App, name: str = "siti") -> None:
+    for text in (f"/mulai {JOIN_CODE}", "ya", name.title(), "Tritis"):
+        await chat(app, name, text)
+
+
+def inbound(text: str = "", *, external_id: str, kind: str = TEXT, button: str | None = None,
+            address: str = "siti", channel: str = "console") -> InboundMessage:
+    return InboundMessage(channel=channel, address=address, external_id=external_id, kind=kind,
+                          text=text, button=button)
+
+
+async def test_a_redelivered_message_is_handled_once(app: App) -> None:
+    await make_cohort(app)
+    first = await app.dispatcher.handle(inbound(f"/mulai {JOIN_CODE}", external_id="u-1"))
+    again = await app.dispatcher.handle(inbound(f"/mulai {JOIN_CODE}", external_id="u-1"))
+    assert first.replies == 2 and not first.duplicate
+    assert again.duplicate and again.replies == 0
+    assert await count(app, InboundLog) == 1
+    assert await count(app, Outbox) == 2
+
+
+async def test_a_10000_character_answer_is_refused_politely_and_not_stored(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    await chat(app, "siti", "ya")
+    reply = await chat(app, "siti", "x" * 10_000)
+    assert "Jawabanmu terlalu panjang (10000 huruf)" in reply
+    assert "paling banyak 60 huruf" in reply
+    assert await count(app, Answer) == 1  # only the consent
+
+
+async def test_a_sticker_gets_an_answer_and_the_question_again(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    outcome = await app.dispatcher.handle(
+        InboundMessage(channel="console", address="siti", external_id="s1", kind=UNSUPPORTED,
+                       media=(Media("sticker"),))
+    )
+    await app.sender.drain()
+    out = app.console.out.getvalue()  # type: ignore[attr-defined]
+    assert outcome.replies == 2
+    assert "belum bisa membaca pesan seperti itu" in out
+    assert out.rstrip().endswith("[2] Tidak")  # the consent question, again
+
+
+async def test_buttons_are_checked_on_the_server(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    forged = await chat_button(app, "join:privacy:maybe")
+    assert "Pertanyaan itu sudah ditutup" in forged and "Apakah kamu setuju?" in forged
+    stale = await chat_button(app, "week01:dues:5000")
+    assert "Pertanyaan itu sudah ditutup" in stale
+    pressed = await chat_button(app, "join:privacy:ya")
+    assert "Siapa nama panggilanmu?" in pressed
+
+
+async def chat_button(app: App, data: str) -> str:
+    out = app.console.out
+    before = len(out.getvalue())  # type: ignore[attr-defined]
+    await app.dispatcher.handle(inbound(kind=BUTTON, button=data, external_id=f"b-{data}-{before}"))
+    await app.sender.drain()
+    return out.getvalue()[before:]  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_a_failure_rolls_the_whole_turn_back_and_still_answers(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    sessions_before = await count(app, FlowSession)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(repo, "save_answer", broken)
+    outcome = await app.dispatcher.handle(inbound("ya", external_id="boom"))
+    await app.sender.drain()
+    assert outcome.failed
+    assert await count(app, Answer) == 0  # nothing of the failed turn was kept
+    assert await count(app, FlowSession) == sessions_before
+    async with app.db.connect() as conn:
+        logged = (await conn.execute(select(InboundLog.external_id))).scalars().all()
+    assert "boom" not in logged  # so a redelivery is handled afresh
+    assert "ada gangguan di sistem kami" in app.console.out.getvalue()  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    retried = await app.dispatcher.handle(inbound("ya", external_id="boom"))
+    assert not retried.duplicate and retried.replies == 1
+
+
+async def test_html_channels_get_participant_text_escaped(app: App) -> None:
+    html = HtmlChannel()
+    app.channels.register(html)
+    await make_cohort(app)
+    for i, text in enumerate((f"/mulai {JOIN_CODE}", "ya", "<b>Rina</b> & {{ 7*7 }}")):
+        await app.dispatcher.handle(inbound(text, external_id=f"h{i}", channel="html",
+                                            address="42"))
+    await app.sender.drain()
+    last = html.sent[-1][1]
+    assert last.text.startswith("Salam kenal, &lt;b&gt;Rina&lt;/b&gt; &amp; {{ 7*7 }}!")
+    consent = html.sent[1][1]
+    assert [b.data for b in consent.buttons] == ["join:privacy:ya", "join:privacy:tidak"]
+
+
+async def test_a_staff_member_is_greeted_as_staff(app: App) -> None:
+    await make_cohort(app)
+    reply = await chat(app, "pendamping-TRITIS-01", "halo")
+    assert "Kamu terdaftar sebagai pendamping" in reply
+    helped = await chat(app, "pendamping-TRITIS-01", "/bantuan")
+    assert "pendamping (TRITIS-01)" in helped
+
+
+async def test_language_is_remembered(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", "/bahasa inggris")
+    assert "To join, send /start" in await chat(app, "siti", "hello")
+    assert "not available" in await chat(app, "siti", "/language klingon")
+    await chat(app, "siti", "/language")
+    assert "Untuk bergabung" in await chat(app, "siti", "halo")
+
+
+async def test_empty_text_in_a_question_is_answered(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    reply = await chat(app, "siti", "   ")
+    assert "belum menemukan jawaban" in reply and "Apakah kamu setuju?" in reply
+
+
+async def test_the_week_opens_again_for_a_member_without_a_session(app: App) -> None:
+    await make_cohort(app)
+    await join(app)
+    async with app.db.begin() as conn:
+        who = await repo.find_identity(conn, channel="console", address="siti")
+        assert who is not None
+        await repo.delete_session(conn, person_id=who.person_id)
+    reply = await chat(app, "siti", "halo")
+    assert "Ini minggu pertamamu" in reply

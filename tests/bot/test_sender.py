@@ -1,0 +1,145 @@
+"""The sender: claim, send, mark; failure classes; nothing lost, replies first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.channels.base import Capabilities, split_text
+from bot.messages import (
+    OPTED_OUT,
+    PERMANENT,
+    RETRY,
+    UNREACHABLE,
+    InboundMessage,
+    OutboundMessage,
+    SendError,
+    SendResult,
+)
+from bot.sender import MAX_ATTEMPTS, backoff
+from storage import repo
+from storage.models import Contact, Outbox
+
+
+class FlakyChannel:
+    """Fails with the queued errors first, then delivers."""
+
+    name = "flaky"
+    capabilities = Capabilities(max_text=20, buttons=False, media=False, templates=False,
+                                markup="plain")
+
+    def __init__(self, *errors: SendError) -> None:
+        self.errors = list(errors)
+        self.delivered: list[str] = []
+
+    def parse(self, raw: object) -> InboundMessage:
+        raise NotImplementedError
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.delivered.append(message.text)
+        return SendResult(external_id=f"x{len(self.delivered)}")
+
+
+async def queue(app: App, *texts: str, priority: int = 0, channel: str = "flaky") -> int:
+    async with app.db.begin() as conn:
+        _, contact_id = await repo.create_person(
+            conn, channel=channel, address=f"a-{texts[0]}", display_name=None, language="id",
+            now=app.clock.now())
+        await repo.enqueue(conn, now=app.clock.now(), rows=[
+            {"contact_id": contact_id, "payload": {"text": t}, "priority": priority}
+            for t in texts])
+    return contact_id
+
+
+async def rows(app: App) -> list[tuple[str, str | None, int]]:
+    async with app.db.connect() as conn:
+        result = await conn.execute(
+            select(Outbox.status, Outbox.error, Outbox.attempts).order_by(Outbox.id))
+        return [tuple(r) for r in result.all()]  # type: ignore[misc]
+
+
+async def test_a_retry_waits_for_its_backoff_then_goes(app: App) -> None:
+    channel = FlakyChannel(SendError(RETRY, "503 from upstream"))
+    app.channels.register(channel)
+    await queue(app, "halo")
+    stats = await app.sender.drain()
+    assert stats.retried == 1 and channel.delivered == []
+    assert (await rows(app))[0][:2] == ("pending", "retry: 503 from upstream")
+    assert (await app.sender.drain()).sent == 0  # not due yet
+    await app.advance_clock(backoff(1))  # the clock moves on and what fell due goes
+    assert channel.delivered == ["halo"]
+    assert (await rows(app))[0] == ("sent", None, 2)
+
+
+async def test_retry_after_from_the_channel_is_honoured(app: App) -> None:
+    channel = FlakyChannel(SendError(RETRY, "429", retry_after=120))
+    app.channels.register(channel)
+    await queue(app, "halo")
+    await app.sender.drain()
+    await app.advance_clock(dt.timedelta(seconds=119))
+    assert channel.delivered == []
+    await app.advance_clock(dt.timedelta(seconds=1))
+    assert channel.delivered == ["halo"]
+
+
+async def test_a_permanent_failure_keeps_its_reason(app: App) -> None:
+    app.channels.register(FlakyChannel(SendError(PERMANENT, "400 chat not found")))
+    await queue(app, "halo")
+    assert (await app.sender.drain()).failed == 1
+    assert (await rows(app))[0] == ("failed", "permanent: 400 chat not found", 1)
+
+
+async def test_a_blocked_bot_marks_the_contact_and_skips_the_rest(app: App) -> None:
+    app.channels.register(FlakyChannel(SendError(UNREACHABLE, "403 bot was blocked")))
+    contact_id = await queue(app, "one", "two")
+    await app.sender.drain()
+    assert [r[0] for r in await rows(app)] == ["failed", "skipped"]
+    async with app.db.connect() as conn:
+        unreachable = (await conn.execute(
+            select(Contact.unreachable).where(Contact.id == contact_id))).scalar_one()
+    assert unreachable
+
+
+async def test_opted_out_is_not_a_failure(app: App) -> None:
+    app.channels.register(FlakyChannel(SendError(OPTED_OUT, "21610")))
+    await queue(app, "halo")
+    await app.sender.drain()
+    assert (await rows(app))[0][0] == "skipped"
+
+
+async def test_it_gives_up_after_the_last_attempt(app: App) -> None:
+    app.channels.register(FlakyChannel(*[SendError(RETRY, "timeout")] * MAX_ATTEMPTS))
+    await queue(app, "halo")
+    for _ in range(MAX_ATTEMPTS):
+        await app.sender.drain()
+        await app.advance_clock(dt.timedelta(hours=2))
+    status, error, attempts = (await rows(app))[0]
+    assert (status, attempts) == ("failed", MAX_ATTEMPTS)
+    assert error is not None and error.startswith(f"gave up after {MAX_ATTEMPTS}")
+
+
+async def test_long_text_is_split_and_replies_go_before_broadcasts(app: App) -> None:
+    channel = FlakyChannel()
+    app.channels.register(channel)
+    await queue(app, "broadcast", priority=2)
+    await queue(app, "satu dua tiga empat lima enam tujuh", priority=0)
+    await app.sender.drain()
+    assert channel.delivered == ["satu dua tiga empat", "lima enam tujuh", "broadcast"]
+
+
+async def test_a_message_for_an_unknown_channel_fails_visibly(app: App) -> None:
+    await queue(app, "halo", channel="pigeon")
+    await app.sender.drain()
+    assert (await rows(app))[0][:2] == ("failed", "no channel 'pigeon'")
+
+
+def test_split_text_prefers_paragraphs_then_lines_then_words() -> None:
+    text = "a" * 30 + "\n\n" + "b" * 30
+    assert split_text(text, 40) == ["a" * 30, "b" * 30]
+    assert split_text("x" * 50, 20) == ["x" * 20, "x" * 20, "x" * 10]
+    assert split_text("", 10) == [""]
+    assert all(len(p) <= 25 for p in split_text(" ".join(["kata"] * 40), 25))
