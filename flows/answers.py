@@ -74,6 +74,10 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 # --- numbers and rupiah ------------------------------------------------------------------
 
 _NUM = r"[0-9]+(?:[.,][0-9]+)*"
@@ -110,19 +114,20 @@ _NUMBER = re.compile(
     r"(?:\s*(?P<unit>[^\W\d_]+|%))?"
 )
 _NUMBER_WORDS: dict[str, int] = {
-    **{
-        word: value
-        for value, word in enumerate(
-            "nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh".split()
-        )
-    },
-    **{
-        word: value
-        for value, word in enumerate(
-            "zero one two three four five six seven eight nine ten".split()
-        )
-    },
+    **{word: n for n, word in enumerate(_words("nol satu dua tiga empat lima enam tujuh delapan"))},
+    "sembilan": 9,
+    "sepuluh": 10,
+    **{word: n for n, word in enumerate(_words("zero one two three four five six seven eight"))},
+    "nine": 9,
+    "ten": 10,
 }
+# Words that change the number, so cannot be ignored as its unit ("dua puluh" is 20).
+_NOT_UNITS = frozenset(
+    _words("puluh puluhan belas belasan ratus ratusan setengah seperempat lusin kodi rim")
+    + _words("triliun trilyun hundred hundreds thousand thousands million millions billion")
+    + _words("dozen half")
+    + tuple(word for word in _MULTIPLIERS if word != "m")
+)
 _SPELLED = re.compile(r"(?P<word>[a-z]+)(?:\s+(?P<unit>[^\W\d_]+))?")
 
 _RUPIAH_CAP = 10**15  # 1.000 triliun: beyond any sensible answer
@@ -234,6 +239,9 @@ def parse_number(
         if spelled is None or spelled["word"] not in _NUMBER_WORDS:
             raise AnswerError("number")
         value = Fraction(_NUMBER_WORDS[spelled["word"]])
+        match = spelled
+    if match["unit"] in _NOT_UNITS:
+        raise AnswerError("number")
     if integer and value.denominator != 1:
         raise AnswerError("number")
     number: int | float = value.numerator if value.denominator == 1 else float(value)
@@ -280,37 +288,23 @@ def format_number(value: int | float, locale: str) -> str:
 
 # --- yes / no ----------------------------------------------------------------------------
 
-_NEGATIONS = "tidak tdk tak ga gak gk ngga nggak ngak enggak engga ndak nda kagak g".split()
+_NEGATIONS = _words("tidak tdk tak ga gak gk ngga nggak ngak enggak engga ndak nda kagak g")
 _YES: frozenset[str] = frozenset(
-    "ya iya iyaa iye y yes yess yup yap yep ok oke okey okay sip setuju betul benar bisa "
-    "sudah udah sdh pernah mau siap boleh nggih injih".split()
-    + [
-        "👍",
-        "✅",
-        "✔",
-        "ya betul",
-        "ya benar",
-        "iya betul",
-        "iya benar",
-        "ya sudah",
-        "ya mau",
-        "iya mau",
-        "ya pernah",
-        "iya pernah",
-        "ya bisa",
-        "iya bisa",
-        "ya setuju",
-        "iya setuju",
-        "oke deh",
-        "ok deh",
-        "sudah pernah",
+    [
+        *_words("ya iya iyaa iye y yes yess yup yap yep ok oke okey okay sip"),
+        *_words("setuju betul benar bisa sudah udah sdh pernah mau siap boleh nggih injih"),
+        *(f"{yes} {word}" for yes in ("ya", "iya") for word in _words("betul benar sudah mau")),
+        *(f"{yes} {word}" for yes in ("ya", "iya") for word in _words("pernah bisa setuju")),
+        *("oke deh", "ok deh", "sudah pernah", "yaudah", "ya udah", "👍", "✅", "✔"),
     ]
 )
 _NO: frozenset[str] = frozenset(
-    [n for n in _NEGATIONS if n != "g"]
-    + "no n nope belum blm blom ogah mboten".split()
-    + [f"{n} {w}" for n in _NEGATIONS for w in ("setuju", "mau", "pernah", "bisa", "boleh")]
-    + ["belum pernah", "blm pernah", "belum bisa", "👎", "❌", "✖"]
+    [
+        *(n for n in _NEGATIONS if n != "g"),
+        *_words("no n nope belum blm blom ogah mboten"),
+        *(f"{n} {w}" for n in _NEGATIONS for w in _words("setuju mau pernah bisa boleh")),
+        *("belum pernah", "blm pernah", "belum bisa", "👎", "❌", "✖"),
+    ]
 )
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\u200d\U0001f3fb-\U0001f3ff]")
 
@@ -401,13 +395,14 @@ def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) ->
     """One of `options` (value, {locale: label}); returns the value.
 
     In order: the exact value (what a button sends); a number ("2", "no 2", "nomor 2"),
-    by the labels' own numbers when every label has one ("1 - Yakin"), else 1-based;
+    by the labels' own numbers when every label has one ("1 - Yakin"), else 1-based
+    (a number that is neither may still be a whole label, like "2027");
     a label in any locale, ignoring case and punctuation, with or without its number, or
     one part of an "a/b" label; a number followed by its option's label; a prefix of at
     least three characters that fits one option only.
     """
     cleaned = _clean(text)
-    if not options or len(cleaned) > _MAX_CHOICE:
+    if not options or len(cleaned) > _MAX_CHOICE or re.match(r"[-\u2212]\s*[0-9]", cleaned):
         raise AnswerError("choice")
     values = [value for value, _ in options]
     for value in values:
@@ -423,9 +418,8 @@ def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) ->
     numbered = _CHOICE_NUMBER.fullmatch(typed)
     if numbered is not None and numbered["rest"] is None:
         index = _by_number(int(numbered["n"]), options)
-        if index is None:
-            raise AnswerError("choice")
-        return values[index]
+        if index is not None:
+            return values[index]
     exact = {values[i] for i, option_forms in enumerate(forms) if typed in option_forms}
     if len(exact) == 1:
         return exact.pop()
@@ -451,11 +445,13 @@ def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) ->
 
 _MONTH_NAMES: dict[str, tuple[str, ...]] = {
     "id": (
-        "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
-    ).split(),
+        *_words("Januari Februari Maret April Mei Juni Juli Agustus September Oktober"),
+        *("November", "Desember"),
+    ),
     "en": (
-        "January February March April May June July August September October November December"
-    ).split(),
+        *_words("January February March April May June July August September October"),
+        *("November", "December"),
+    ),
 }
 _MONTHS: dict[str, int] = {
     word: month
