@@ -8,11 +8,11 @@ model tables; every function states what it reads or writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,6 +53,21 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
     return dialect.insert(table)
 
 
+# Statements on the path of every message are built once (per dialect where they use
+# ON CONFLICT) and take their values as bound parameters: building a statement and its
+# cache key costs SQLAlchemy far more than SQLite needs to run it.
+_PREPARED: dict[tuple[str, str], Any] = {}
+
+
+def _prepared(conn: AsyncConnection, name: str, build: Callable[[Callable[[Any], Any]], Any]) -> Any:
+    """The statement `name` for this connection's dialect, built by `build(insert)` once."""
+    key = (conn.dialect.name, name)
+    statement = _PREPARED.get(key)
+    if statement is None:
+        statement = _PREPARED[key] = build(lambda table: _insert(conn, table))
+    return statement
+
+
 # --- inbound -----------------------------------------------------------------------
 
 
@@ -60,13 +75,15 @@ async def record_inbound(
     conn: AsyncConnection, *, channel: str, external_id: str, now: dt.datetime
 ) -> bool:
     """Log an inbound message; False when (channel, external_id) was seen before."""
-    stmt = (
-        _insert(conn, inbound_t)
-        .values(channel=channel, external_id=external_id, received_at=now)
+    stmt = _prepared(conn, "record_inbound", lambda insert_: (
+        insert_(inbound_t)
+        .values(channel=bindparam("channel"), external_id=bindparam("external_id"),
+                received_at=bindparam("now", type_=inbound_t.c.received_at.type))
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(inbound_t.c.id)
-    )
-    return (await conn.execute(stmt)).first() is not None
+    ))
+    params = {"channel": channel, "external_id": external_id, "now": now}
+    return (await conn.execute(stmt, params)).first() is not None
 
 
 # --- cohorts -----------------------------------------------------------------------
@@ -117,7 +134,7 @@ async def get_cohort(
     if code is not None:
         stmt = stmt.where(func.upper(cohorts.c.code) == code.upper())
     elif join_code is not None:
-        stmt = stmt.where(cohorts.c.join_code == join_code.upper())
+        return (await conn.execute(_COHORT_BY_JOIN_CODE, {"join_code": join_code.upper()})).first()
     elif cohort_id is not None:
         stmt = stmt.where(cohorts.c.id == cohort_id)
     else:
@@ -136,11 +153,15 @@ async def list_cohorts(conn: AsyncConnection) -> Sequence[Row[Any]]:
     return (await conn.execute(stmt)).all()
 
 
+_COHORT_BY_JOIN_CODE = select(cohorts).where(cohorts.c.join_code == bindparam("join_code"))
+_COUNT_MEMBERS = select(func.count()).where(
+    memberships.c.cohort_id == bindparam("cohort_id"), memberships.c.role == bindparam("role")
+)
+
+
 async def count_members(conn: AsyncConnection, *, cohort_id: int, role: str = PARTICIPANT) -> int:
-    stmt = select(func.count()).where(
-        memberships.c.cohort_id == cohort_id, memberships.c.role == role
-    )
-    return int((await conn.execute(stmt)).scalar_one())
+    params = {"cohort_id": cohort_id, "role": role}
+    return int((await conn.execute(_COUNT_MEMBERS, params)).scalar_one())
 
 
 async def cohort_staff(conn: AsyncConnection, *, cohort_id: int) -> Sequence[Row[Any]]:
@@ -177,9 +198,7 @@ class Identity:
     session_cohort_id: int | None
 
 
-async def find_identity(
-    conn: AsyncConnection, *, channel: str, address: str
-) -> Identity | None:
+def _identity_statement() -> Any:
     facilitator = (
         select(people.c.name)
         .select_from(memberships.join(people, people.c.id == memberships.c.person_id))
@@ -189,7 +208,7 @@ async def find_identity(
         .scalar_subquery()
     )
     part = memberships.alias("part")
-    stmt = (
+    return (
         select(
             contacts.c.id,
             contacts.c.person_id,
@@ -213,10 +232,20 @@ async def find_identity(
             .outerjoin(cohorts, cohorts.c.id == part.c.cohort_id)
             .outerjoin(sessions, sessions.c.person_id == people.c.id)
         )
-        .where(contacts.c.channel == channel, contacts.c.address == address)
+        .where(contacts.c.channel == bindparam("channel"),
+               contacts.c.address == bindparam("address"))
         .limit(1)
     )
-    row = (await conn.execute(stmt)).first()
+
+
+_IDENTITY = _identity_statement()
+
+
+async def find_identity(
+    conn: AsyncConnection, *, channel: str, address: str
+) -> Identity | None:
+    """Who this contact is, their cohort, its facilitator and their session: one query."""
+    row = (await conn.execute(_IDENTITY, {"channel": channel, "address": address})).first()
     return Identity(*row) if row else None
 
 
@@ -256,14 +285,24 @@ async def create_person(
     return int(person_id), int(contact_id)
 
 
+_TOUCH_CONTACT = (
+    update(contacts)
+    .where(contacts.c.id == bindparam("contact_id"))
+    .values(
+        last_inbound_at=bindparam("now", type_=contacts.c.last_inbound_at.type),
+        unreachable=False,
+        display_name=func.coalesce(bindparam("display_name", type_=String()),
+                                   contacts.c.display_name),
+    )
+)
+
+
 async def touch_contact(
     conn: AsyncConnection, *, contact_id: int, now: dt.datetime, display_name: str | None
 ) -> None:
     """The contact just wrote: note the time; they are reachable again."""
-    values: dict[str, Any] = {"last_inbound_at": now, "unreachable": False}
-    if display_name:
-        values["display_name"] = display_name
-    await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+    params = {"contact_id": contact_id, "now": now, "display_name": display_name or None}
+    await conn.execute(_TOUCH_CONTACT, params)
 
 
 async def get_person(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
@@ -331,40 +370,50 @@ async def save_session(
     now: dt.datetime,
 ) -> None:
     """Create or replace the person's one current session."""
-    stmt = _insert(conn, sessions).values(
-        person_id=person_id, cohort_id=cohort_id, flow=flow, step=step, state=dict(state),
-        updated_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["person_id"],
-        set_={
-            "cohort_id": stmt.excluded.cohort_id,
-            "flow": stmt.excluded.flow,
-            "step": stmt.excluded.step,
-            "state": stmt.excluded.state,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-    await conn.execute(stmt)
+    def build(insert_: Callable[[Any], Any]) -> Any:
+        stmt = insert_(sessions).values(
+            person_id=bindparam("person_id"), cohort_id=bindparam("cohort_id"),
+            flow=bindparam("flow"), step=bindparam("step"),
+            state=bindparam("state", type_=sessions.c.state.type),
+            updated_at=bindparam("now", type_=sessions.c.updated_at.type),
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["person_id"],
+            set_={name: stmt.excluded[name]
+                  for name in ("cohort_id", "flow", "step", "state", "updated_at")},
+        )
+
+    await conn.execute(_prepared(conn, "save_session", build), {
+        "person_id": person_id, "cohort_id": cohort_id, "flow": flow, "step": step,
+        "state": dict(state), "now": now,
+    })
+
+
+_DELETE_SESSION = delete(sessions).where(sessions.c.person_id == bindparam("person_id"))
 
 
 async def delete_session(conn: AsyncConnection, *, person_id: int) -> None:
-    await conn.execute(delete(sessions).where(sessions.c.person_id == person_id))
+    await conn.execute(_DELETE_SESSION, {"person_id": person_id})
 
 
 # --- answers ------------------------------------------------------------------------
 
 
+_LOAD_ANSWERS = select(
+    answers_t.c.key, answers_t.c.value, answers_t.c.display, answers_t.c.history,
+    answers_t.c.updated_at,
+).where(answers_t.c.person_id == bindparam("person_id"))
+_INSERT_ANSWER = insert(answers_t)
+_UPDATE_ANSWER = (
+    update(answers_t)
+    .where(answers_t.c.person_id == bindparam("p_id"), answers_t.c.key == bindparam("p_key"))
+)
+
+
 async def load_answers(conn: AsyncConnection, *, person_id: int) -> dict[str, Row[Any]]:
     """The person's answers by key: rows with value, display, history, updated_at."""
-    stmt = select(
-        answers_t.c.key,
-        answers_t.c.value,
-        answers_t.c.display,
-        answers_t.c.history,
-        answers_t.c.updated_at,
-    ).where(answers_t.c.person_id == person_id)
-    return {row.key: row for row in (await conn.execute(stmt)).all()}
+    rows = (await conn.execute(_LOAD_ANSWERS, {"person_id": person_id})).all()
+    return {row.key: row for row in rows}
 
 
 async def save_answer(
@@ -382,28 +431,19 @@ async def save_answer(
     `previous` is the row from `load_answers` when the caller has it (saves a read).
     """
     if previous is None:
-        previous = (
-            await conn.execute(
-                select(answers_t.c.value, answers_t.c.display, answers_t.c.history,
-                       answers_t.c.updated_at)
-                .where(answers_t.c.person_id == person_id, answers_t.c.key == key)
-            )
-        ).first()
+        previous = (await load_answers(conn, person_id=person_id)).get(key)
     if previous is None:
-        await conn.execute(
-            insert(answers_t).values(
-                person_id=person_id, key=key, value=value, display=dict(display), history=[],
-                updated_at=now,
-            )
-        )
+        await conn.execute(_INSERT_ANSWER, {
+            "person_id": person_id, "key": key, "value": value, "display": dict(display),
+            "history": [], "updated_at": now,
+        })
         return
     history = list(previous.history or [])
     history.append({"value": previous.value, "at": previous.updated_at.isoformat()})
-    await conn.execute(
-        update(answers_t)
-        .where(answers_t.c.person_id == person_id, answers_t.c.key == key)
-        .values(value=value, display=dict(display), history=history, updated_at=now)
-    )
+    await conn.execute(_UPDATE_ANSWER, {
+        "p_id": person_id, "p_key": key, "value": value, "display": dict(display),
+        "history": history, "updated_at": now,
+    })
 
 
 async def delete_answers(conn: AsyncConnection, *, person_id: int) -> int:
@@ -418,42 +458,51 @@ async def open_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
     """Mark a week's module as begun (no change if it was begun or done before)."""
-    await conn.execute(
-        _insert(conn, progress_t)
-        .values(person_id=person_id, cohort_id=cohort_id, week=week, status="open", started_at=now)
+    stmt = _prepared(conn, "open_week", lambda insert_: (
+        insert_(progress_t)
+        .values(status="open")
         .on_conflict_do_nothing(index_elements=["person_id", "cohort_id", "week"])
-    )
+    ))
+    await conn.execute(stmt, {"person_id": person_id, "cohort_id": cohort_id, "week": week,
+                              "started_at": now})
 
 
 async def complete_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
-    stmt = _insert(conn, progress_t).values(
-        person_id=person_id, cohort_id=cohort_id, week=week, status="done", started_at=now,
-        completed_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["person_id", "cohort_id", "week"],
-        set_={"status": "done", "completed_at": now},
-    )
-    await conn.execute(stmt)
+    def build(insert_: Callable[[Any], Any]) -> Any:
+        stmt = insert_(progress_t).values(status="done")
+        return stmt.on_conflict_do_update(
+            index_elements=["person_id", "cohort_id", "week"],
+            set_={"status": "done", "completed_at": stmt.excluded.completed_at},
+        )
+
+    await conn.execute(_prepared(conn, "complete_week", build), {
+        "person_id": person_id, "cohort_id": cohort_id, "week": week, "started_at": now,
+        "completed_at": now,
+    })
+
+
+_LIST_PROGRESS = (
+    select(progress_t.c.week, progress_t.c.status, progress_t.c.started_at,
+           progress_t.c.completed_at)
+    .where(progress_t.c.person_id == bindparam("person_id"),
+           progress_t.c.cohort_id == bindparam("cohort_id"))
+    .order_by(progress_t.c.week)
+)
 
 
 async def list_progress(
     conn: AsyncConnection, *, person_id: int, cohort_id: int
 ) -> Sequence[Row[Any]]:
-    stmt = (
-        select(progress_t.c.week, progress_t.c.status, progress_t.c.started_at,
-               progress_t.c.completed_at)
-        .where(progress_t.c.person_id == person_id, progress_t.c.cohort_id == cohort_id)
-        .order_by(progress_t.c.week)
-    )
-    return (await conn.execute(stmt)).all()
+    params = {"person_id": person_id, "cohort_id": cohort_id}
+    return (await conn.execute(_LIST_PROGRESS, params)).all()
 
 
 # --- outbox -------------------------------------------------------------------------
 
 PRIORITY_REPLY, PRIORITY_NUDGE, PRIORITY_BROADCAST = 0, 1, 2
+_INSERT_OUTBOX = insert(outbox_t)
 
 
 async def enqueue(conn: AsyncConnection, *, rows: Iterable[Mapping[str, Any]], now: dt.datetime) -> None:
@@ -472,7 +521,7 @@ async def enqueue(conn: AsyncConnection, *, rows: Iterable[Mapping[str, Any]], n
         for row in rows
     ]
     if values:
-        await conn.execute(insert(outbox_t), values)
+        await conn.execute(_INSERT_OUTBOX, values)
 
 
 async def claim_due(
