@@ -7,6 +7,7 @@ the commit leaves the message to be redelivered and handled afresh).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from storage import repo
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000  # longer text is cut before it reaches any parser or log
+TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,22 @@ class Outcome:
     duplicate: bool = False
     replies: int = 0
     failed: bool = False
+
+
+def _needs_touch(identity: repo.Identity, message: InboundMessage, now: dt.datetime) -> bool:
+    """Whether the contact row must note this message.
+
+    Its last inbound time (WhatsApp's 24-hour window) is written at most once a minute:
+    a minute stale only ends the window a minute early. A contact marked unreachable
+    is reachable again, and a changed display name is kept, at once.
+    """
+    last = identity.last_inbound_at
+    return (
+        last is None
+        or now - last >= TOUCH_EVERY
+        or identity.unreachable
+        or bool(message.display_name and message.display_name != identity.display_name)
+    )
 
 
 class Dispatcher:
@@ -75,10 +93,11 @@ class Dispatcher:
                         conn, channel=message.channel, address=message.address
                     )
                     assert identity is not None
-                await repo.touch_contact(
-                    conn, contact_id=identity.contact_id, now=now,
-                    display_name=message.display_name,
-                )
+                if _needs_touch(identity, message, now):
+                    await repo.touch_contact(
+                        conn, contact_id=identity.contact_id, now=now,
+                        display_name=message.display_name,
+                    )
                 turn = Turn(
                     conn=conn, content=self.content, message=message,
                     capabilities=self.channels.capabilities(message.channel), now=now,

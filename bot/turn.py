@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -28,7 +28,7 @@ from flows.effects import (
     SaveAnswer,
     Say,
 )
-from flows.engine import ActionDone, Event, FlowState, Repeat, Start, advance
+from flows.engine import ActionDone, Event, FlowState, Repeat, Start, advance, needs_answers
 from flows.spec import Flow
 from storage import repo
 from storage.repo import Identity
@@ -72,9 +72,13 @@ class Turn:
 
     # --- what we say ---------------------------------------------------------------
 
-    async def context(self) -> dict[str, Any]:
+    async def context(self, uses: frozenset[str] | None = None) -> dict[str, Any]:
+        """The variables a message may use; the answers are read only if it uses them."""
         ident, locale = self.identity, self.locale
-        answers = await self.answers()
+        wanted = uses is None or "answers" in uses or (
+            (ident.name is None and "name" in uses) or (ident.village is None and "village" in uses)
+        )
+        answers = await self.answers() if wanted else (self._answers or {})
         day = ident.meeting_day
         day_key = f"common.days.{day}"
         meeting_day = (
@@ -103,7 +107,10 @@ class Turn:
     ) -> None:
         """Render message `key` in the person's language for their channel, and queue it."""
         renderer, locale, markup = self.content.renderer, self.locale, self.capabilities.markup
-        context = {**await self.context(), **(params or {})}
+        uses = renderer.names(key, locale)
+        if any(b.label_key for b in buttons):
+            uses = uses | {"answers"}
+        context = {**await self.context(uses), **(params or {})}
         text = renderer.render(key, locale, context, markup)
         shown: list[Button] = []
         for button in buttons:
@@ -142,14 +149,16 @@ class Turn:
 
     async def step_flow(self, flow: Flow, event: Event) -> None:
         """Feed `event` to the engine and apply what it returns."""
-        raw = {key: row.value for key, row in (await self.answers()).items()}
-        if isinstance(event, Start):
+        current = None if isinstance(event, Start) else self.session_state()
+        if current is None and not isinstance(event, Start):
+            return
+        if needs_answers(flow, current, event):
+            await self.answers()
+        raw = {key: row.value for key, row in (self._answers or {}).items()}
+        if current is None:
             state = FlowState(flow=flow.id, step=flow.steps[0].id, answers=raw)
         else:
-            current = self.session_state()
-            if current is None:
-                return
-            state = current
+            state = replace(current, answers=raw)
         new_state, effects = advance(flow, state, event, self.now)
         unchanged = new_state == state and not isinstance(event, Start)
         await self._apply(flow, new_state, effects, save=not unchanged)
@@ -164,12 +173,14 @@ class Turn:
             if isinstance(effect, Say):
                 await self.say(effect.key, effect.params, effect.buttons, effect.step, flow.id)
             elif isinstance(effect, SaveAnswer):
-                answers = await self.answers()
+                known = self._answers
                 await repo.save_answer(
                     self.conn, person_id=self.person_id, key=effect.key, value=effect.value,
-                    display=effect.display, now=self.now, previous=answers.get(effect.key),
+                    display=effect.display, now=self.now,
+                    exists=(effect.key in known) if known is not None else repo.UNKNOWN,
                 )
-                answers[effect.key] = _AnswerRow(effect.value, dict(effect.display), self.now)
+                if known is not None:
+                    known[effect.key] = _AnswerRow(effect.key, effect.value, dict(effect.display))
             elif isinstance(effect, CompleteModule):
                 cohort_id = self.identity.session_cohort_id or self.identity.cohort_id
                 if cohort_id is not None:
@@ -221,7 +232,6 @@ class Turn:
 class _AnswerRow:
     """An answer saved during this turn, shaped like a row from repo.load_answers."""
 
+    key: str
     value: Any
     display: dict[str, str]
-    updated_at: dt.datetime
-    history: list[dict[str, Any]] = field(default_factory=list)

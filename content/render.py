@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, pass_context
+from jinja2 import StrictUndefined, Template, meta, pass_context
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
@@ -69,6 +69,7 @@ class Renderer:
         self.messages = messages  # locale -> key -> template source
         self._envs = {markup: _environment(markup) for markup in MARKUPS}
         self._compiled: dict[tuple[str, str, str], Template] = {}
+        self._names: dict[tuple[str, str], frozenset[str]] = {}
 
     def has(self, key: str, locale: str) -> bool:
         return key in self.messages.get(locale, {})
@@ -81,6 +82,15 @@ class Renderer:
             compiled = self._envs[markup].from_string(source)
             self._compiled[cache_key] = compiled
         return compiled
+
+    def names(self, key: str, locale: str) -> frozenset[str]:
+        """The variables message `key` uses (so a caller loads only what it needs)."""
+        found = self._names.get((key, locale))
+        if found is None:
+            env = self._envs["plain"]
+            parsed = env.parse(self.messages[locale][key])
+            found = self._names[(key, locale)] = frozenset(meta.find_undeclared_variables(parsed))
+        return found
 
     def render(
         self, key: str, locale: str, context: Mapping[str, Any], markup: str = "plain"

@@ -90,6 +90,18 @@ class ActionDone:
 Event = Start | Reply | Press | Repeat | ActionDone
 
 
+def needs_answers(flow: Flow, state: FlowState | None, event: Event) -> bool:
+    """Whether `advance` may read the person's earlier answers for this event.
+
+    Only a branch reads them; the caller may leave `state.answers` empty otherwise.
+    """
+    if isinstance(event, Start):
+        return 0 in flow.branch_ahead
+    if state is None or isinstance(event, Repeat) or state.done:
+        return False
+    return flow.position(state.step) + 1 in flow.branch_ahead
+
+
 class EngineError(RuntimeError):
     """The event does not fit the state (a programming error, not a person's)."""
 

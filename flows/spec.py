@@ -79,6 +79,9 @@ class Flow:
     steps: tuple[Step, ...]
     week: int | None = None
     index: Mapping[str, int] = field(default_factory=dict)
+    # Positions from which running on meets a branch before it waits for the person:
+    # only from there does the engine need the person's earlier answers.
+    branch_ahead: frozenset[int] = frozenset()
 
     def position(self, step_id: str) -> int:
         return self.index[step_id]
@@ -122,22 +125,41 @@ def build_flow(data: Any, source: str) -> Flow:
     if steps[-1].kind not in ("end", "goto"):
         raise FlowError(source, steps[-1].id, "the last step must be an end or a goto")
     _refuse_loops(steps, index, source)
-    return Flow(id=flow_id, title=title, steps=steps, week=week, index=index)
+    return Flow(id=flow_id, title=title, steps=steps, week=week, index=index,
+                branch_ahead=_branch_ahead(steps, index))
+
+
+def _successors(steps: tuple[Step, ...], index: Mapping[str, int], i: int) -> list[int]:
+    """Where the engine goes from step i without waiting for the person (none if it waits)."""
+    step = steps[i]
+    if step.kind in ("ask", "action", "end") or (step.kind == "say" and step.pause):
+        return []
+    if step.kind == "goto":
+        return [index[step.target or ""]]
+    if step.kind == "branch":
+        targets = [index[r.goto] for r in step.rules]
+        return targets + [index[step.otherwise] if step.otherwise else i + 1]
+    return [i + 1]
+
+
+def _branch_ahead(steps: tuple[Step, ...], index: Mapping[str, int]) -> frozenset[int]:
+    ahead: set[int] = set()
+    for start in range(len(steps)):
+        seen, todo = set(), [start]
+        while todo:
+            i = todo.pop()
+            if i in seen or i >= len(steps):
+                continue
+            seen.add(i)
+            if steps[i].kind == "branch":
+                ahead.add(start)
+                break
+            todo += _successors(steps, index, i)
+    return frozenset(ahead)
 
 
 def _refuse_loops(steps: tuple[Step, ...], index: Mapping[str, int], source: str) -> None:
     """A cycle of steps none of which waits for the person would never end."""
-
-    def successors(i: int) -> list[int]:
-        step = steps[i]
-        if step.kind in ("ask", "action", "end") or (step.kind == "say" and step.pause):
-            return []
-        if step.kind == "goto":
-            return [index[step.target or ""]]
-        if step.kind == "branch":
-            targets = [index[r.goto] for r in step.rules]
-            return targets + [index[step.otherwise] if step.otherwise else i + 1]
-        return [i + 1]
 
     state = [0] * len(steps)  # 0 unseen, 1 on the path, 2 done
 
@@ -149,7 +171,7 @@ def _refuse_loops(steps: tuple[Step, ...], index: Mapping[str, int], source: str
         if state[i] == 2:
             return
         state[i] = 1
-        for j in successors(i):
+        for j in _successors(steps, index, i):
             visit(j)
         state[i] = 2
 

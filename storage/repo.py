@@ -8,17 +8,17 @@ model tables; every function states what it reads or writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, String, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     Answer,
+    UTCDateTime,
     AuditLog,
     Cohort,
     Contact,
@@ -47,43 +47,32 @@ PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinat
 STAFF_ROLES = (FACILITATOR, COORDINATOR)
 
 
-def _insert(conn: AsyncConnection, table: Any) -> Any:
-    """An INSERT that knows ON CONFLICT on both SQLite and PostgreSQL."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-# Statements on the path of every message are built once (per dialect where they use
-# ON CONFLICT) and take their values as bound parameters: building a statement and its
-# cache key costs SQLAlchemy far more than SQLite needs to run it.
-_PREPARED: dict[tuple[str, str], Any] = {}
-
-
-def _prepared(conn: AsyncConnection, name: str, build: Callable[[Callable[[Any], Any]], Any]) -> Any:
-    """The statement `name` for this connection's dialect, built by `build(insert)` once."""
-    key = (conn.dialect.name, name)
-    statement = _PREPARED.get(key)
-    if statement is None:
-        statement = _PREPARED[key] = build(lambda table: _insert(conn, table))
-    return statement
+# Upserts are written once as text: SQLite and PostgreSQL share the ON CONFLICT syntax,
+# and SQLAlchemy caches a compiled text() statement, while it compiles its dialect
+# INSERT ... ON CONFLICT constructs afresh on every call (they opt out of its cache).
+# The bound parameters carry the column types, so times and JSON are stored as
+# everywhere else.
+def _upsert(sql: str, **types: Any) -> Any:
+    return text(sql).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()))
 
 
 # --- inbound -----------------------------------------------------------------------
+
+
+_RECORD_INBOUND = _upsert(
+    "INSERT INTO inbound_log (channel, external_id, received_at) "
+    "VALUES (:channel, :external_id, :now) "
+    "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
+    now=UTCDateTime(),
+)
 
 
 async def record_inbound(
     conn: AsyncConnection, *, channel: str, external_id: str, now: dt.datetime
 ) -> bool:
     """Log an inbound message; False when (channel, external_id) was seen before."""
-    stmt = _prepared(conn, "record_inbound", lambda insert_: (
-        insert_(inbound_t)
-        .values(channel=bindparam("channel"), external_id=bindparam("external_id"),
-                received_at=bindparam("now", type_=inbound_t.c.received_at.type))
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(inbound_t.c.id)
-    ))
     params = {"channel": channel, "external_id": external_id, "now": now}
-    return (await conn.execute(stmt, params)).first() is not None
+    return (await conn.execute(_RECORD_INBOUND, params)).first() is not None
 
 
 # --- cohorts -----------------------------------------------------------------------
@@ -196,6 +185,9 @@ class Identity:
     session_step: str | None
     session_state: Mapping[str, Any] | None
     session_cohort_id: int | None
+    last_inbound_at: dt.datetime | None
+    unreachable: bool
+    display_name: str | None
 
 
 def _identity_statement() -> Any:
@@ -225,6 +217,9 @@ def _identity_statement() -> Any:
             sessions.c.step,
             sessions.c.state,
             sessions.c.cohort_id,
+            contacts.c.last_inbound_at,
+            contacts.c.unreachable,
+            contacts.c.display_name,
         )
         .select_from(
             contacts.join(people, people.c.id == contacts.c.person_id)
@@ -359,6 +354,16 @@ async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any
 # --- flow sessions ------------------------------------------------------------------
 
 
+_SAVE_SESSION = _upsert(
+    "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at) "
+    "VALUES (:person_id, :cohort_id, :flow, :step, :state, :now) "
+    "ON CONFLICT (person_id) DO UPDATE SET cohort_id = excluded.cohort_id, "
+    "flow = excluded.flow, step = excluded.step, state = excluded.state, "
+    "updated_at = excluded.updated_at",
+    state=JSON(), now=UTCDateTime(),
+)
+
+
 async def save_session(
     conn: AsyncConnection,
     *,
@@ -370,20 +375,7 @@ async def save_session(
     now: dt.datetime,
 ) -> None:
     """Create or replace the person's one current session."""
-    def build(insert_: Callable[[Any], Any]) -> Any:
-        stmt = insert_(sessions).values(
-            person_id=bindparam("person_id"), cohort_id=bindparam("cohort_id"),
-            flow=bindparam("flow"), step=bindparam("step"),
-            state=bindparam("state", type_=sessions.c.state.type),
-            updated_at=bindparam("now", type_=sessions.c.updated_at.type),
-        )
-        return stmt.on_conflict_do_update(
-            index_elements=["person_id"],
-            set_={name: stmt.excluded[name]
-                  for name in ("cohort_id", "flow", "step", "state", "updated_at")},
-        )
-
-    await conn.execute(_prepared(conn, "save_session", build), {
+    await conn.execute(_SAVE_SESSION, {
         "person_id": person_id, "cohort_id": cohort_id, "flow": flow, "step": step,
         "state": dict(state), "now": now,
     })
@@ -399,11 +391,19 @@ async def delete_session(conn: AsyncConnection, *, person_id: int) -> None:
 # --- answers ------------------------------------------------------------------------
 
 
-_LOAD_ANSWERS = select(
-    answers_t.c.key, answers_t.c.value, answers_t.c.display, answers_t.c.history,
-    answers_t.c.updated_at,
-).where(answers_t.c.person_id == bindparam("person_id"))
-_INSERT_ANSWER = insert(answers_t)
+_LOAD_ANSWERS = select(answers_t.c.key, answers_t.c.value, answers_t.c.display).where(
+    answers_t.c.person_id == bindparam("person_id")
+)
+_ANSWER_HISTORY = select(answers_t.c.value, answers_t.c.history, answers_t.c.updated_at).where(
+    answers_t.c.person_id == bindparam("person_id"), answers_t.c.key == bindparam("key")
+)
+UNKNOWN = object()  # save_answer: the caller does not know whether the answer exists
+_INSERT_NEW_ANSWER = _upsert(
+    "INSERT INTO answers (person_id, key, value, display, history, updated_at) "
+    "VALUES (:person_id, :key, :value, :display, :history, :updated_at) "
+    "ON CONFLICT (person_id, key) DO NOTHING RETURNING id",
+    value=JSON(), display=JSON(), history=JSON(), updated_at=UTCDateTime(),
+)
 _UPDATE_ANSWER = (
     update(answers_t)
     .where(answers_t.c.person_id == bindparam("p_id"), answers_t.c.key == bindparam("p_key"))
@@ -411,7 +411,7 @@ _UPDATE_ANSWER = (
 
 
 async def load_answers(conn: AsyncConnection, *, person_id: int) -> dict[str, Row[Any]]:
-    """The person's answers by key: rows with value, display, history, updated_at."""
+    """The person's answers by key: rows with key, value and display (not the history)."""
     rows = (await conn.execute(_LOAD_ANSWERS, {"person_id": person_id})).all()
     return {row.key: row for row in rows}
 
@@ -424,26 +424,34 @@ async def save_answer(
     value: Any,
     display: Mapping[str, str],
     now: dt.datetime,
-    previous: Row[Any] | None = None,
+    exists: bool | object = UNKNOWN,
 ) -> None:
     """Save an answer; a changed answer keeps the earlier value in its history.
 
-    `previous` is the row from `load_answers` when the caller has it (saves a read).
+    `exists` says whether the person has answered `key` before, when the caller knows
+    (from `load_answers`); it saves a read on the path of every answer.
     """
-    if previous is None:
-        previous = (await load_answers(conn, person_id=person_id)).get(key)
-    if previous is None:
-        await conn.execute(_INSERT_ANSWER, {
+    if exists is not True:  # most answers are given once: try the insert first
+        inserted = await conn.execute(_INSERT_NEW_ANSWER, {
             "person_id": person_id, "key": key, "value": value, "display": dict(display),
             "history": [], "updated_at": now,
         })
-        return
-    history = list(previous.history or [])
-    history.append({"value": previous.value, "at": previous.updated_at.isoformat()})
+        if inserted.first() is not None:
+            return
+    previous = await answer_history(conn, person_id=person_id, key=key)
+    if previous is None:  # pragma: no cover - deleted between the two statements
+        raise RuntimeError(f"answer {key!r} of person {person_id} vanished while saving")
+    history = [*(previous.history or []),
+               {"value": previous.value, "at": previous.updated_at.isoformat()}]
     await conn.execute(_UPDATE_ANSWER, {
         "p_id": person_id, "p_key": key, "value": value, "display": dict(display),
         "history": history, "updated_at": now,
     })
+
+
+async def answer_history(conn: AsyncConnection, *, person_id: int, key: str) -> Row[Any] | None:
+    """One answer with its history (earlier values and when they were replaced)."""
+    return (await conn.execute(_ANSWER_HISTORY, {"person_id": person_id, "key": key})).first()
 
 
 async def delete_answers(conn: AsyncConnection, *, person_id: int) -> int:
@@ -454,30 +462,33 @@ async def delete_answers(conn: AsyncConnection, *, person_id: int) -> int:
 # --- progress -----------------------------------------------------------------------
 
 
+_OPEN_WEEK = _upsert(
+    "INSERT INTO progress (person_id, cohort_id, week, status, started_at) "
+    "VALUES (:person_id, :cohort_id, :week, 'open', :started_at) "
+    "ON CONFLICT (person_id, cohort_id, week) DO NOTHING",
+    started_at=UTCDateTime(),
+)
+_COMPLETE_WEEK = _upsert(
+    "INSERT INTO progress (person_id, cohort_id, week, status, started_at, completed_at) "
+    "VALUES (:person_id, :cohort_id, :week, 'done', :started_at, :completed_at) "
+    "ON CONFLICT (person_id, cohort_id, week) DO UPDATE SET status = 'done', "
+    "completed_at = excluded.completed_at",
+    started_at=UTCDateTime(), completed_at=UTCDateTime(),
+)
+
+
 async def open_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
     """Mark a week's module as begun (no change if it was begun or done before)."""
-    stmt = _prepared(conn, "open_week", lambda insert_: (
-        insert_(progress_t)
-        .values(status="open")
-        .on_conflict_do_nothing(index_elements=["person_id", "cohort_id", "week"])
-    ))
-    await conn.execute(stmt, {"person_id": person_id, "cohort_id": cohort_id, "week": week,
+    await conn.execute(_OPEN_WEEK, {"person_id": person_id, "cohort_id": cohort_id, "week": week,
                               "started_at": now})
 
 
 async def complete_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
-    def build(insert_: Callable[[Any], Any]) -> Any:
-        stmt = insert_(progress_t).values(status="done")
-        return stmt.on_conflict_do_update(
-            index_elements=["person_id", "cohort_id", "week"],
-            set_={"status": "done", "completed_at": stmt.excluded.completed_at},
-        )
-
-    await conn.execute(_prepared(conn, "complete_week", build), {
+    await conn.execute(_COMPLETE_WEEK, {
         "person_id": person_id, "cohort_id": cohort_id, "week": week, "started_at": now,
         "completed_at": now,
     })
@@ -633,10 +644,15 @@ async def get_value(conn: AsyncConnection, *, key: str) -> Any:
     return (await conn.execute(select(state_t.c.value).where(state_t.c.key == key))).scalar()
 
 
+_SET_VALUE = _upsert(
+    "INSERT INTO system_state (key, value) VALUES (:key, :value) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    value=JSON(),
+)
+
+
 async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
-    stmt = _insert(conn, state_t).values(key=key, value=value)
-    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
-    await conn.execute(stmt)
+    await conn.execute(_SET_VALUE, {"key": key, "value": value})
 
 
 async def count_console_contacts(conn: AsyncConnection) -> int:

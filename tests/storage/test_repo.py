@@ -127,8 +127,9 @@ async def test_a_changed_answer_keeps_its_history(db: AsyncEngine) -> None:
         await repo.save_answer(conn, person_id=pid, key="w1.dues", value=10000,
                                display={"id": "Rp 10.000", "en": "Rp 10.000"}, now=later)
         answers = await repo.load_answers(conn, person_id=pid)
-    row = answers["w1.dues"]
-    assert row.value == 10000 and row.display["id"] == "Rp 10.000"
+        row = await repo.answer_history(conn, person_id=pid, key="w1.dues")
+    assert answers["w1.dues"].value == 10000 and answers["w1.dues"].display["id"] == "Rp 10.000"
+    assert row is not None and row.value == 10000
     assert row.history == [{"value": 5000, "at": NOW.isoformat()}]
     assert row.updated_at == later  # aware UTC on both databases
 
