@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,4 +111,7 @@ async def open_app(
     channels.register(console)
     dispatcher = Dispatcher(db, content, channels, clock, default_language=default_language)
     sender = Sender(db, channels, clock)
+    # What start-up built (templates, statements, flows) lives as long as the process:
+    # keep the cyclic garbage collector from scanning it again and again.
+    gc.freeze()
     return App(db, content, channels, clock, dispatcher, sender, console)
