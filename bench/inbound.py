@@ -29,17 +29,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from bot.app import load_checked_content, open_app  # noqa: E402
-from bot.clock import SimulatedClock  # noqa: E402
-from storage import repo  # noqa: E402
-from storage.models import Answer, Outbox, Progress  # noqa: E402
+from bot.app import load_checked_content, open_app
+from bot.clock import SimulatedClock
+from storage import repo
+from storage.models import Answer, Outbox, Progress
 
-WEEK1 = ["lanjut", "lanjut", "lanjut", "lanjut", "ya", "Kamis", "sore", "5rb", "19", "2",
-         "memasak kue dan jualan di pasar", "4", "2", "3", "5", "4",
-         "Jamaah kami menjual 100 bungkus keripik per bulan", "pernah"]
+WEEK1 = [
+    "lanjut",
+    "lanjut",
+    "lanjut",
+    "lanjut",
+    "ya",
+    "Kamis",
+    "sore",
+    "5rb",
+    "19",
+    "2",
+    "memasak kue dan jualan di pasar",
+    "4",
+    "2",
+    "3",
+    "5",
+    "4",
+    "Jamaah kami menjual 100 bungkus keripik per bulan",
+    "pernah",
+]
 START = dt.datetime(2027, 1, 4, 12, 0, tzinfo=dt.UTC)
 
 
@@ -57,9 +74,17 @@ async def run(url: str, participants: int, label: str) -> dict[str, float]:
             for c in range(cohorts):
                 code = f"B{c:04d}"
                 await repo.create_cohort(
-                    conn, code=code, name=f"Jamaah {c}", region="bench/region",
-                    start_date=START.date(), timezone="Asia/Jakarta", capacity=25,
-                    language="id", join_code=f"J{c:05d}", now=START)
+                    conn,
+                    code=code,
+                    name=f"Jamaah {c}",
+                    region="bench/region",
+                    start_date=START.date(),
+                    timezone="Asia/Jakarta",
+                    capacity=25,
+                    language="id",
+                    join_code=f"J{c:05d}",
+                    now=START,
+                )
                 codes.append(f"J{c:05d}")
         scripts = [script(codes[i // 25], i) for i in range(participants)]
         total = sum(len(s) for s in scripts)
@@ -80,8 +105,11 @@ async def run(url: str, participants: int, label: str) -> dict[str, float]:
             print(f"  {label}: {handled}/{total} messages", file=sys.stderr, flush=True)
         elapsed = time.perf_counter() - began
         async with app.db.connect() as conn:
-            done = (await conn.execute(select(func.count()).select_from(Progress)
-                                       .where(Progress.status == "done"))).scalar_one()
+            done = (
+                await conn.execute(
+                    select(func.count()).select_from(Progress).where(Progress.status == "done")
+                )
+            ).scalar_one()
             answers = (await conn.execute(select(func.count()).select_from(Answer))).scalar_one()
             queued = (await conn.execute(select(func.count()).select_from(Outbox))).scalar_one()
         if done != participants:
@@ -127,14 +155,18 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=1000)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--postgres-url", default=os.environ.get("JAMAAH_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server to make a scratch database on")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("JAMAAH_TEST_POSTGRES_URL"),
+        help="a PostgreSQL server to make a scratch database on",
+    )
     args = parser.parse_args()
     figures: dict[str, float | str | None] = {"participants": args.participants}
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.participants,
-                                     "sqlite"))
+            figures.update(
+                await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.participants, "sqlite")
+            )
     if args.backend in ("postgres", "both"):
         if args.postgres_url:
             url, name = await postgres_database(args.postgres_url)
@@ -143,8 +175,10 @@ async def main() -> None:
             finally:
                 await drop_postgres(args.postgres_url, name)
         else:
-            print("  postgres: skipped (no --postgres-url or JAMAAH_TEST_POSTGRES_URL)",
-                  file=sys.stderr)
+            print(
+                "  postgres: skipped (no --postgres-url or JAMAAH_TEST_POSTGRES_URL)",
+                file=sys.stderr,
+            )
             figures.update(postgres_msgs_per_s=None, postgres_p99_ms=None)
     print(json.dumps(figures))
 

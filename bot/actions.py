@@ -29,7 +29,10 @@ async def join(turn: Turn) -> bool:
     name = str(answers["profile.name"].value) if "profile.name" in answers else None
     village = str(answers["profile.village"].value) if "profile.village" in answers else None
     await repo.add_membership(
-        turn.conn, person_id=turn.person_id, cohort_id=cohort.id, role=repo.PARTICIPANT,
+        turn.conn,
+        person_id=turn.person_id,
+        cohort_id=cohort.id,
+        role=repo.PARTICIPANT,
         now=turn.now,
     )
     await repo.update_person(
@@ -38,8 +41,13 @@ async def join(turn: Turn) -> bool:
     staff = await repo.cohort_staff(turn.conn, cohort_id=cohort.id)
     facilitator = next((s.name for s in staff if s.role == repo.FACILITATOR), None)
     turn.update_identity(
-        name=name, village=village, cohort_id=cohort.id, cohort_name=cohort.name,
-        cohort_code=cohort.code, meeting_day=cohort.meeting_day, facilitator=facilitator,
+        name=name,
+        village=village,
+        cohort_id=cohort.id,
+        cohort_name=cohort.name,
+        cohort_code=cohort.code,
+        meeting_day=cohort.meeting_day,
+        facilitator=facilitator,
     )
     return True
 
@@ -47,8 +55,9 @@ async def join(turn: Turn) -> bool:
 async def forget(turn: Turn) -> bool:
     """The person declined: keep nothing of what they told us."""
     await repo.delete_answers(turn.conn, person_id=turn.person_id)
-    await repo.update_person(turn.conn, person_id=turn.person_id, name=None, village=None,
-                             consent_at=None)
+    await repo.update_person(
+        turn.conn, person_id=turn.person_id, name=None, village=None, consent_at=None
+    )
     turn._answers = {}
     turn.update_identity(name=None, village=None)
     return True

@@ -34,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -44,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jamaah: {error}", file=sys.stderr)
         return 2
     except ContentError as error:
-        print(f"jamaah: the content is broken, so the bot will not start:\n{error}", file=sys.stderr)
+        print(
+            f"jamaah: the content is broken, so the bot will not start:\n{error}", file=sys.stderr
+        )
         return 3
     except KeyboardInterrupt:
         return 130
@@ -58,41 +62,64 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def db_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", metavar="URL",
-                       help="database URL (default: JAMAAH_DATABASE_URL, else SQLite in "
-                            "JAMAAH_DATA_DIR, ./data/jamaah.db)")
+        p.add_argument(
+            "--db",
+            metavar="URL",
+            help="database URL (default: JAMAAH_DATABASE_URL, else SQLite in "
+            "JAMAAH_DATA_DIR, ./data/jamaah.db)",
+        )
 
-    chat = sub.add_parser("chat", help="talk to the bot in the console",
-                          description="Talk to the bot in the console channel. Interactive on a "
-                          "terminal; otherwise (or with --script) each line 'NAME: text' is a "
-                          "message from console user NAME, '# ...' a comment and ':clock +2d' "
-                          "moves the simulated clock on.")
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the bot in the console",
+        description="Talk to the bot in the console channel. Interactive on a "
+        "terminal; otherwise (or with --script) each line 'NAME: text' is a "
+        "message from console user NAME, '# ...' a comment and ':clock +2d' "
+        "moves the simulated clock on.",
+    )
     db_option(chat)
-    chat.add_argument("--as", dest="as_name", default="peserta", metavar="NAME",
-                      help="who you are in interactive mode (default: peserta)")
+    chat.add_argument(
+        "--as",
+        dest="as_name",
+        default="peserta",
+        metavar="NAME",
+        help="who you are in interactive mode (default: peserta)",
+    )
     chat.add_argument("--script", metavar="FILE", help="read messages from FILE ('-': stdin)")
     chat.set_defaults(run=cmd_chat)
 
-    demo = sub.add_parser("demo", help="a demo cohort and a chat as a new participant",
-                          description="Create (once) the demo cohort DEMO with a facilitator, "
-                          "print its join code and open the chat as a new participant.")
+    demo = sub.add_parser(
+        "demo",
+        help="a demo cohort and a chat as a new participant",
+        description="Create (once) the demo cohort DEMO with a facilitator, "
+        "print its join code and open the chat as a new participant.",
+    )
     db_option(demo)
     demo.set_defaults(run=cmd_demo)
 
-    cohort = sub.add_parser("cohort", help="create, list and show cohorts",
-                            description="Manage cohorts (jamaah).")
+    cohort = sub.add_parser(
+        "cohort", help="create, list and show cohorts", description="Manage cohorts (jamaah)."
+    )
     csub = cohort.add_subparsers(title="cohort commands", metavar="ACTION")
     create = csub.add_parser("create", help="create a cohort", description="Create a cohort.")
     db_option(create)
     create.add_argument("--code", required=True, help="short code, e.g. TRITIS-01")
     create.add_argument("--name", required=True, help="the jamaah's name")
-    create.add_argument("--region", required=True,
-                        help="region path, e.g. jawa-tengah/salatiga/tritis")
+    create.add_argument(
+        "--region", required=True, help="region path, e.g. jawa-tengah/salatiga/tritis"
+    )
     create.add_argument("--start", required=True, help="start date, YYYY-MM-DD")
-    create.add_argument("--timezone", default="Asia/Jakarta",
-                        help="IANA time zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
-    create.add_argument("--capacity", type=int, default=None,
-                        help="most participants (default: the programme's, 25)")
+    create.add_argument(
+        "--timezone",
+        default="Asia/Jakarta",
+        help="IANA time zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)",
+    )
+    create.add_argument(
+        "--capacity",
+        type=int,
+        default=None,
+        help="most participants (default: the programme's, 25)",
+    )
     create.add_argument("--language", choices=("id", "en"), default="id")
     create.set_defaults(run=cmd_cohort_create)
     listing = csub.add_parser("list", help="list cohorts", description="List all cohorts.")
@@ -103,36 +130,48 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("code")
     show.set_defaults(run=cmd_cohort_show)
 
-    staff = sub.add_parser("staff", help="add facilitators and coordinators",
-                           description="Manage staff.")
+    staff = sub.add_parser(
+        "staff", help="add facilitators and coordinators", description="Manage staff."
+    )
     ssub = staff.add_subparsers(title="staff commands", metavar="ACTION")
-    add = ssub.add_parser("add", help="add a facilitator or coordinator",
-                          description="Add a facilitator (of a cohort) or a coordinator (of a "
-                          "region) and link their console name.")
+    add = ssub.add_parser(
+        "add",
+        help="add a facilitator or coordinator",
+        description="Add a facilitator (of a cohort) or a coordinator (of a "
+        "region) and link their console name.",
+    )
     db_option(add)
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=("facilitator", "coordinator"))
     scope = add.add_mutually_exclusive_group(required=True)
     scope.add_argument("--cohort", metavar="CODE")
     scope.add_argument("--region", metavar="PATH")
-    add.add_argument("--console", required=True, metavar="NAME",
-                     help="their name in the console channel")
+    add.add_argument(
+        "--console", required=True, metavar="NAME", help="their name in the console channel"
+    )
     add.set_defaults(run=cmd_staff_add)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     dsub = db.add_subparsers(title="db commands", metavar="ACTION")
-    up = dsub.add_parser("upgrade", help="apply the migrations",
-                         description="Bring the database schema up to date (idempotent).")
+    up = dsub.add_parser(
+        "upgrade",
+        help="apply the migrations",
+        description="Bring the database schema up to date (idempotent).",
+    )
     db_option(up)
     up.set_defaults(run=cmd_db_upgrade)
 
-    content = sub.add_parser("content", help="check the programme content",
-                             description="Programme content.")
+    content = sub.add_parser(
+        "content", help="check the programme content", description="Programme content."
+    )
     tsub = content.add_subparsers(title="content commands", metavar="ACTION")
-    check = tsub.add_parser("check", help="validate every flow and message",
-                            description="Validate every flow and render every message in "
-                            "every locale; exit 1 naming the file, step and reason of each "
-                            "problem.")
+    check = tsub.add_parser(
+        "check",
+        help="validate every flow and message",
+        description="Validate every flow and render every message in "
+        "every locale; exit 1 naming the file, step and reason of each "
+        "problem.",
+    )
     check.add_argument("--root", type=Path, default=None, help="content folder to check")
     check.set_defaults(run=cmd_content_check)
     return parser
@@ -146,8 +185,9 @@ def _url(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    app = await open_app(_url(args, settings), simulated=True,
-                         default_language=settings.default_language)
+    app = await open_app(
+        _url(args, settings), simulated=True, default_language=settings.default_language
+    )
     try:
         if args.script == "-" or (args.script is None and not sys.stdin.isatty()):
             return await run_script(app, sys.stdin)
@@ -185,8 +225,10 @@ async def run_script(app: App, lines: Iterable[str], err: TextIO | None = None) 
 
 
 async def interactive(app: App, name: str) -> int:
-    print(f"Chatting as {name}. ':clock +2d' moves time on, ':as NAME' changes who you are, "
-          "':quit' ends.\n")
+    print(
+        f"Chatting as {name}. ':clock +2d' moves time on, ':as NAME' changes who you are, "
+        "':quit' ends.\n"
+    )
     while True:
         try:
             line = await asyncio.to_thread(input, f"{name}> ")
@@ -237,13 +279,26 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             if cohort is None:
                 now = app.clock.now()
                 cohort_id = await repo.create_cohort(
-                    conn, code=DEMO_CODE, name="Jamaah Demo Tritis",
-                    region="jawa-tengah/salatiga/tritis", start_date=now.date(),
-                    timezone="Asia/Jakarta", capacity=app.content.program.default_capacity,
-                    language="id", join_code=new_join_code(), now=now,
+                    conn,
+                    code=DEMO_CODE,
+                    name="Jamaah Demo Tritis",
+                    region="jawa-tengah/salatiga/tritis",
+                    start_date=now.date(),
+                    timezone="Asia/Jakarta",
+                    capacity=app.content.program.default_capacity,
+                    language="id",
+                    join_code=new_join_code(),
+                    now=now,
                 )
-                await _add_staff(conn, name="Bu Ani", role="facilitator", console="pendamping",
-                                 cohort_id=cohort_id, region=None, now=now)
+                await _add_staff(
+                    conn,
+                    name="Bu Ani",
+                    role="facilitator",
+                    console="pendamping",
+                    cohort_id=cohort_id,
+                    region=None,
+                    now=now,
+                )
                 cohort = await repo.get_cohort(conn, cohort_id=cohort_id)
             assert cohort is not None
             guests = await repo.count_console_contacts(conn)
@@ -266,8 +321,10 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
         raise UsageError("--code: 2-32 letters, digits or '-', e.g. TRITIS-01")
     region = args.region.strip().strip("/").lower()
     if not REGION.match(region):
-        raise UsageError("--region: a path like jawa-tengah/salatiga/tritis "
-                         "(lower-case letters, digits, '-', parts joined by '/')")
+        raise UsageError(
+            "--region: a path like jawa-tengah/salatiga/tritis "
+            "(lower-case letters, digits, '-', parts joined by '/')"
+        )
     try:
         start = dt.date.fromisoformat(args.start)
     except ValueError:
@@ -275,8 +332,10 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
     try:
         zoneinfo.ZoneInfo(args.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone: {args.timezone!r} is not an IANA time zone "
-                         "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from None
+        raise UsageError(
+            f"--timezone: {args.timezone!r} is not an IANA time zone "
+            "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"
+        ) from None
     if not args.name.strip() or len(args.name) > 120:
         raise UsageError("--name: 1-120 characters")
     content = load_checked_content()
@@ -294,16 +353,31 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
             while await repo.get_cohort(conn, join_code=join_code):
                 join_code = new_join_code()
             await repo.create_cohort(
-                conn, code=args.code.upper(), name=args.name.strip(), region=region,
-                start_date=start, timezone=args.timezone, capacity=capacity,
-                language=args.language, join_code=join_code, now=now,
+                conn,
+                code=args.code.upper(),
+                name=args.name.strip(),
+                region=region,
+                start_date=start,
+                timezone=args.timezone,
+                capacity=capacity,
+                language=args.language,
+                join_code=join_code,
+                now=now,
             )
-            await repo.audit(conn, actor="cli", action="cohort.create", now=now,
-                             target=args.code.upper(), details={"region": region})
+            await repo.audit(
+                conn,
+                actor="cli",
+                action="cohort.create",
+                now=now,
+                target=args.code.upper(),
+                details={"region": region},
+            )
     finally:
         await db.dispose()
-    print(f"Created cohort {args.code.upper()} ({args.name.strip()}), region {region}, "
-          f"starts {start}, {args.timezone}, capacity {capacity}.")
+    print(
+        f"Created cohort {args.code.upper()} ({args.name.strip()}), region {region}, "
+        f"starts {start}, {args.timezone}, capacity {capacity}."
+    )
     print(f"Join code: {join_code}  (participants send: /mulai {join_code})")
     return 0
 
@@ -321,8 +395,10 @@ async def cmd_cohort_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{'CODE':<14} {'PARTICIPANTS':>12}  {'START':<10}  {'REGION':<36} NAME")
     for row in rows:
-        print(f"{row.code:<14} {f'{row.participants}/{row.capacity}':>12}  "
-              f"{row.start_date.isoformat():<10}  {row.region:<36} {row.name}")
+        print(
+            f"{row.code:<14} {f'{row.participants}/{row.capacity}':>12}  "
+            f"{row.start_date.isoformat():<10}  {row.region:<36} {row.name}"
+        )
     return 0
 
 
@@ -371,9 +447,15 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
                 if cohort is None:
                     raise UsageError(f"no cohort with code {args.cohort!r}")
                 cohort_id = cohort.id
-            await _add_staff(conn, name=args.name.strip(), role=args.role,
-                             console=args.console.strip(), cohort_id=cohort_id, region=region,
-                             now=dt.datetime.now(dt.UTC))
+            await _add_staff(
+                conn,
+                name=args.name.strip(),
+                role=args.role,
+                console=args.console.strip(),
+                cohort_id=cohort_id,
+                region=region,
+                now=dt.datetime.now(dt.UTC),
+            )
     finally:
         await db.dispose()
     scope = f"cohort {args.cohort.upper()}" if args.cohort else f"region {region}"
@@ -381,28 +463,49 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _add_staff(conn: object, *, name: str, role: str, console: str,
-                     cohort_id: int | None, region: str | None, now: dt.datetime) -> None:
+async def _add_staff(
+    conn: object,
+    *,
+    name: str,
+    role: str,
+    console: str,
+    cohort_id: int | None,
+    region: str | None,
+    now: dt.datetime,
+) -> None:
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     assert isinstance(conn, AsyncConnection)
     identity = await repo.find_identity(conn, channel="console", address=console)
     if identity is None:
-        person_id, _ = await repo.create_person(conn, channel="console", address=console,
-                                                display_name=name, language="id", now=now,
-                                                name=name)
+        person_id, _ = await repo.create_person(
+            conn,
+            channel="console",
+            address=console,
+            display_name=name,
+            language="id",
+            now=now,
+            name=name,
+        )
     else:
         person_id = identity.person_id
         await repo.update_person(conn, person_id=person_id, name=name)
     try:
         async with conn.begin_nested():
-            await repo.add_membership(conn, person_id=person_id, role=role, cohort_id=cohort_id,
-                                      region=region, now=now)
+            await repo.add_membership(
+                conn, person_id=person_id, role=role, cohort_id=cohort_id, region=region, now=now
+            )
     except IntegrityError:
         raise UsageError(f"{name} is already {role} there") from None
-    await repo.audit(conn, actor="cli", action="staff.add", now=now, target=f"person:{person_id}",
-                     details={"role": role, "cohort_id": cohort_id, "region": region})
+    await repo.audit(
+        conn,
+        actor="cli",
+        action="staff.add",
+        now=now,
+        target=f"person:{person_id}",
+        details={"role": role, "cohort_id": cohort_id, "region": region},
+    )
 
 
 # --- maintenance -------------------------------------------------------------------
@@ -432,8 +535,10 @@ async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     messages = sum(len(t) for t in content.renderer.messages.values())
-    print(f"Content OK: {len(content.flows)} flows, {messages} messages, "
-          f"{len(content.program.weeks)} weeks.")
+    print(
+        f"Content OK: {len(content.flows)} flows, {messages} messages, "
+        f"{len(content.program.weeks)} weeks."
+    )
     return 0
 
 

@@ -85,8 +85,11 @@ class Dispatcher:
                 )
                 if identity is None:
                     await repo.create_person(
-                        conn, channel=message.channel, address=message.address,
-                        display_name=message.display_name, language=self.default_language,
+                        conn,
+                        channel=message.channel,
+                        address=message.address,
+                        display_name=message.display_name,
+                        language=self.default_language,
                         now=now,
                     )
                     identity = await repo.find_identity(
@@ -95,20 +98,28 @@ class Dispatcher:
                     assert identity is not None
                 if _needs_touch(identity, message, now):
                     await repo.touch_contact(
-                        conn, contact_id=identity.contact_id, now=now,
+                        conn,
+                        contact_id=identity.contact_id,
+                        now=now,
                         display_name=message.display_name,
                     )
                 turn = Turn(
-                    conn=conn, content=self.content, message=message,
-                    capabilities=self.channels.capabilities(message.channel), now=now,
+                    conn=conn,
+                    content=self.content,
+                    message=message,
+                    capabilities=self.channels.capabilities(message.channel),
+                    now=now,
                     identity=identity,
                 )
                 await self._route(turn)
                 await repo.enqueue(
                     conn,
                     rows=[
-                        {"contact_id": identity.contact_id, "payload": out.to_payload(),
-                         "priority": repo.PRIORITY_REPLY}
+                        {
+                            "contact_id": identity.contact_id,
+                            "payload": out.to_payload(),
+                            "priority": repo.PRIORITY_REPLY,
+                        }
                         for out in turn.outgoing
                     ],
                     now=now,
@@ -156,8 +167,10 @@ class Dispatcher:
             await self.commands["mulai"].handler(turn, words[0])
             return
         roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
-        await turn.say("common.staff_idle" if roles else "common.not_joined",
-                       {"role": roles[0].role} if roles else {})
+        await turn.say(
+            "common.staff_idle" if roles else "common.not_joined",
+            {"role": roles[0].role} if roles else {},
+        )
 
     async def _button(self, turn: Turn, data: str) -> None:
         flow_id, _, rest = data.partition(":")
@@ -183,8 +196,13 @@ class Dispatcher:
                 text = self.content.renderer.render("common.internal_error", locale, {})
                 await repo.enqueue(
                     conn,
-                    rows=[{"contact_id": identity.contact_id, "payload": {"text": text},
-                           "priority": repo.PRIORITY_REPLY}],
+                    rows=[
+                        {
+                            "contact_id": identity.contact_id,
+                            "payload": {"text": text},
+                            "priority": repo.PRIORITY_REPLY,
+                        }
+                    ],
                     now=self.clock.now(),
                 )
         except Exception:

@@ -10,10 +10,10 @@ retry_after), fail permanently with the reason, or mark the contact unreachable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -86,10 +86,8 @@ class Sender:
                 await self.drain()
             except Exception:  # keep draining after a database hiccup
                 log.exception("draining the outbox failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=idle_s)
-            except TimeoutError:
-                pass
             self.wake.clear()
 
     async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
@@ -132,14 +130,21 @@ class Sender:
             return
         async with self.db.begin() as conn:
             await repo.mark_sent(
-                conn, outbox_id=outbox_id, external_id=",".join(external_ids)[:128] or None,
+                conn,
+                outbox_id=outbox_id,
+                external_id=",".join(external_ids)[:128] or None,
                 now=self.clock.now(),
             )
         stats.sent += 1
 
     async def _failed(
-        self, outbox_id: int, contact_id: int, attempts: int, error: SendError,
-        now: dt.datetime, stats: DrainStats,
+        self,
+        outbox_id: int,
+        contact_id: int,
+        attempts: int,
+        error: SendError,
+        now: dt.datetime,
+        stats: DrainStats,
     ) -> None:
         async with self.db.begin() as conn:
             if error.failure == RETRY and attempts < MAX_ATTEMPTS:

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Capabilities
@@ -45,7 +44,7 @@ class Turn:
     now: dt.datetime
     identity: Identity
     outgoing: list[OutboundMessage] = field(default_factory=list)
-    _answers: dict[str, Row[Any]] | None = None
+    _answers: dict[str, Any] | None = None  # rows from repo.load_answers, or _AnswerRow
     _session_ended: bool = False
 
     # --- who ---------------------------------------------------------------------
@@ -65,7 +64,7 @@ class Turn:
     def update_identity(self, **changes: Any) -> None:
         self.identity = Identity(**{**self.identity.__dict__, **changes})
 
-    async def answers(self) -> dict[str, Row[Any]]:
+    async def answers(self) -> dict[str, Any]:
         if self._answers is None:
             self._answers = await repo.load_answers(self.conn, person_id=self.person_id)
         return self._answers
@@ -75,8 +74,13 @@ class Turn:
     async def context(self, uses: frozenset[str] | None = None) -> dict[str, Any]:
         """The variables a message may use; the answers are read only if it uses them."""
         ident, locale = self.identity, self.locale
-        wanted = uses is None or "answers" in uses or (
-            (ident.name is None and "name" in uses) or (ident.village is None and "village" in uses)
+        wanted = (
+            uses is None
+            or "answers" in uses
+            or (
+                (ident.name is None and "name" in uses)
+                or (ident.village is None and "village" in uses)
+            )
         )
         answers = await self.answers() if wanted else (self._answers or {})
         day = ident.meeting_day
@@ -140,11 +144,18 @@ class Turn:
     async def start_flow(self, flow: Flow, *, cohort_id: int | None) -> None:
         if flow.week is not None and cohort_id is not None:
             await repo.open_week(
-                self.conn, person_id=self.person_id, cohort_id=cohort_id, week=flow.week,
+                self.conn,
+                person_id=self.person_id,
+                cohort_id=cohort_id,
+                week=flow.week,
                 now=self.now,
             )
-        self.update_identity(session_flow=flow.id, session_step=flow.steps[0].id,
-                             session_state={}, session_cohort_id=cohort_id)
+        self.update_identity(
+            session_flow=flow.id,
+            session_step=flow.steps[0].id,
+            session_state={},
+            session_cohort_id=cohort_id,
+        )
         await self.step_flow(flow, Start())
 
     async def step_flow(self, flow: Flow, event: Event) -> None:
@@ -175,8 +186,12 @@ class Turn:
             elif isinstance(effect, SaveAnswer):
                 known = self._answers
                 await repo.save_answer(
-                    self.conn, person_id=self.person_id, key=effect.key, value=effect.value,
-                    display=effect.display, now=self.now,
+                    self.conn,
+                    person_id=self.person_id,
+                    key=effect.key,
+                    value=effect.value,
+                    display=effect.display,
+                    now=self.now,
                     exists=(effect.key in known) if known is not None else repo.UNKNOWN,
                 )
                 if known is not None:
@@ -185,8 +200,11 @@ class Turn:
                 cohort_id = self.identity.session_cohort_id or self.identity.cohort_id
                 if cohort_id is not None:
                     await repo.complete_week(
-                        self.conn, person_id=self.person_id, cohort_id=cohort_id,
-                        week=effect.week, now=self.now,
+                        self.conn,
+                        person_id=self.person_id,
+                        cohort_id=cohort_id,
+                        week=effect.week,
+                        now=self.now,
                     )
             elif isinstance(effect, RunAction):
                 from bot.actions import ACTIONS  # the actions use Turn; imported late
@@ -207,17 +225,23 @@ class Turn:
                     return
         if not ended and save:
             await repo.save_session(
-                self.conn, person_id=self.person_id,
-                cohort_id=self.identity.session_cohort_id, flow=flow.id, step=state.step,
-                state=state.to_json(), now=self.now,
+                self.conn,
+                person_id=self.person_id,
+                cohort_id=self.identity.session_cohort_id,
+                flow=flow.id,
+                step=state.step,
+                state=state.to_json(),
+                now=self.now,
             )
-            self.update_identity(session_flow=flow.id, session_step=state.step,
-                                 session_state=state.to_json())
+            self.update_identity(
+                session_flow=flow.id, session_step=state.step, session_state=state.to_json()
+            )
 
     async def end_session(self) -> None:
         await repo.delete_session(self.conn, person_id=self.person_id)
-        self.update_identity(session_flow=None, session_step=None, session_state=None,
-                             session_cohort_id=None)
+        self.update_identity(
+            session_flow=None, session_step=None, session_state=None, session_cohort_id=None
+        )
 
     async def repeat_question(self) -> bool:
         """Show the open question again, if there is one; True when there was."""

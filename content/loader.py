@@ -6,7 +6,6 @@ with a clear message instead of a participant meeting a broken question.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +156,9 @@ SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
-def sample_context(locale: str, answer_keys: list[str], facilitator: str = "Bu Ani") -> dict[str, Any]:
+def sample_context(
+    locale: str, answer_keys: list[str], facilitator: str = "Bu Ani"
+) -> dict[str, Any]:
     return {
         "name": "Siti",
         "cohort_name": "Jamaah Tritis",
@@ -284,5 +285,3 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
-
-

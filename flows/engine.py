@@ -111,7 +111,9 @@ def advance(
 ) -> tuple[FlowState, list[Effect]]:
     """Apply `event` to `state` in `flow`; return the new state and its effects."""
     if isinstance(event, Start):
-        fresh = FlowState(flow=flow.id, step=flow.steps[0].id, answers=state.answers if state else {})
+        fresh = FlowState(
+            flow=flow.id, step=flow.steps[0].id, answers=state.answers if state else {}
+        )
         return _run(flow, fresh, 0, [], now)
     if state is None or state.flow != flow.id:
         raise EngineError(f"no state in flow {flow.id!r} for {type(event).__name__}")
@@ -234,9 +236,9 @@ def _parse(step: Step, text: str, now: dt.datetime) -> tuple[Any, dict[str, str]
         return choice, dict(option.label)
     if kind == "yesno":
         # The buttons are numbered where a channel shows them as a list: "1" is yes.
-        number = text.strip().rstrip(".")
-        if number in ("1", "2"):
-            text = YES_NO_BUTTONS[int(number) - 1].value
+        typed = text.strip().rstrip(".")
+        if typed in ("1", "2"):
+            text = YES_NO_BUTTONS[int(typed) - 1].value
         yes = parse.parse_yesno(text)
         return yes, {loc: parse.format_yesno(yes, loc) for loc in ("id", "en")}
     day = parse.parse_date(text, today=now.date(), minimum=step.minimum, maximum=step.maximum)
@@ -264,12 +266,13 @@ def _holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
     if op == "not_equals":
         return bool(value != operand)
     if op == "in":
-        return value in operand
+        return bool(value in operand)
     if not isinstance(value, int | float) or isinstance(value, bool):
         return False
+    bound = float(operand)
     return {
-        "gt": value > operand,
-        "gte": value >= operand,
-        "lt": value < operand,
-        "lte": value <= operand,
+        "gt": value > bound,
+        "gte": value >= bound,
+        "lt": value < bound,
+        "lte": value <= bound,
     }[op]

@@ -125,8 +125,14 @@ def build_flow(data: Any, source: str) -> Flow:
     if steps[-1].kind not in ("end", "goto"):
         raise FlowError(source, steps[-1].id, "the last step must be an end or a goto")
     _refuse_loops(steps, index, source)
-    return Flow(id=flow_id, title=title, steps=steps, week=week, index=index,
-                branch_ahead=_branch_ahead(steps, index))
+    return Flow(
+        id=flow_id,
+        title=title,
+        steps=steps,
+        week=week,
+        index=index,
+        branch_ahead=_branch_ahead(steps, index),
+    )
 
 
 def _successors(steps: tuple[Step, ...], index: Mapping[str, int], i: int) -> list[int]:
@@ -138,7 +144,7 @@ def _successors(steps: tuple[Step, ...], index: Mapping[str, int], i: int) -> li
         return [index[step.target or ""]]
     if step.kind == "branch":
         targets = [index[r.goto] for r in step.rules]
-        return targets + [index[step.otherwise] if step.otherwise else i + 1]
+        return [*targets, index[step.otherwise] if step.otherwise else i + 1]
     return [i + 1]
 
 
@@ -251,7 +257,9 @@ def _build_ask(raw: Mapping[str, Any], step_id: str, source: str) -> Step:
     elif answer_type in ("number", "rupiah"):
         low, high = raw.get("min"), raw.get("max")
         for bound in (low, high):
-            if bound is not None and (not isinstance(bound, int | float) or isinstance(bound, bool)):
+            if bound is not None and (
+                not isinstance(bound, int | float) or isinstance(bound, bool)
+            ):
                 raise FlowError(source, step_id, "min and max must be numbers")
         if low is not None and high is not None and low > high:
             raise FlowError(source, step_id, "min is greater than max")
@@ -329,7 +337,9 @@ def _localised(value: Any, source: str, step_id: str | None, what: str) -> Mappi
     if not isinstance(value, Mapping) or any(
         not isinstance(value.get(loc), str) or not value[loc].strip() for loc in LOCALES
     ):
-        raise FlowError(source, step_id, f"{what} needs text for each locale ({', '.join(LOCALES)})")
+        raise FlowError(
+            source, step_id, f"{what} needs text for each locale ({', '.join(LOCALES)})"
+        )
     return {loc: str(value[loc]) for loc in LOCALES}
 
 

@@ -7,7 +7,7 @@ and hands back aware UTC datetimes on both databases.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if isinstance(value, str):  # pragma: no cover - SQLite returns datetime already
             value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=dt.UTC)
+        return cast(dt.datetime, value).replace(tzinfo=dt.UTC)
 
 
 NAMING = {

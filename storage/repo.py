@@ -10,15 +10,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, String, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     Answer,
-    UTCDateTime,
     AuditLog,
     Cohort,
     Contact,
@@ -29,19 +41,20 @@ from storage.models import (
     Person,
     Progress,
     SystemState,
+    UTCDateTime,
 )
 
-cohorts = Cohort.__table__
-people = Person.__table__
-contacts = Contact.__table__
-memberships = Membership.__table__
-sessions = FlowSession.__table__
-answers_t = Answer.__table__
-progress_t = Progress.__table__
-inbound_t = InboundLog.__table__
-outbox_t = Outbox.__table__
-audit_t = AuditLog.__table__
-state_t = SystemState.__table__
+cohorts = cast(Table, Cohort.__table__)
+people = cast(Table, Person.__table__)
+contacts = cast(Table, Contact.__table__)
+memberships = cast(Table, Membership.__table__)
+sessions = cast(Table, FlowSession.__table__)
+answers_t = cast(Table, Answer.__table__)
+progress_t = cast(Table, Progress.__table__)
+inbound_t = cast(Table, InboundLog.__table__)
+outbox_t = cast(Table, Outbox.__table__)
+audit_t = cast(Table, AuditLog.__table__)
+state_t = cast(Table, SystemState.__table__)
 
 PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
 STAFF_ROLES = (FACILITATOR, COORDINATOR)
@@ -227,8 +240,9 @@ def _identity_statement() -> Any:
             .outerjoin(cohorts, cohorts.c.id == part.c.cohort_id)
             .outerjoin(sessions, sessions.c.person_id == people.c.id)
         )
-        .where(contacts.c.channel == bindparam("channel"),
-               contacts.c.address == bindparam("address"))
+        .where(
+            contacts.c.channel == bindparam("channel"), contacts.c.address == bindparam("address")
+        )
         .limit(1)
     )
 
@@ -236,9 +250,7 @@ def _identity_statement() -> Any:
 _IDENTITY = _identity_statement()
 
 
-async def find_identity(
-    conn: AsyncConnection, *, channel: str, address: str
-) -> Identity | None:
+async def find_identity(conn: AsyncConnection, *, channel: str, address: str) -> Identity | None:
     """Who this contact is, their cohort, its facilitator and their session: one query."""
     row = (await conn.execute(_IDENTITY, {"channel": channel, "address": address})).first()
     return Identity(*row) if row else None
@@ -286,8 +298,9 @@ _TOUCH_CONTACT = (
     .values(
         last_inbound_at=bindparam("now", type_=contacts.c.last_inbound_at.type),
         unreachable=False,
-        display_name=func.coalesce(bindparam("display_name", type_=String()),
-                                   contacts.c.display_name),
+        display_name=func.coalesce(
+            bindparam("display_name", type_=String()), contacts.c.display_name
+        ),
     )
 )
 
@@ -360,7 +373,8 @@ _SAVE_SESSION = _upsert(
     "ON CONFLICT (person_id) DO UPDATE SET cohort_id = excluded.cohort_id, "
     "flow = excluded.flow, step = excluded.step, state = excluded.state, "
     "updated_at = excluded.updated_at",
-    state=JSON(), now=UTCDateTime(),
+    state=JSON(),
+    now=UTCDateTime(),
 )
 
 
@@ -375,10 +389,17 @@ async def save_session(
     now: dt.datetime,
 ) -> None:
     """Create or replace the person's one current session."""
-    await conn.execute(_SAVE_SESSION, {
-        "person_id": person_id, "cohort_id": cohort_id, "flow": flow, "step": step,
-        "state": dict(state), "now": now,
-    })
+    await conn.execute(
+        _SAVE_SESSION,
+        {
+            "person_id": person_id,
+            "cohort_id": cohort_id,
+            "flow": flow,
+            "step": step,
+            "state": dict(state),
+            "now": now,
+        },
+    )
 
 
 _DELETE_SESSION = delete(sessions).where(sessions.c.person_id == bindparam("person_id"))
@@ -402,11 +423,13 @@ _INSERT_NEW_ANSWER = _upsert(
     "INSERT INTO answers (person_id, key, value, display, history, updated_at) "
     "VALUES (:person_id, :key, :value, :display, :history, :updated_at) "
     "ON CONFLICT (person_id, key) DO NOTHING RETURNING id",
-    value=JSON(), display=JSON(), history=JSON(), updated_at=UTCDateTime(),
+    value=JSON(),
+    display=JSON(),
+    history=JSON(),
+    updated_at=UTCDateTime(),
 )
-_UPDATE_ANSWER = (
-    update(answers_t)
-    .where(answers_t.c.person_id == bindparam("p_id"), answers_t.c.key == bindparam("p_key"))
+_UPDATE_ANSWER = update(answers_t).where(
+    answers_t.c.person_id == bindparam("p_id"), answers_t.c.key == bindparam("p_key")
 )
 
 
@@ -432,21 +455,37 @@ async def save_answer(
     (from `load_answers`); it saves a read on the path of every answer.
     """
     if exists is not True:  # most answers are given once: try the insert first
-        inserted = await conn.execute(_INSERT_NEW_ANSWER, {
-            "person_id": person_id, "key": key, "value": value, "display": dict(display),
-            "history": [], "updated_at": now,
-        })
+        inserted = await conn.execute(
+            _INSERT_NEW_ANSWER,
+            {
+                "person_id": person_id,
+                "key": key,
+                "value": value,
+                "display": dict(display),
+                "history": [],
+                "updated_at": now,
+            },
+        )
         if inserted.first() is not None:
             return
     previous = await answer_history(conn, person_id=person_id, key=key)
     if previous is None:  # pragma: no cover - deleted between the two statements
         raise RuntimeError(f"answer {key!r} of person {person_id} vanished while saving")
-    history = [*(previous.history or []),
-               {"value": previous.value, "at": previous.updated_at.isoformat()}]
-    await conn.execute(_UPDATE_ANSWER, {
-        "p_id": person_id, "p_key": key, "value": value, "display": dict(display),
-        "history": history, "updated_at": now,
-    })
+    history = [
+        *(previous.history or []),
+        {"value": previous.value, "at": previous.updated_at.isoformat()},
+    ]
+    await conn.execute(
+        _UPDATE_ANSWER,
+        {
+            "p_id": person_id,
+            "p_key": key,
+            "value": value,
+            "display": dict(display),
+            "history": history,
+            "updated_at": now,
+        },
+    )
 
 
 async def answer_history(conn: AsyncConnection, *, person_id: int, key: str) -> Row[Any] | None:
@@ -473,7 +512,8 @@ _COMPLETE_WEEK = _upsert(
     "VALUES (:person_id, :cohort_id, :week, 'done', :started_at, :completed_at) "
     "ON CONFLICT (person_id, cohort_id, week) DO UPDATE SET status = 'done', "
     "completed_at = excluded.completed_at",
-    started_at=UTCDateTime(), completed_at=UTCDateTime(),
+    started_at=UTCDateTime(),
+    completed_at=UTCDateTime(),
 )
 
 
@@ -481,24 +521,35 @@ async def open_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
     """Mark a week's module as begun (no change if it was begun or done before)."""
-    await conn.execute(_OPEN_WEEK, {"person_id": person_id, "cohort_id": cohort_id, "week": week,
-                              "started_at": now})
+    await conn.execute(
+        _OPEN_WEEK,
+        {"person_id": person_id, "cohort_id": cohort_id, "week": week, "started_at": now},
+    )
 
 
 async def complete_week(
     conn: AsyncConnection, *, person_id: int, cohort_id: int, week: int, now: dt.datetime
 ) -> None:
-    await conn.execute(_COMPLETE_WEEK, {
-        "person_id": person_id, "cohort_id": cohort_id, "week": week, "started_at": now,
-        "completed_at": now,
-    })
+    await conn.execute(
+        _COMPLETE_WEEK,
+        {
+            "person_id": person_id,
+            "cohort_id": cohort_id,
+            "week": week,
+            "started_at": now,
+            "completed_at": now,
+        },
+    )
 
 
 _LIST_PROGRESS = (
-    select(progress_t.c.week, progress_t.c.status, progress_t.c.started_at,
-           progress_t.c.completed_at)
-    .where(progress_t.c.person_id == bindparam("person_id"),
-           progress_t.c.cohort_id == bindparam("cohort_id"))
+    select(
+        progress_t.c.week, progress_t.c.status, progress_t.c.started_at, progress_t.c.completed_at
+    )
+    .where(
+        progress_t.c.person_id == bindparam("person_id"),
+        progress_t.c.cohort_id == bindparam("cohort_id"),
+    )
     .order_by(progress_t.c.week)
 )
 
@@ -516,7 +567,9 @@ PRIORITY_REPLY, PRIORITY_NUDGE, PRIORITY_BROADCAST = 0, 1, 2
 _INSERT_OUTBOX = insert(outbox_t)
 
 
-async def enqueue(conn: AsyncConnection, *, rows: Iterable[Mapping[str, Any]], now: dt.datetime) -> None:
+async def enqueue(
+    conn: AsyncConnection, *, rows: Iterable[Mapping[str, Any]], now: dt.datetime
+) -> None:
     """Queue messages: each row has contact_id, payload, priority, optional dedupe_key."""
     values = [
         {
@@ -547,7 +600,9 @@ async def claim_due(
         and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
         and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - stale_after),
     )
-    pick = select(outbox_t.c.id).where(due).order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
+    pick = (
+        select(outbox_t.c.id).where(due).order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
+    )
     if conn.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     ids = [row.id for row in (await conn.execute(pick)).all()]
@@ -618,7 +673,11 @@ async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
 async def next_due_at(conn: AsyncConnection) -> dt.datetime | None:
     stmt = select(func.min(outbox_t.c.next_attempt_at)).where(outbox_t.c.status == "pending")
     value = (await conn.execute(stmt)).scalar_one_or_none()
-    return value.replace(tzinfo=dt.UTC) if isinstance(value, dt.datetime) and value.tzinfo is None else value
+    return (
+        value.replace(tzinfo=dt.UTC)
+        if isinstance(value, dt.datetime) and value.tzinfo is None
+        else value
+    )
 
 
 # --- audit and system state ------------------------------------------------------------

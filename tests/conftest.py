@@ -24,8 +24,11 @@ JOIN_CODE = "K7P3QX"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-transcripts", action="store_true",
-                     help="rewrite tests/transcripts/*.txt with what the bot says now")
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite tests/transcripts/*.txt with what the bot says now",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -78,32 +81,52 @@ def content() -> Content:
 @pytest.fixture
 async def app(db_url: str, content: Content) -> AsyncIterator[App]:
     """The application on a fresh database, with the console writing to a buffer."""
-    application = await open_app(db_url, clock=SimulatedClock(START), out=io.StringIO(),
-                                 content=content)
+    application = await open_app(
+        db_url, clock=SimulatedClock(START), out=io.StringIO(), content=content
+    )
     try:
         yield application
     finally:
         await application.close()
 
 
-async def make_cohort(app: App, *, code: str = "TRITIS-01", join_code: str = JOIN_CODE,
-                      capacity: int = 25, facilitator: str | None = "Bu Ani",
-                      name: str = "Jamaah Tritis") -> int:
+async def make_cohort(
+    app: App,
+    *,
+    code: str = "TRITIS-01",
+    join_code: str = JOIN_CODE,
+    capacity: int = 25,
+    facilitator: str | None = "Bu Ani",
+    name: str = "Jamaah Tritis",
+) -> int:
     """A cohort (and its facilitator, console name 'pendamping') for a test."""
     async with app.db.begin() as conn:
         now = app.clock.now()
         cohort_id = await repo.create_cohort(
-            conn, code=code, name=name, region="jawa-tengah/salatiga/tritis",
-            start_date=now.date(), timezone="Asia/Jakarta", capacity=capacity, language="id",
-            join_code=join_code, now=now,
+            conn,
+            code=code,
+            name=name,
+            region="jawa-tengah/salatiga/tritis",
+            start_date=now.date(),
+            timezone="Asia/Jakarta",
+            capacity=capacity,
+            language="id",
+            join_code=join_code,
+            now=now,
         )
         if facilitator:
             person_id, _ = await repo.create_person(
-                conn, channel="console", address=f"pendamping-{code}", display_name=facilitator,
-                language="id", now=now, name=facilitator,
+                conn,
+                channel="console",
+                address=f"pendamping-{code}",
+                display_name=facilitator,
+                language="id",
+                now=now,
+                name=facilitator,
             )
-            await repo.add_membership(conn, person_id=person_id, role="facilitator",
-                                      cohort_id=cohort_id, now=now)
+            await repo.add_membership(
+                conn, person_id=person_id, role="facilitator", cohort_id=cohort_id, now=now
+            )
     return cohort_id
 
 

@@ -10,8 +10,15 @@ from storage import repo
 
 GUEST, PARTICIPANT, STAFF = "guest", "participant", "staff"
 LANGUAGE_NAMES = {
-    "id": "id", "indonesia": "id", "indonesian": "id", "bahasa": "id", "ind": "id",
-    "en": "en", "english": "en", "inggris": "en", "eng": "en",
+    "id": "id",
+    "indonesia": "id",
+    "indonesian": "id",
+    "bahasa": "id",
+    "ind": "id",
+    "en": "en",
+    "english": "en",
+    "inggris": "en",
+    "eng": "en",
 }
 _JOIN_CODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 
@@ -71,16 +78,24 @@ async def progress(turn: Turn, args: str) -> None:
         await turn.say("common.not_joined")
         return
     program, locale = turn.content.program, turn.locale
-    rows = await repo.list_progress(turn.conn, person_id=turn.person_id,
-                                    cohort_id=turn.identity.cohort_id)
+    rows = await repo.list_progress(
+        turn.conn, person_id=turn.person_id, cohort_id=turn.identity.cohort_id
+    )
     done_weeks = {r.week for r in rows if r.status == "done"}
-    done = [{"week": w.week, "title": w.title[locale]} for w in program.weeks
-            if w.week in done_weeks]
+    done = [
+        {"week": w.week, "title": w.title[locale]} for w in program.weeks if w.week in done_weeks
+    ]
     flow = turn.session_flow()
     open_entry = program.week(flow.week) if flow is not None and flow.week else None
     current = {"week": open_entry.week, "title": open_entry.title[locale]} if open_entry else None
-    following = next((w for w in program.weeks if w.week not in done_weeks
-                      and (flow is None or w.week != flow.week)), None)
+    following = next(
+        (
+            w
+            for w in program.weeks
+            if w.week not in done_weeks and (flow is None or w.week != flow.week)
+        ),
+        None,
+    )
     await turn.say(
         "common.progress",
         {
@@ -89,7 +104,8 @@ async def progress(turn: Turn, args: str) -> None:
             "weeks_total": len(program.weeks),
             "current": current,
             "next_week": {"week": following.week, "title": following.title[locale]}
-            if following else None,
+            if following
+            else None,
         },
     )
     await turn.repeat_question()
@@ -98,8 +114,9 @@ async def progress(turn: Turn, args: str) -> None:
 async def idle(turn: Turn) -> None:
     """A joined participant wrote while no module is open: where they stand, what's next."""
     program, locale = turn.content.program, turn.locale
-    rows = await repo.list_progress(turn.conn, person_id=turn.person_id,
-                                    cohort_id=turn.identity.cohort_id or 0)
+    rows = await repo.list_progress(
+        turn.conn, person_id=turn.person_id, cohort_id=turn.identity.cohort_id or 0
+    )
     done_weeks = {r.week for r in rows if r.status == "done"}
     open_week = next((w for w in program.weeks if w.week not in done_weeks), None)
     if open_week is None:
@@ -109,8 +126,10 @@ async def idle(turn: Turn) -> None:
     if flow is not None and open_week.week - 1 in done_weeks | {0}:
         await turn.start_flow(flow, cohort_id=turn.identity.cohort_id)
         return
-    await turn.say("common.idle.waiting",
-                   {"open_week": {"week": open_week.week, "title": open_week.title[locale]}})
+    await turn.say(
+        "common.idle.waiting",
+        {"open_week": {"week": open_week.week, "title": open_week.title[locale]}},
+    )
 
 
 COMMANDS = (

@@ -15,24 +15,40 @@ JAMAAH = [sys.executable, "-m", "bot.cli"]
 
 WEEK1 = [
     # the four lesson chunks, then the rules
-    "lanjut", "lanjut", "lanjut", "lanjut",
-    "ya",          # agree to the rules
-    "Kamis",       # meeting day
-    "sore",        # time of day
-    "5rb",         # dues
-    "19",          # age
-    "2",           # activity
+    "lanjut",
+    "lanjut",
+    "lanjut",
+    "lanjut",
+    "ya",  # agree to the rules
+    "Kamis",  # meeting day
+    "sore",  # time of day
+    "5rb",  # dues
+    "19",  # age
+    "2",  # activity
     "memasak dan jualan di pasar",  # skills
-    "3", "2", "4", "4", "3",  # self-assessment (one low score: money)
+    "3",
+    "2",
+    "4",
+    "4",
+    "3",  # self-assessment (one low score: money)
     "Punya usaha keripik singkong bersama yang laku di pasar desa",  # goal
-    "pernah",      # sold before
+    "pernah",  # sold before
 ]
 
 
-def run(*args: str, stdin: str | None = None, db: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, db: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "JAMAAH_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([*JAMAAH, *args], input=stdin, capture_output=True, text=True,
-                            cwd=ROOT, env=env, timeout=120)
+    result = subprocess.run(
+        [*JAMAAH, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -44,24 +60,49 @@ def week1_script(name: str, code: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_join_finish_week_one_and_find_it_again_after_a_restart(db_url: str,
-                                                                tmp_path: Path) -> None:
-    created = run("cohort", "create", "--code", "TRITIS-01", "--name", "Jamaah Tritis",
-                  "--region", "jawa-tengah/salatiga/tritis", "--start", "2027-01-04", db=db_url)
+def test_join_finish_week_one_and_find_it_again_after_a_restart(
+    db_url: str, tmp_path: Path
+) -> None:
+    created = run(
+        "cohort",
+        "create",
+        "--code",
+        "TRITIS-01",
+        "--name",
+        "Jamaah Tritis",
+        "--region",
+        "jawa-tengah/salatiga/tritis",
+        "--start",
+        "2027-01-04",
+        db=db_url,
+    )
     match = re.search(r"Join code: (\w+)", created.stdout)
     assert match, created.stdout
     code = match.group(1)
-    run("staff", "add", "--name", "Bu Ani", "--role", "facilitator", "--cohort", "TRITIS-01",
-        "--console", "ani", db=db_url)
+    run(
+        "staff",
+        "add",
+        "--name",
+        "Bu Ani",
+        "--role",
+        "facilitator",
+        "--cohort",
+        "TRITIS-01",
+        "--console",
+        "ani",
+        db=db_url,
+    )
 
     script = tmp_path / "week1.txt"
-    script.write_text("# Siti joins and does week 1\n" + week1_script("siti", code) +
-                      "siti: /progres\n", encoding="utf-8")
+    script.write_text(
+        "# Siti joins and does week 1\n" + week1_script("siti", code) + "siti: /progres\n",
+        encoding="utf-8",
+    )
     first = run("chat", "--script", str(script), db=db_url)
     out = first.stdout
     assert "Selesai, Siti Aminah! Kamu sekarang anggota Jamaah Tritis" in out
     assert "Pendampingmu adalah Bu Ani" in out
-    progress = out[out.rindex("→ siti: Progres"):]
+    progress = out[out.rindex("→ siti: Progres") :]
     assert "1 dari 16 minggu selesai" in progress
     assert "✅ Minggu 1" in progress
     assert "Berikutnya: Minggu 2" in progress
@@ -75,9 +116,21 @@ def test_join_finish_week_one_and_find_it_again_after_a_restart(db_url: str,
 
 
 def test_a_restart_in_the_middle_of_week_one_goes_on_where_it_stopped(db_url: str) -> None:
-    created = run("cohort", "create", "--code", "C2", "--name", "Jamaah Dua",
-                  "--region", "ntt/kupang", "--start", "2027-01-04",
-                  "--timezone", "Asia/Makassar", db=db_url)
+    created = run(
+        "cohort",
+        "create",
+        "--code",
+        "C2",
+        "--name",
+        "Jamaah Dua",
+        "--region",
+        "ntt/kupang",
+        "--start",
+        "2027-01-04",
+        "--timezone",
+        "Asia/Makassar",
+        db=db_url,
+    )
     code = re.search(r"Join code: (\w+)", created.stdout).group(1)  # type: ignore[union-attr]
     half = "\n".join(week1_script("budi", code).splitlines()[:9]) + "\n"  # up to meeting day
     run("chat", "--script", "-", stdin=half, db=db_url)
@@ -102,39 +155,108 @@ def test_the_simulated_clock_is_kept_in_the_database(db_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cohort", "create", "--code", "X1", "--name", "N", "--region", "Jawa Tengah!",
-          "--start", "2027-01-04"], "--region"),
-        (["cohort", "create", "--code", "X1", "--name", "N", "--region", "jateng",
-          "--start", "4 Jan"], "--start"),
-        (["cohort", "create", "--code", "X1", "--name", "N", "--region", "jateng",
-          "--start", "2027-01-04", "--timezone", "Asia/Bandung"], "--timezone"),
+        (
+            [
+                "cohort",
+                "create",
+                "--code",
+                "X1",
+                "--name",
+                "N",
+                "--region",
+                "Jawa Tengah!",
+                "--start",
+                "2027-01-04",
+            ],
+            "--region",
+        ),
+        (
+            [
+                "cohort",
+                "create",
+                "--code",
+                "X1",
+                "--name",
+                "N",
+                "--region",
+                "jateng",
+                "--start",
+                "4 Jan",
+            ],
+            "--start",
+        ),
+        (
+            [
+                "cohort",
+                "create",
+                "--code",
+                "X1",
+                "--name",
+                "N",
+                "--region",
+                "jateng",
+                "--start",
+                "2027-01-04",
+                "--timezone",
+                "Asia/Bandung",
+            ],
+            "--timezone",
+        ),
         (["cohort", "show", "NOPE"], "no cohort"),
-        (["staff", "add", "--name", "A", "--role", "facilitator", "--region", "jateng",
-          "--console", "a"], "--cohort"),
+        (
+            [
+                "staff",
+                "add",
+                "--name",
+                "A",
+                "--role",
+                "facilitator",
+                "--region",
+                "jateng",
+                "--console",
+                "a",
+            ],
+            "--cohort",
+        ),
     ],
 )
-def test_bad_input_to_commands_gets_a_clear_error(db_url: str, args: list[str],
-                                                  message: str) -> None:
+def test_bad_input_to_commands_gets_a_clear_error(
+    db_url: str, args: list[str], message: str
+) -> None:
     result = run(*args, db=db_url, check=False)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_script_line_that_is_not_a_message_is_reported_with_its_number(db_url: str) -> None:
-    result = run("chat", "--script", "-", stdin="siti: halo\nthis line has no name\n",
-                 db=db_url, check=False)
+    result = run(
+        "chat", "--script", "-", stdin="siti: halo\nthis line has no name\n", db=db_url, check=False
+    )
     assert result.returncode == 1
     assert "line 2: expected 'NAME: text'" in result.stderr
     assert "→ siti:" in result.stdout  # the good line was still answered
 
 
 def test_every_subcommand_has_help() -> None:
-    for args in (["--help"], ["chat", "--help"], ["demo", "--help"], ["cohort", "create", "--help"],
-                 ["cohort", "list", "--help"], ["cohort", "show", "--help"],
-                 ["staff", "add", "--help"], ["db", "upgrade", "--help"],
-                 ["content", "check", "--help"]):
-        result = subprocess.run([*JAMAAH, *args], capture_output=True, text=True, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    for args in (
+        ["--help"],
+        ["chat", "--help"],
+        ["demo", "--help"],
+        ["cohort", "create", "--help"],
+        ["cohort", "list", "--help"],
+        ["cohort", "show", "--help"],
+        ["staff", "add", "--help"],
+        ["db", "upgrade", "--help"],
+        ["content", "check", "--help"],
+    ):
+        result = subprocess.run(
+            [*JAMAAH, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+        )
         assert result.returncode == 0 and "usage: jamaah" in result.stdout, args
 
 
@@ -144,20 +266,39 @@ def test_content_check_names_the_file_step_and_reason(tmp_path: Path) -> None:
     root = tmp_path / "content"
     shutil.copytree(ROOT / "content", root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ok = subprocess.run([*JAMAAH, "content", "check", "--root", str(root)], capture_output=True,
-                        text=True, cwd=ROOT, env=env, timeout=60)
+    ok = subprocess.run(
+        [*JAMAAH, "content", "check", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert ok.returncode == 0 and "Content OK" in ok.stdout, ok.stdout + ok.stderr
     flow = root / "flows" / "week01.yaml"
-    flow.write_text(flow.read_text(encoding="utf-8").replace("type: rupiah", "type: money", 1),
-                    encoding="utf-8")
-    bad = subprocess.run([*JAMAAH, "content", "check", "--root", str(root)], capture_output=True,
-                         text=True, cwd=ROOT, env=env, timeout=60)
+    flow.write_text(
+        flow.read_text(encoding="utf-8").replace("type: rupiah", "type: money", 1), encoding="utf-8"
+    )
+    bad = subprocess.run(
+        [*JAMAAH, "content", "check", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert bad.returncode != 0
     assert "flows/week01.yaml, step 'dues': type must be one of" in bad.stderr
-    (root / "locales" / "en" / "common.yaml").write_text("not_joined: [unclosed",
-                                                         encoding="utf-8")
-    flow.write_text(flow.read_text(encoding="utf-8").replace("type: money", "type: rupiah"),
-                    encoding="utf-8")
-    broken = subprocess.run([*JAMAAH, "content", "check", "--root", str(root)],
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    (root / "locales" / "en" / "common.yaml").write_text("not_joined: [unclosed", encoding="utf-8")
+    flow.write_text(
+        flow.read_text(encoding="utf-8").replace("type: money", "type: rupiah"), encoding="utf-8"
+    )
+    broken = subprocess.run(
+        [*JAMAAH, "content", "check", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert broken.returncode != 0 and "locales/en/common.yaml: not valid YAML" in broken.stderr

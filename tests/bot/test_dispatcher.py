@@ -18,8 +18,9 @@ class HtmlChannel:
     """A channel like Telegram: HTML markup, real buttons. Records what it sends."""
 
     name = "html"
-    capabilities = Capabilities(max_text=4096, buttons=True, media=True, templates=False,
-                                markup="html")
+    capabilities = Capabilities(
+        max_text=4096, buttons=True, media=True, templates=False, markup="html"
+    )
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, OutboundMessage]] = []
@@ -42,10 +43,23 @@ async def join(app: App, name: str = "siti") -> None:
         await chat(app, name, text)
 
 
-def inbound(text: str = "", *, external_id: str, kind: str = TEXT, button: str | None = None,
-            address: str = "siti", channel: str = "console") -> InboundMessage:
-    return InboundMessage(channel=channel, address=address, external_id=external_id, kind=kind,
-                          text=text, button=button)
+def inbound(
+    text: str = "",
+    *,
+    external_id: str,
+    kind: str = TEXT,
+    button: str | None = None,
+    address: str = "siti",
+    channel: str = "console",
+) -> InboundMessage:
+    return InboundMessage(
+        channel=channel,
+        address=address,
+        external_id=external_id,
+        kind=kind,
+        text=text,
+        button=button,
+    )
 
 
 async def test_a_redelivered_message_is_handled_once(app: App) -> None:
@@ -72,8 +86,13 @@ async def test_a_sticker_gets_an_answer_and_the_question_again(app: App) -> None
     await make_cohort(app)
     await chat(app, "siti", f"/mulai {JOIN_CODE}")
     outcome = await app.dispatcher.handle(
-        InboundMessage(channel="console", address="siti", external_id="s1", kind=UNSUPPORTED,
-                       media=(Media("sticker"),))
+        InboundMessage(
+            channel="console",
+            address="siti",
+            external_id="s1",
+            kind=UNSUPPORTED,
+            media=(Media("sticker"),),
+        )
     )
     await app.sender.drain()
     out = app.console.out.getvalue()  # type: ignore[attr-defined]
@@ -131,8 +150,9 @@ async def test_html_channels_get_participant_text_escaped(app: App) -> None:
     app.channels.register(html)
     await make_cohort(app)
     for i, text in enumerate((f"/mulai {JOIN_CODE}", "ya", "<b>Rina</b> & {{ 7*7 }}")):
-        await app.dispatcher.handle(inbound(text, external_id=f"h{i}", channel="html",
-                                            address="42"))
+        await app.dispatcher.handle(
+            inbound(text, external_id=f"h{i}", channel="html", address="42")
+        )
     await app.sender.drain()
     last = html.sent[-1][1]
     assert last.text.startswith("Salam kenal, &lt;b&gt;Rina&lt;/b&gt; &amp; {{ 7*7 }}!")

@@ -27,8 +27,9 @@ class FlakyChannel:
     """Fails with the queued errors first, then delivers."""
 
     name = "flaky"
-    capabilities = Capabilities(max_text=20, buttons=False, media=False, templates=False,
-                                markup="plain")
+    capabilities = Capabilities(
+        max_text=20, buttons=False, media=False, templates=False, markup="plain"
+    )
 
     def __init__(self, *errors: SendError) -> None:
         self.errors = list(errors)
@@ -47,18 +48,29 @@ class FlakyChannel:
 async def queue(app: App, *texts: str, priority: int = 0, channel: str = "flaky") -> int:
     async with app.db.begin() as conn:
         _, contact_id = await repo.create_person(
-            conn, channel=channel, address=f"a-{texts[0]}", display_name=None, language="id",
-            now=app.clock.now())
-        await repo.enqueue(conn, now=app.clock.now(), rows=[
-            {"contact_id": contact_id, "payload": {"text": t}, "priority": priority}
-            for t in texts])
+            conn,
+            channel=channel,
+            address=f"a-{texts[0]}",
+            display_name=None,
+            language="id",
+            now=app.clock.now(),
+        )
+        await repo.enqueue(
+            conn,
+            now=app.clock.now(),
+            rows=[
+                {"contact_id": contact_id, "payload": {"text": t}, "priority": priority}
+                for t in texts
+            ],
+        )
     return contact_id
 
 
 async def rows(app: App) -> list[tuple[str, str | None, int]]:
     async with app.db.connect() as conn:
         result = await conn.execute(
-            select(Outbox.status, Outbox.error, Outbox.attempts).order_by(Outbox.id))
+            select(Outbox.status, Outbox.error, Outbox.attempts).order_by(Outbox.id)
+        )
         return [tuple(r) for r in result.all()]  # type: ignore[misc]
 
 
@@ -99,8 +111,9 @@ async def test_a_blocked_bot_marks_the_contact_and_skips_the_rest(app: App) -> N
     await app.sender.drain()
     assert [r[0] for r in await rows(app)] == ["failed", "skipped"]
     async with app.db.connect() as conn:
-        unreachable = (await conn.execute(
-            select(Contact.unreachable).where(Contact.id == contact_id))).scalar_one()
+        unreachable = (
+            await conn.execute(select(Contact.unreachable).where(Contact.id == contact_id))
+        ).scalar_one()
     assert unreachable
 
 

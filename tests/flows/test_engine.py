@@ -36,9 +36,16 @@ MINI = build_flow(
                 "else": "pay",
             },
             {"id": "low", "say": "mini.low", "pause": True},
-            {"id": "pay", "ask": "mini.pay", "type": "choice", "save": "m.pay",
-             "options": [{"value": "qris", "label": {"id": "QRIS", "en": "QRIS"}},
-                         {"value": "tunai", "label": {"id": "Tunai", "en": "Cash"}}]},
+            {
+                "id": "pay",
+                "ask": "mini.pay",
+                "type": "choice",
+                "save": "m.pay",
+                "options": [
+                    {"value": "qris", "label": {"id": "QRIS", "en": "QRIS"}},
+                    {"value": "tunai", "label": {"id": "Tunai", "en": "Cash"}},
+                ],
+            },
             {"id": "ok", "ask": "mini.ok", "type": "yesno", "save": "m.ok"},
             {"id": "bye", "end": "mini.bye"},
         ],
@@ -118,8 +125,14 @@ def test_repeat_shows_the_open_question_without_changing_state() -> None:
 
 def test_an_action_waits_for_the_dispatcher() -> None:
     flow = build_flow(
-        {"id": "act", "title": {"id": "A", "en": "A"}, "steps": [
-            {"id": "do", "action": "join"}, {"id": "end", "end": "act.end", "then": "week01"}]},
+        {
+            "id": "act",
+            "title": {"id": "A", "en": "A"},
+            "steps": [
+                {"id": "do", "action": "join"},
+                {"id": "end", "end": "act.end", "then": "week01"},
+            ],
+        },
         "act.yaml",
     )
     state, effects = advance(flow, None, Start(), NOW)
@@ -151,8 +164,25 @@ def real_flows() -> list[Flow]:
     texts=st.lists(
         st.one_of(
             st.text(max_size=300),
-            st.sampled_from(["ya", "tidak", "1", "2", "15rb", "Kamis", "{{ 7*7 }}", "<b>",
-                             "😀😀", "", " ", "x" * 10_000, "Rp 5.000", "25", "3 Maret 2027"]),
+            st.sampled_from(
+                [
+                    "ya",
+                    "tidak",
+                    "1",
+                    "2",
+                    "15rb",
+                    "Kamis",
+                    "{{ 7*7 }}",
+                    "<b>",
+                    "😀😀",
+                    "",
+                    " ",
+                    "x" * 10_000,
+                    "Rp 5.000",
+                    "25",
+                    "3 Maret 2027",
+                ]
+            ),
         ),
         max_size=40,
     ),

@@ -26,18 +26,38 @@ END = {"id": "end", "end": "f.end"}
         (flow({"id": "a", "say": "f.a", "ask": "f.b"}, END), "a", "exactly one of"),
         (flow({"id": "a", "ask": "f.a", "type": "colour", "save": "x"}, END), "a", "type must be"),
         (flow({"id": "a", "ask": "f.a", "type": "text"}, END), "a", "an ask needs save"),
-        (flow({"id": "a", "ask": "f.a", "type": "choice", "save": "x",
-               "options": [{"value": "1", "label": {"id": "Satu", "en": "One"}}]}, END),
-         "a", "at least two options"),
+        (
+            flow(
+                {
+                    "id": "a",
+                    "ask": "f.a",
+                    "type": "choice",
+                    "save": "x",
+                    "options": [{"value": "1", "label": {"id": "Satu", "en": "One"}}],
+                },
+                END,
+            ),
+            "a",
+            "at least two options",
+        ),
         (flow({"id": "a", "goto": "nowhere"}, END), "a", "jumps to 'nowhere'"),
         (flow({"id": "a", "goto": "b"}, {"id": "b", "goto": "a"}), "a", "loop"),
         (flow({"id": "a", "say": "intro"}, END), "a", "is not a message key"),
-        (flow({"id": "a", "ask": "f.a", "type": "number", "save": "x", "min": 5, "max": 1}, END),
-         "a", "min is greater than max"),
-        (flow({"id": "a", "ask": "f.a", "type": "text", "save": "x", "colour": 1}, END),
-         "a", "unknown field(s): colour"),
-        (flow({"id": "a", "branch": [{"if": {"answer": "x", "like": 1}, "goto": "end"}]}, END),
-         "a", "unknown operator"),
+        (
+            flow({"id": "a", "ask": "f.a", "type": "number", "save": "x", "min": 5, "max": 1}, END),
+            "a",
+            "min is greater than max",
+        ),
+        (
+            flow({"id": "a", "ask": "f.a", "type": "text", "save": "x", "colour": 1}, END),
+            "a",
+            "unknown field(s): colour",
+        ),
+        (
+            flow({"id": "a", "branch": [{"if": {"answer": "x", "like": 1}, "goto": "end"}]}, END),
+            "a",
+            "unknown operator",
+        ),
         (flow({"id": "a", "action": "launch_rocket"}, END), "a", "action must be one of"),
         (flow({"id": "a", "say": "f.a"}, {"id": "a", "end": "f.end"}), "a", "used twice"),
     ],
@@ -52,6 +72,7 @@ def test_bad_flows_name_the_step_and_the_reason(data: Any, step: str | None, rea
 
 
 def test_a_paused_lesson_breaks_a_loop() -> None:
-    built = build_flow(flow({"id": "a", "say": "f.a", "pause": True}, {"id": "b", "goto": "a"}),
-                       "f.yaml")
+    built = build_flow(
+        flow({"id": "a", "say": "f.a", "pause": True}, {"id": "b", "goto": "a"}), "f.yaml"
+    )
     assert [s.id for s in built.steps] == ["a", "b"]

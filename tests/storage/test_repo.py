@@ -31,9 +31,16 @@ async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
 async def new_cohort(db: AsyncEngine, code: str = "C1", capacity: int = 25) -> int:
     async with db.begin() as conn:
         return await repo.create_cohort(
-            conn, code=code, name="Jamaah", region="jawa-tengah/salatiga/tritis",
-            start_date=NOW.date(), timezone="Asia/Jakarta", capacity=capacity, language="id",
-            join_code=f"J{code}", now=NOW,
+            conn,
+            code=code,
+            name="Jamaah",
+            region="jawa-tengah/salatiga/tritis",
+            start_date=NOW.date(),
+            timezone="Asia/Jakarta",
+            capacity=capacity,
+            language="id",
+            join_code=f"J{code}",
+            now=NOW,
         )
 
 
@@ -87,45 +94,80 @@ async def test_inbound_is_recorded_once(db: AsyncEngine) -> None:
 
 async def test_contacts_are_unique_per_channel_and_address(db: AsyncEngine) -> None:
     async with db.begin() as conn:
-        await repo.create_person(conn, channel="console", address="siti", display_name=None,
-                                 language="id", now=NOW)
+        await repo.create_person(
+            conn, channel="console", address="siti", display_name=None, language="id", now=NOW
+        )
     with pytest.raises(IntegrityError):
         async with db.begin() as conn:
-            await repo.create_person(conn, channel="console", address="siti",
-                                     display_name=None, language="id", now=NOW)
+            await repo.create_person(
+                conn, channel="console", address="siti", display_name=None, language="id", now=NOW
+            )
 
 
 async def test_identity_reads_cohort_facilitator_and_session(db: AsyncEngine) -> None:
     cohort_id = await new_cohort(db)
     async with db.begin() as conn:
-        fac, _ = await repo.create_person(conn, channel="console", address="ani",
-                                          display_name=None, language="id", now=NOW, name="Bu Ani")
-        await repo.add_membership(conn, person_id=fac, role="facilitator", cohort_id=cohort_id,
-                                  now=NOW)
-        pid, cid = await repo.create_person(conn, channel="console", address="siti",
-                                            display_name="Siti", language="en", now=NOW)
+        fac, _ = await repo.create_person(
+            conn,
+            channel="console",
+            address="ani",
+            display_name=None,
+            language="id",
+            now=NOW,
+            name="Bu Ani",
+        )
+        await repo.add_membership(
+            conn, person_id=fac, role="facilitator", cohort_id=cohort_id, now=NOW
+        )
+        pid, cid = await repo.create_person(
+            conn, channel="console", address="siti", display_name="Siti", language="en", now=NOW
+        )
         assert await repo.find_identity(conn, channel="console", address="siti") is not None
-        await repo.add_membership(conn, person_id=pid, role="participant", cohort_id=cohort_id,
-                                  now=NOW)
-        await repo.save_session(conn, person_id=pid, cohort_id=cohort_id, flow="week01",
-                                step="goal", state={"errors": 2}, now=NOW)
+        await repo.add_membership(
+            conn, person_id=pid, role="participant", cohort_id=cohort_id, now=NOW
+        )
+        await repo.save_session(
+            conn,
+            person_id=pid,
+            cohort_id=cohort_id,
+            flow="week01",
+            step="goal",
+            state={"errors": 2},
+            now=NOW,
+        )
         who = await repo.find_identity(conn, channel="console", address="siti")
     assert who is not None
     assert (who.person_id, who.contact_id, who.language) == (pid, cid, "en")
     assert (who.cohort_id, who.cohort_name, who.facilitator) == (cohort_id, "Jamaah", "Bu Ani")
-    assert (who.session_flow, who.session_step, who.session_state) == ("week01", "goal",
-                                                                       {"errors": 2})
+    assert (who.session_flow, who.session_step, who.session_state) == (
+        "week01",
+        "goal",
+        {"errors": 2},
+    )
 
 
 async def test_a_changed_answer_keeps_its_history(db: AsyncEngine) -> None:
     async with db.begin() as conn:
-        pid, _ = await repo.create_person(conn, channel="console", address="s", display_name=None,
-                                          language="id", now=NOW)
-        await repo.save_answer(conn, person_id=pid, key="w1.dues", value=5000,
-                               display={"id": "Rp 5.000", "en": "Rp 5.000"}, now=NOW)
+        pid, _ = await repo.create_person(
+            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+        )
+        await repo.save_answer(
+            conn,
+            person_id=pid,
+            key="w1.dues",
+            value=5000,
+            display={"id": "Rp 5.000", "en": "Rp 5.000"},
+            now=NOW,
+        )
         later = NOW + dt.timedelta(days=3)
-        await repo.save_answer(conn, person_id=pid, key="w1.dues", value=10000,
-                               display={"id": "Rp 10.000", "en": "Rp 10.000"}, now=later)
+        await repo.save_answer(
+            conn,
+            person_id=pid,
+            key="w1.dues",
+            value=10000,
+            display={"id": "Rp 10.000", "en": "Rp 10.000"},
+            now=later,
+        )
         answers = await repo.load_answers(conn, person_id=pid)
         row = await repo.answer_history(conn, person_id=pid, key="w1.dues")
     assert answers["w1.dues"].value == 10000 and answers["w1.dues"].display["id"] == "Rp 10.000"
@@ -137,12 +179,14 @@ async def test_a_changed_answer_keeps_its_history(db: AsyncEngine) -> None:
 async def test_progress_opens_then_completes_a_week(db: AsyncEngine) -> None:
     cohort_id = await new_cohort(db)
     async with db.begin() as conn:
-        pid, _ = await repo.create_person(conn, channel="console", address="s", display_name=None,
-                                          language="id", now=NOW)
+        pid, _ = await repo.create_person(
+            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+        )
         await repo.open_week(conn, person_id=pid, cohort_id=cohort_id, week=1, now=NOW)
         await repo.open_week(conn, person_id=pid, cohort_id=cohort_id, week=1, now=NOW)
-        await repo.complete_week(conn, person_id=pid, cohort_id=cohort_id, week=1,
-                                 now=NOW + dt.timedelta(hours=1))
+        await repo.complete_week(
+            conn, person_id=pid, cohort_id=cohort_id, week=1, now=NOW + dt.timedelta(hours=1)
+        )
         rows = await repo.list_progress(conn, person_id=pid, cohort_id=cohort_id)
     assert [(r.week, r.status) for r in rows] == [(1, "done")]
     assert rows[0].started_at == NOW and rows[0].completed_at == NOW + dt.timedelta(hours=1)
@@ -150,15 +194,24 @@ async def test_progress_opens_then_completes_a_week(db: AsyncEngine) -> None:
 
 async def test_outbox_claims_replies_first_and_never_twice(db: AsyncEngine) -> None:
     async with db.begin() as conn:
-        _, cid = await repo.create_person(conn, channel="console", address="s",
-                                          display_name=None, language="id", now=NOW)
-        await repo.enqueue(conn, now=NOW, rows=[
-            {"contact_id": cid, "payload": {"text": "broadcast"}, "priority": 2},
-            {"contact_id": cid, "payload": {"text": "reply 1"}, "priority": 0},
-            {"contact_id": cid, "payload": {"text": "later"}, "priority": 0,
-             "not_before": NOW + dt.timedelta(hours=1)},
-            {"contact_id": cid, "payload": {"text": "reply 2"}, "priority": 0},
-        ])
+        _, cid = await repo.create_person(
+            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+        )
+        await repo.enqueue(
+            conn,
+            now=NOW,
+            rows=[
+                {"contact_id": cid, "payload": {"text": "broadcast"}, "priority": 2},
+                {"contact_id": cid, "payload": {"text": "reply 1"}, "priority": 0},
+                {
+                    "contact_id": cid,
+                    "payload": {"text": "later"},
+                    "priority": 0,
+                    "not_before": NOW + dt.timedelta(hours=1),
+                },
+                {"contact_id": cid, "payload": {"text": "reply 2"}, "priority": 0},
+            ],
+        )
     stale = dt.timedelta(minutes=5)
     async with db.begin() as conn:
         first = await repo.claim_due(conn, now=NOW, limit=2, stale_after=stale)
@@ -168,29 +221,38 @@ async def test_outbox_claims_replies_first_and_never_twice(db: AsyncEngine) -> N
     assert [r.payload["text"] for r in second] == ["broadcast"]
     # A claim left behind by a crashed sender is taken again once it is stale.
     async with db.begin() as conn:
-        assert await repo.claim_due(conn, now=NOW + dt.timedelta(minutes=1), limit=10,
-                                    stale_after=stale) == []
-        again = await repo.claim_due(conn, now=NOW + dt.timedelta(hours=2), limit=10,
-                                     stale_after=stale)
-    assert sorted(r.payload["text"] for r in again) == ["broadcast", "later", "reply 1",
-                                                        "reply 2"]
+        assert (
+            await repo.claim_due(
+                conn, now=NOW + dt.timedelta(minutes=1), limit=10, stale_after=stale
+            )
+            == []
+        )
+        again = await repo.claim_due(
+            conn, now=NOW + dt.timedelta(hours=2), limit=10, stale_after=stale
+        )
+    assert sorted(r.payload["text"] for r in again) == ["broadcast", "later", "reply 1", "reply 2"]
     assert {r.attempts for r in again if r.payload["text"] != "later"} == {2}
 
 
 async def test_two_workers_never_claim_the_same_message(db: AsyncEngine, db_url: str) -> None:
     async with db.begin() as conn:
-        _, cid = await repo.create_person(conn, channel="console", address="s",
-                                          display_name=None, language="id", now=NOW)
-        await repo.enqueue(conn, now=NOW, rows=[
-            {"contact_id": cid, "payload": {"text": f"m{i}"}} for i in range(200)])
+        _, cid = await repo.create_person(
+            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+        )
+        await repo.enqueue(
+            conn,
+            now=NOW,
+            rows=[{"contact_id": cid, "payload": {"text": f"m{i}"}} for i in range(200)],
+        )
     other = make_engine(db_url)
 
     async def worker(engine: AsyncEngine) -> list[int]:
         got: list[int] = []
         while True:
             async with engine.begin() as conn:
-                rows = await repo.claim_due(conn, now=NOW, limit=7,
-                                            stale_after=dt.timedelta(minutes=5))
+                rows = await repo.claim_due(
+                    conn, now=NOW, limit=7, stale_after=dt.timedelta(minutes=5)
+                )
             if not rows:
                 return got
             got += [r.id for r in rows]
