@@ -318,14 +318,54 @@ def _shortened(word: str) -> set[str]:
     return {word, stem + run[1], stem + run[1] * 2}
 
 
+_SOFTENERS: frozenset[str] = frozenset(
+    [
+        "dong",
+        "deh",
+        "sih",
+        "kok",
+        "lah",
+        "aja",
+        "saja",
+        "kak",
+        "ka",
+        "mas",
+        "mbak",
+        "mba",
+        "bu",
+        "pak",
+        "bang",
+        "dik",
+        "de",
+        "juga",
+        "banget",
+        "nih",
+        "kakak",
+        "ibu",
+        "bapak",
+        "gan",
+        "sis",
+        "bro",
+        "please",
+        "pls",
+        "dulu",
+    ]
+)
+
+
 def parse_yesno(text: str) -> bool:
     """Yes or no: "ya", "iyaaa", "ok", "👍", "gak", "belum", "tidak setuju"..."""
     cleaned = _clean(text)
     if len(cleaned) > _MAX_SHORT:
         raise AnswerError("yesno")
     words = _squash(re.sub(r"[.,!?;:]", " ", _EMOJI_MODIFIERS.sub("", cleaned))).split()
+    # "iya dong", "siap kak", "gak deh": particles and forms of address carry no answer.
+    while len(words) > 1 and words[-1] in _SOFTENERS:
+        words.pop()
     if not 1 <= len(words) <= 3:
         raise AnswerError("yesno")
+    if all(word in _YES for word in words):  # "ok siap", "iya betul"
+        return True
     candidates = {""}
     for word in words:
         candidates = {

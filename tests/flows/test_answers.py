@@ -1049,3 +1049,29 @@ def test_number_shaped_text_is_read_or_refused(text: str) -> None:
             continue
         assert isinstance(value, int | float)
         assert not isinstance(value, bool)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("iya dong", True),
+        ("ya deh", True),
+        ("ok siap", True),
+        ("siap kak", True),
+        ("iya kak", True),
+        ("boleh juga", True),
+        ("gak deh", False),
+        ("tidak dulu", False),
+        ("ngga kak", False),
+        ("belum pak", False),
+    ],
+)
+def test_yesno_with_particles_and_forms_of_address(text: str, expected: bool) -> None:
+    assert parse_yesno(text) is expected
+
+
+@pytest.mark.parametrize("text", ["dong", "kak", "deh sih", "ya tidak dong"])
+def test_particles_alone_are_not_an_answer(text: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_yesno(text)
+    assert caught.value.code == "yesno"
