@@ -190,15 +190,26 @@ class Dispatcher:
                 identity = await repo.find_identity(
                     conn, channel=message.channel, address=message.address
                 )
-                if identity is None:
-                    return
-                locale = identity.language if identity.language in ("id", "en") else "id"
+                if identity is None:  # a first message: its contact was rolled back too
+                    _, contact_id = await repo.create_person(
+                        conn,
+                        channel=message.channel,
+                        address=message.address,
+                        display_name=message.display_name,
+                        language=self.default_language,
+                        now=self.clock.now(),
+                    )
+                    locale = self.default_language
+                else:
+                    contact_id = identity.contact_id
+                    locale = identity.language
+                locale = locale if locale in ("id", "en") else "id"
                 text = self.content.renderer.render("common.internal_error", locale, {})
                 await repo.enqueue(
                     conn,
                     rows=[
                         {
-                            "contact_id": identity.contact_id,
+                            "contact_id": contact_id,
                             "payload": {"text": text},
                             "priority": repo.PRIORITY_REPLY,
                         }

@@ -111,9 +111,9 @@ class Turn:
     ) -> None:
         """Render message `key` in the person's language for their channel, and queue it."""
         renderer, locale, markup = self.content.renderer, self.locale, self.capabilities.markup
-        uses = renderer.names(key, locale)
-        if any(b.label_key for b in buttons):
-            uses = uses | {"answers"}
+        uses = renderer.names(key, locale).union(
+            *(renderer.names(b.label_key, locale) for b in buttons if b.label_key)
+        )
         context = {**await self.context(uses), **(params or {})}
         text = renderer.render(key, locale, context, markup)
         shown: list[Button] = []

@@ -193,3 +193,16 @@ async def test_the_week_opens_again_for_a_member_without_a_session(app: App) -> 
         await repo.delete_session(conn, person_id=who.person_id)
     reply = await chat(app, "siti", "halo")
     assert "Ini minggu pertamamu" in reply
+
+
+async def test_a_failure_on_someones_first_message_still_answers_them(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(repo, "touch_contact", broken)
+    outcome = await app.dispatcher.handle(inbound("halo", external_id="first", address="baru"))
+    await app.sender.drain()
+    assert outcome.failed
+    assert "→ baru: Maaf, ada gangguan" in app.console.out.getvalue()  # type: ignore[attr-defined]
