@@ -14,7 +14,7 @@ from storage import repo
 async def join(turn: Turn) -> bool:
     """Make the person a participant of the cohort they are joining, if there is room."""
     cohort_id = turn.identity.session_cohort_id
-    cohort = await repo.get_cohort(turn.conn, cohort_id=cohort_id) if cohort_id else None
+    cohort = await repo.lock_cohort(turn.conn, cohort_id=cohort_id) if cohort_id else None
     if cohort is None:
         await turn.say("join.bad_code", {"code": ""})
         return False

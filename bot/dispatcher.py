@@ -75,6 +75,7 @@ class Dispatcher:
         try:
             async with self.db.begin() as conn:
                 now = self.clock.now()
+                await repo.lock_sender(conn, channel=message.channel, address=message.address)
                 fresh = await repo.record_inbound(
                     conn, channel=message.channel, external_id=message.external_id, now=now
                 )

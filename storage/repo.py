@@ -88,6 +88,21 @@ async def record_inbound(
     return (await conn.execute(_RECORD_INBOUND, params)).first() is not None
 
 
+async def lock_sender(conn: AsyncConnection, *, channel: str, address: str) -> None:
+    """Hold one sender's messages to one turn at a time, until the transaction ends.
+
+    On PostgreSQL two workers could otherwise handle two messages of one person at once
+    and the later commit would overwrite the earlier's conversation state (or both would
+    create the same new contact). SQLite needs nothing: BEGIN IMMEDIATE already lets
+    one writer in at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_LOCK_SENDER, {"key": f"{channel}:{address}"})
+
+
+_LOCK_SENDER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 # --- cohorts -----------------------------------------------------------------------
 
 
@@ -159,6 +174,14 @@ _COHORT_BY_JOIN_CODE = select(cohorts).where(cohorts.c.join_code == bindparam("j
 _COUNT_MEMBERS = select(func.count()).where(
     memberships.c.cohort_id == bindparam("cohort_id"), memberships.c.role == bindparam("role")
 )
+
+
+async def lock_cohort(conn: AsyncConnection, *, cohort_id: int) -> Row[Any] | None:
+    """The cohort, locked until the transaction ends (so its places are counted once)."""
+    stmt = select(cohorts).where(cohorts.c.id == cohort_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
 
 
 async def count_members(conn: AsyncConnection, *, cohort_id: int, role: str = PARTICIPANT) -> int:
