@@ -69,6 +69,7 @@ class Dispatcher:
         for command in commands:
             for name in (command.name, *command.aliases):
                 self.commands[name] = command
+        self._names = set(self.commands)
 
     async def handle(self, message: InboundMessage) -> Outcome:
         """Handle one inbound message; every message gets an answer, once."""
@@ -132,6 +133,7 @@ class Dispatcher:
             return Outcome(failed=True)
 
     async def _route(self, turn: Turn) -> None:
+        await turn.drop_stale_session()
         message = turn.message
         text = message.text[:MAX_TEXT]
         if message.kind == BUTTON and message.button:
@@ -142,7 +144,12 @@ class Dispatcher:
             await turn.repeat_question()
             return
         caps = turn.capabilities
-        command = parse_command(text, slashless=caps.slashless_commands, known=set(self.commands))
+        command = parse_command(
+            text,
+            slashless=caps.slashless_commands,
+            known=self._names,
+            answering=turn.identity.session_flow is not None,
+        )
         if command is not None:
             name, args = command
             if name not in self.commands:

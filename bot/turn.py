@@ -7,6 +7,7 @@ answers, progress, outbox) commits together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,6 +34,7 @@ from storage import repo
 from storage.repo import Identity
 
 LOCALES = ("id", "en")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -136,6 +138,25 @@ class Turn:
         return FlowState.from_json(
             ident.session_flow, ident.session_step, ident.session_state or {}, raw
         )
+
+    async def drop_stale_session(self) -> None:
+        """End a session whose flow or step the content no longer has (after an update).
+
+        Otherwise every message of that person would fail. Their answers stay; a week's
+        module opens again from its start.
+        """
+        flow_id, step = self.identity.session_flow, self.identity.session_step
+        if flow_id is None:
+            return
+        flow = self.content.flows.get(flow_id)
+        if flow is None or step not in flow.index:
+            log.warning(
+                "person %s was at %s/%s, which the content no longer has",
+                self.person_id,
+                flow_id,
+                step,
+            )
+            await self.end_session()
 
     def session_flow(self) -> Flow | None:
         flow_id = self.identity.session_flow

@@ -275,3 +275,60 @@ async def test_two_first_messages_of_a_new_contact_at_once_both_get_answers(app:
         await other.close()
     assert [r.failed for r in results] == [False, False]
     assert [r.replies for r in results] == [1, 1]
+
+
+class SlashlessChannel(HtmlChannel):
+    """Like WhatsApp: plain text, commands without the slash."""
+
+    name = "slashless"
+    capabilities = Capabilities(
+        max_text=1600,
+        buttons=False,
+        media=True,
+        templates=True,
+        markup="plain",
+        slashless_commands=True,
+    )
+
+
+async def test_without_the_slash_an_answer_stays_an_answer(app: App) -> None:
+    channel = SlashlessChannel()
+    app.channels.register(channel)
+    await make_cohort(app)
+
+    async def send(text: str, n: int) -> str:
+        before = len(channel.sent)
+        await app.dispatcher.handle(
+            inbound(text, external_id=f"w{n}", channel="slashless", address="+628123")
+        )
+        await app.sender.drain()
+        return "\n".join(m.text for _, m in channel.sent[before:])
+
+    assert "Apakah kamu setuju?" in await send(f"mulai {JOIN_CODE}", 1)  # a command
+    assert "Siapa nama panggilanmu?" in await send("ya", 2)
+    # An answer that starts with a command's word is still an answer...
+    assert "Salam kenal, Bahasa Inggris!" in await send("Bahasa Inggris", 3)
+    # ...while the bare word is the command, and the question comes again.
+    reply = await send("bantuan", 4)
+    assert "Perintah:" in reply and "desa atau dusun mana?" in reply
+
+
+async def test_a_session_on_a_step_the_content_no_longer_has_is_ended(app: App) -> None:
+    await make_cohort(app)
+    await join(app)
+    async with app.db.begin() as conn:
+        who = await repo.find_identity(conn, channel="console", address="siti")
+        assert who is not None
+        await repo.save_session(
+            conn,
+            person_id=who.person_id,
+            cohort_id=who.cohort_id,
+            flow="week01",
+            step="renamed_step",
+            state={},
+            now=app.clock.now(),
+        )
+    reply = await chat(app, "siti", "lanjut")
+    assert "Ini minggu pertamamu" in reply  # week 1 opens again from its start
+    assert "gangguan" not in reply
+    assert "Perintah:" in await chat(app, "siti", "/bantuan")
