@@ -23,7 +23,6 @@ from bot.channels.base import Registry, UnknownChannel, split_text
 from bot.clock import Clock
 from bot.messages import (
     OPTED_OUT,
-    PERMANENT,
     RETRY,
     UNREACHABLE,
     OutboundMessage,
@@ -72,12 +71,19 @@ class Sender:
         while True:
             async with self.db.begin() as conn:
                 rows = await repo.claim_due(
-                    conn, now=self.clock.now(), limit=self.batch, stale_after=self.stale_after
+                    conn,
+                    now=self.clock.now(),
+                    limit=self.batch,
+                    stale_after=self.stale_after,
+                    max_attempts=MAX_ATTEMPTS,
                 )
             if not rows:
                 return stats
             for row in rows:
-                await self._deliver(row, stats, stopped)
+                try:
+                    await self._deliver(row, stats, stopped)
+                except Exception:  # the row stays claimed and is tried again when stale
+                    log.exception("delivering outbox %s failed; going on with the rest", row.id)
 
     async def run(self, idle_s: float = 1.0) -> None:
         """Drain forever, waking when a message is queued (`wake.set()`) or every idle_s."""
@@ -91,7 +97,6 @@ class Sender:
             self.wake.clear()
 
     async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
-        now = self.clock.now()
         outbox_id, contact_id = row.id, row.contact_id
         if row.opted_out or row.unreachable or contact_id in stopped:
             reason = "opted out" if row.opted_out else "unreachable"
@@ -99,34 +104,47 @@ class Sender:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
             stats.skipped += 1
             return
-        message = OutboundMessage.from_payload(row.payload)
+        try:
+            message = OutboundMessage.from_payload(row.payload)
+            done = int(row.payload.get("parts_sent", 0))  # parts a failed attempt delivered
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            async with self.db.begin() as conn:
+                await repo.mark_failed(
+                    conn, outbox_id=outbox_id, error=f"unreadable message: {error!r}"[:500]
+                )
+            stats.failed += 1
+            return
+        external_ids: list[str] = []
         try:
             channel = self.channels.get(row.channel)
-            external_ids = []
             parts = split_text(message.text, channel.capabilities.max_text)
-            for i, part in enumerate(parts):
-                last = i == len(parts) - 1
+            for i in range(done, len(parts)):
                 piece = OutboundMessage(
-                    text=part,
-                    buttons=message.buttons if last else (),
+                    text=parts[i],
+                    buttons=message.buttons if i == len(parts) - 1 else (),
                     media=message.media if i == 0 else None,
                 )
                 result = await channel.send(row.address, piece)
                 external_ids.append(result.external_id or "")
+                done += 1
         except UnknownChannel as error:
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=f"no channel {error}")
             stats.failed += 1
             return
-        except SendError as error:
-            if error.failure in (UNREACHABLE, OPTED_OUT):
+        except Exception as error:
+            failure = (
+                error
+                if isinstance(error, SendError)
+                else SendError(RETRY, f"{type(error).__name__}: {error}")
+            )
+            if not isinstance(error, SendError):  # an adapter bug or an unclassified error
+                log.exception("sending outbox %s failed", outbox_id)
+            if failure.failure in (UNREACHABLE, OPTED_OUT):
                 stopped.add(contact_id)
-            await self._failed(outbox_id, contact_id, row.attempts, error, now, stats)
-            return
-        except Exception as error:  # an adapter bug or a network error it did not classify
-            log.exception("sending outbox %s failed", outbox_id)
-            failure = SendError(RETRY, f"{type(error).__name__}: {error}")
-            await self._failed(outbox_id, contact_id, row.attempts, failure, now, stats)
+            # A retry goes on after the parts already delivered, never repeating them.
+            rest = {**row.payload, "parts_sent": done} if done else None
+            await self._failed(row, failure, stats, rest)
             return
         async with self.db.begin() as conn:
             await repo.mark_sent(
@@ -139,13 +157,12 @@ class Sender:
 
     async def _failed(
         self,
-        outbox_id: int,
-        contact_id: int,
-        attempts: int,
+        row: Row[Any],
         error: SendError,
-        now: dt.datetime,
         stats: DrainStats,
+        rest: dict[str, Any] | None,
     ) -> None:
+        now, attempts = self.clock.now(), row.attempts
         async with self.db.begin() as conn:
             if error.failure == RETRY and attempts < MAX_ATTEMPTS:
                 delay = (
@@ -154,16 +171,20 @@ class Sender:
                     else backoff(attempts)
                 )
                 await repo.mark_retry(
-                    conn, outbox_id=outbox_id, error=str(error), next_attempt_at=now + delay
+                    conn,
+                    outbox_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + delay,
+                    payload=rest,
                 )
                 stats.retried += 1
                 return
             if error.failure == UNREACHABLE:
-                await repo.mark_unreachable(conn, contact_id=contact_id)
+                await repo.mark_unreachable(conn, contact_id=row.contact_id)
             status = "skipped" if error.failure == OPTED_OUT else "failed"
             reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
-            await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status=status)
+            await repo.mark_failed(conn, outbox_id=row.id, error=reason, status=status)
             stats.failed += 1
 
 
-__all__ = ["PERMANENT", "DrainStats", "Sender", "backoff"]
+__all__ = ["DrainStats", "Sender", "backoff"]

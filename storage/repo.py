@@ -612,16 +612,29 @@ async def enqueue(
 
 
 async def claim_due(
-    conn: AsyncConnection, *, now: dt.datetime, limit: int, stale_after: dt.timedelta
+    conn: AsyncConnection,
+    *,
+    now: dt.datetime,
+    limit: int,
+    stale_after: dt.timedelta,
+    max_attempts: int = 8,
 ) -> Sequence[Row[Any]]:
     """Claim up to `limit` due messages, most urgent first, oldest first within a lane.
 
     A message left 'sending' longer than `stale_after` (its sender died) is claimed
-    again. On PostgreSQL rows are locked with SKIP LOCKED, so workers never share one.
+    again, unless it has had `max_attempts` already: then it fails, so that a message
+    whose sending crashes the process is not tried forever. On PostgreSQL rows are
+    locked with SKIP LOCKED, so workers never share one.
     """
+    stale = and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - stale_after)
+    await conn.execute(
+        update(outbox_t)
+        .where(stale, outbox_t.c.attempts >= max_attempts)
+        .values(status="failed", error=f"gave up after {max_attempts}: the sender stopped")
+    )
     due = or_(
         and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
-        and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - stale_after),
+        and_(stale, outbox_t.c.attempts < max_attempts),
     )
     pick = (
         select(outbox_t.c.id).where(due).order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
@@ -666,13 +679,23 @@ async def mark_sent(
 
 
 async def mark_retry(
-    conn: AsyncConnection, *, outbox_id: int, error: str, next_attempt_at: dt.datetime
+    conn: AsyncConnection,
+    *,
+    outbox_id: int,
+    error: str,
+    next_attempt_at: dt.datetime,
+    payload: Mapping[str, Any] | None = None,
 ) -> None:
-    await conn.execute(
-        update(outbox_t)
-        .where(outbox_t.c.id == outbox_id)
-        .values(status="pending", error=error, next_attempt_at=next_attempt_at, claimed_at=None)
-    )
+    """Try again at `next_attempt_at`; `payload` replaces the message (what is left of it)."""
+    values: dict[str, Any] = {
+        "status": "pending",
+        "error": error,
+        "next_attempt_at": next_attempt_at,
+        "claimed_at": None,
+    }
+    if payload is not None:
+        values["payload"] = dict(payload)
+    await conn.execute(update(outbox_t).where(outbox_t.c.id == outbox_id).values(**values))
 
 
 async def mark_failed(

@@ -156,3 +156,74 @@ def test_split_text_prefers_paragraphs_then_lines_then_words() -> None:
     assert split_text("x" * 50, 20) == ["x" * 20, "x" * 20, "x" * 10]
     assert split_text("", 10) == [""]
     assert all(len(p) <= 25 for p in split_text(" ".join(["kata"] * 40), 25))
+
+
+class FailsOnPart(FlakyChannel):
+    """Delivers, except that the n-th call fails once with the given error."""
+
+    def __init__(self, fail_at: int, error: SendError) -> None:
+        super().__init__()
+        self.fail_at, self.error, self.calls = fail_at, error, 0
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise self.error
+        return await super().send(address, message)
+
+
+async def test_a_retry_of_a_split_message_does_not_repeat_the_parts_delivered(app: App) -> None:
+    channel = FailsOnPart(2, SendError(RETRY, "502"))
+    app.channels.register(channel)
+    await queue(app, "satu dua tiga empat lima enam tujuh delapan sembilan")
+    await app.sender.drain()
+    assert channel.delivered == ["satu dua tiga empat"]
+    await app.advance_clock(backoff(1))
+    assert channel.delivered == ["satu dua tiga empat", "lima enam tujuh", "delapan sembilan"]
+
+
+async def test_one_broken_row_does_not_stop_the_rest_of_the_batch(app: App) -> None:
+    channel = FlakyChannel()
+    app.channels.register(channel)
+    await queue(app, "first")
+    await queue(app, "second")
+    async with app.db.begin() as conn:  # a row whose payload no adapter can read
+        await conn.execute(
+            Outbox.__table__.update()
+            .where(Outbox.id == 1)
+            .values(payload={"buttons": [{"nolabel": 1}]})
+        )
+    await app.sender.drain()
+    assert channel.delivered == ["second"]
+    status, error, _ = (await rows(app))[0]
+    assert status == "failed" and error is not None and error.startswith("unreadable message")
+
+
+async def test_a_message_whose_sending_keeps_crashing_is_given_up(app: App) -> None:
+    await queue(app, "halo")
+    stale = dt.timedelta(minutes=5)
+    for _ in range(MAX_ATTEMPTS):  # each time the process dies after claiming it
+        async with app.db.begin() as conn:
+            assert (
+                len(
+                    await repo.claim_due(
+                        conn,
+                        now=app.clock.now(),
+                        limit=5,
+                        stale_after=stale,
+                        max_attempts=MAX_ATTEMPTS,
+                    )
+                )
+                == 1
+            )
+        app.clock.advance(dt.timedelta(minutes=6))  # type: ignore[attr-defined]
+    async with app.db.begin() as conn:
+        assert (
+            await repo.claim_due(
+                conn, now=app.clock.now(), limit=5, stale_after=stale, max_attempts=MAX_ATTEMPTS
+            )
+            == []
+        )
+    status, error, attempts = (await rows(app))[0]
+    assert (status, attempts) == ("failed", MAX_ATTEMPTS)
+    assert error == f"gave up after {MAX_ATTEMPTS}: the sender stopped"
