@@ -56,6 +56,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.unsupported",
     "common.unknown_command",
     "common.internal_error",
+    "common.not_allowed",
     "common.continue",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import App, load_checked_content, new_join_code, open_app
-from bot.clock import parse_duration
+from bot.clock import SystemClock, parse_duration
 from bot.config import Settings
 from content.loader import ContentError
 from storage import repo
@@ -278,12 +278,13 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             cohort = await repo.get_cohort(conn, code=DEMO_CODE)
             if cohort is None:
                 now = app.clock.now()
+                local_today = now.astimezone(zoneinfo.ZoneInfo("Asia/Jakarta")).date()
                 cohort_id = await repo.create_cohort(
                     conn,
                     code=DEMO_CODE,
                     name="Jamaah Demo Tritis",
                     region="jawa-tengah/salatiga/tritis",
-                    start_date=now.date(),
+                    start_date=local_today,
                     timezone="Asia/Jakarta",
                     capacity=app.content.program.default_capacity,
                     language="id",
@@ -348,7 +349,7 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
         async with db.begin() as conn:
             if await repo.get_cohort(conn, code=args.code):
                 raise UsageError(f"a cohort with code {args.code.upper()} exists already")
-            now = dt.datetime.now(dt.UTC)
+            now = SystemClock().now()
             join_code = new_join_code()
             while await repo.get_cohort(conn, join_code=join_code):
                 join_code = new_join_code()
@@ -454,7 +455,7 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
                 console=args.console.strip(),
                 cohort_id=cohort_id,
                 region=region,
-                now=dt.datetime.now(dt.UTC),
+                now=SystemClock().now(),
             )
     finally:
         await db.dispose()
@@ -491,6 +492,9 @@ async def _add_staff(
     else:
         person_id = identity.person_id
         await repo.update_person(conn, person_id=person_id, name=name)
+        held = await repo.roles_of(conn, person_id=person_id)
+        if region is not None and any(r.role == role and r.region == region for r in held):
+            raise UsageError(f"{name} is already {role} there")
     try:
         async with conn.begin_nested():
             await repo.add_membership(

@@ -17,6 +17,7 @@ from bot.channels.base import Registry
 from bot.clock import Clock
 from bot.commands import Command, parse_command
 from bot.commands import participant as participant_commands
+from bot.commands.participant import GUEST, PARTICIPANT, STAFF
 from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage
 from bot.turn import Turn
 from content.loader import Content
@@ -144,19 +145,24 @@ class Dispatcher:
             await turn.repeat_question()
             return
         caps = turn.capabilities
-        command = parse_command(
+        parsed = parse_command(
             text,
             slashless=caps.slashless_commands,
             known=self._names,
             answering=turn.identity.session_flow is not None,
         )
-        if command is not None:
-            name, args = command
-            if name not in self.commands:
+        if parsed is not None:
+            name, args = parsed
+            command = self.commands.get(name)
+            if command is None:
                 await turn.say("common.unknown_command", {"command": "/" + name[:30]})
                 await turn.repeat_question()
                 return
-            await self.commands[name].handler(turn, args)
+            if not await self._allowed(turn, command):
+                await turn.say("common.not_allowed", {"command": "/" + command.name})
+                await turn.repeat_question()
+                return
+            await command.handler(turn, args)
             return
         flow = turn.session_flow()
         if flow is not None:
@@ -179,6 +185,15 @@ class Dispatcher:
             "common.staff_idle" if roles else "common.not_joined",
             {"role": roles[0].role} if roles else {},
         )
+
+    async def _allowed(self, turn: Turn, command: Command) -> bool:
+        """Whether this person's role may use `command` (invariant 7)."""
+        if set(command.roles) >= {GUEST, PARTICIPANT, STAFF}:
+            return True  # open to everyone: no need to look the roles up
+        if turn.joined:
+            return PARTICIPANT in command.roles
+        held = await repo.roles_of(turn.conn, person_id=turn.person_id)
+        return (STAFF if held else GUEST) in command.roles
 
     async def _button(self, turn: Turn, data: str) -> None:
         flow_id, _, rest = data.partition(":")

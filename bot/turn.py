@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +35,7 @@ from storage import repo
 from storage.repo import Identity
 
 LOCALES = ("id", "en")
+DEFAULT_TIMEZONE = "Asia/Jakarta"  # for people not yet in a cohort
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,11 @@ class Turn:
     @property
     def locale(self) -> str:
         return self.identity.language if self.identity.language in LOCALES else "id"
+
+    @property
+    def local_now(self) -> dt.datetime:
+        """Now in the cohort's time zone: "besok" and dates without a year are local."""
+        return self.now.astimezone(ZoneInfo(self.identity.timezone or DEFAULT_TIMEZONE))
 
     @property
     def person_id(self) -> int:
@@ -191,7 +198,7 @@ class Turn:
             state = FlowState(flow=flow.id, step=flow.steps[0].id, answers=raw)
         else:
             state = replace(current, answers=raw)
-        new_state, effects = advance(flow, state, event, self.now)
+        new_state, effects = advance(flow, state, event, self.local_now)
         unchanged = new_state == state and not isinstance(event, Start)
         await self._apply(flow, new_state, effects, save=not unchanged)
 
@@ -233,7 +240,10 @@ class Turn:
                 if not await ACTIONS[effect.name](self):
                     await self.end_session()
                     return
-                state, more = advance(flow, state, ActionDone(), self.now)
+                if needs_answers(flow, state, ActionDone()):  # the action may change them
+                    answers = await self.answers()
+                    state = replace(state, answers={k: r.value for k, r in answers.items()})
+                state, more = advance(flow, state, ActionDone(), self.local_now)
                 queue = list(more) + queue
                 save = True
             elif isinstance(effect, EndFlow):

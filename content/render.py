@@ -97,7 +97,3 @@ class Renderer:
     ) -> str:
         text = self.template(key, locale, markup).render({**context, "locale": locale})
         return text.strip()
-
-    def escape(self, text: str, markup: str) -> str:
-        """Participant or label text placed outside a template, for `markup`."""
-        return str(escape(text)) if markup == "html" else text

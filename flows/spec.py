@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,7 +347,3 @@ def _only(raw: Mapping[str, Any], allowed: set[str], source: str, step_id: str |
     extra = sorted(str(k) for k in raw if k not in allowed)
     if extra:
         raise FlowError(source, step_id, f"unknown field(s): {', '.join(extra)}")
-
-
-def option_labels(options: Sequence[Option]) -> list[tuple[str, Mapping[str, str]]]:
-    return [(o.value, o.label) for o in options]

@@ -168,7 +168,6 @@ class InboundLog(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

@@ -224,6 +224,7 @@ class Identity:
     last_inbound_at: dt.datetime | None
     unreachable: bool
     display_name: str | None
+    timezone: str | None  # the cohort's, for local dates
 
 
 def _identity_statement() -> Any:
@@ -256,6 +257,7 @@ def _identity_statement() -> Any:
             contacts.c.last_inbound_at,
             contacts.c.unreachable,
             contacts.c.display_name,
+            cohorts.c.timezone,
         )
         .select_from(
             contacts.join(people, people.c.id == contacts.c.person_id)
@@ -336,20 +338,11 @@ async def touch_contact(
     await conn.execute(_TOUCH_CONTACT, params)
 
 
-async def get_person(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
-    return (await conn.execute(select(people).where(people.c.id == person_id))).first()
-
-
 async def update_person(conn: AsyncConnection, *, person_id: int, **values: Any) -> None:
     allowed = {"name", "village", "language", "consent_at"}
     if not values or set(values) - allowed:
         raise TypeError(f"update_person takes {', '.join(sorted(allowed))}")
     await conn.execute(update(people).where(people.c.id == person_id).values(**values))
-
-
-async def person_contacts(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
-    stmt = select(contacts).where(contacts.c.person_id == person_id).order_by(contacts.c.id)
-    return (await conn.execute(stmt)).all()
 
 
 # --- memberships --------------------------------------------------------------------
@@ -534,7 +527,7 @@ _COMPLETE_WEEK = _upsert(
     "INSERT INTO progress (person_id, cohort_id, week, status, started_at, completed_at) "
     "VALUES (:person_id, :cohort_id, :week, 'done', :started_at, :completed_at) "
     "ON CONFLICT (person_id, cohort_id, week) DO UPDATE SET status = 'done', "
-    "completed_at = excluded.completed_at",
+    "completed_at = COALESCE(progress.completed_at, excluded.completed_at)",
     started_at=UTCDateTime(),
     completed_at=UTCDateTime(),
 )
@@ -709,21 +702,6 @@ async def mark_failed(
 
 async def mark_unreachable(conn: AsyncConnection, *, contact_id: int) -> None:
     await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(unreachable=True))
-
-
-async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
-    stmt = select(outbox_t.c.status, func.count()).group_by(outbox_t.c.status)
-    return {status: int(n) for status, n in (await conn.execute(stmt)).all()}
-
-
-async def next_due_at(conn: AsyncConnection) -> dt.datetime | None:
-    stmt = select(func.min(outbox_t.c.next_attempt_at)).where(outbox_t.c.status == "pending")
-    value = (await conn.execute(stmt)).scalar_one_or_none()
-    return (
-        value.replace(tzinfo=dt.UTC)
-        if isinstance(value, dt.datetime) and value.tzinfo is None
-        else value
-    )
 
 
 # --- audit and system state ------------------------------------------------------------

@@ -65,7 +65,7 @@ def split_text(text: str, limit: int) -> list[str]:
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), -1)
+        cut = window.rfind("\n\n")
         if cut < limit // 2:
             cut = window.rfind("\n")
         if cut < limit // 2:

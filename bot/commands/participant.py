@@ -74,7 +74,7 @@ async def language(turn: Turn, args: str) -> None:
 
 async def progress(turn: Turn, args: str) -> None:
     """/progres: weeks done, the current task, what comes next."""
-    if not turn.joined or turn.identity.cohort_id is None:
+    if turn.identity.cohort_id is None:
         await turn.say("common.not_joined")
         return
     program, locale = turn.content.program, turn.locale

@@ -302,3 +302,21 @@ def test_content_check_names_the_file_step_and_reason(tmp_path: Path) -> None:
         timeout=60,
     )
     assert broken.returncode != 0 and "locales/en/common.yaml: not valid YAML" in broken.stderr
+
+
+def test_a_coordinator_is_not_added_twice_for_one_region(db_url: str) -> None:
+    args = [
+        "staff",
+        "add",
+        "--name",
+        "Pak Budi",
+        "--role",
+        "coordinator",
+        "--region",
+        "jawa-tengah",
+        "--console",
+        "budi",
+    ]
+    assert "Added Pak Budi as coordinator of region jawa-tengah" in run(*args, db=db_url).stdout
+    again = run(*args, db=db_url, check=False)
+    assert again.returncode == 2 and "already coordinator there" in again.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -332,3 +334,49 @@ async def test_a_session_on_a_step_the_content_no_longer_has_is_ended(app: App) 
     assert "Ini minggu pertamamu" in reply  # week 1 opens again from its start
     assert "gangguan" not in reply
     assert "Perintah:" in await chat(app, "siti", "/bantuan")
+
+
+async def test_the_turn_gives_the_engine_the_cohorts_local_time(app: App) -> None:
+    import dataclasses
+
+    from bot.turn import Turn
+
+    await make_cohort(app)
+    await join(app)
+    async with app.db.begin() as conn:
+        who = await repo.find_identity(conn, channel="console", address="siti")
+        assert who is not None and who.timezone == "Asia/Jakarta"
+        late = dt.datetime(2027, 1, 4, 20, 0, tzinfo=dt.UTC)
+        turn = Turn(
+            conn=conn,
+            content=app.content,
+            message=inbound("x", external_id="t"),
+            capabilities=app.console.capabilities,
+            now=late,
+            identity=who,
+        )
+        assert turn.local_now.date() == dt.date(2027, 1, 5)  # 03:00 in Jakarta
+        papua = dataclasses.replace(who, timezone="Asia/Jayapura")
+        turn.identity = papua
+        assert turn.local_now.utcoffset() == dt.timedelta(hours=9)
+
+
+async def test_a_command_is_refused_to_a_role_it_is_not_for(app: App) -> None:
+    from bot.commands import Command
+    from bot.commands.participant import COMMANDS, STAFF
+    from bot.dispatcher import Dispatcher
+
+    async def roster(turn: object, args: str) -> None:
+        raise AssertionError("a participant must not reach the staff command")
+
+    app.dispatcher = Dispatcher(
+        app.db,
+        app.content,
+        app.channels,
+        app.clock,
+        commands=(*COMMANDS, Command("kelompok", ("cohort",), roster, (STAFF,))),
+    )
+    await make_cohort(app)
+    await join(app)
+    reply = await chat(app, "siti", "/kelompok")
+    assert "Perintah /kelompok bukan untuk peranmu" in reply

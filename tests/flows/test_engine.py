@@ -207,3 +207,27 @@ def test_any_text_in_any_state_gets_a_reply_and_a_valid_state(
         for effect in effects:
             if isinstance(effect, SaveAnswer):
                 assert set(effect.display) == {"id", "en"}
+
+
+def test_dates_are_read_in_the_local_day_the_engine_is_given() -> None:
+    flow = build_flow(
+        {
+            "id": "d",
+            "title": {"id": "D", "en": "D"},
+            "steps": [
+                {"id": "when", "ask": "d.when", "type": "date", "save": "d.when"},
+                {"id": "end", "end": "d.end"},
+            ],
+        },
+        "d.yaml",
+    )
+    from zoneinfo import ZoneInfo
+
+    # 20:00 UTC on 4 January is already 5 January, 05:00 in Jayapura.
+    local = dt.datetime(2027, 1, 4, 20, 0, tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Jayapura"))
+    state, _ = advance(flow, None, Start(), local)
+    _, effects = advance(flow, state, Reply("besok"), local)
+    assert (
+        SaveAnswer("d.when", "2027-01-06", {"id": "6 Januari 2027", "en": "6 January 2027"})
+        in effects
+    )

@@ -277,3 +277,17 @@ def test_naive_datetimes_are_refused() -> None:
 
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(dt.datetime(2027, 1, 1), None)  # type: ignore[arg-type]
+
+
+async def test_finishing_a_week_again_keeps_when_it_was_first_finished(db: AsyncEngine) -> None:
+    cohort_id = await new_cohort(db)
+    async with db.begin() as conn:
+        pid, _ = await repo.create_person(
+            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+        )
+        await repo.complete_week(conn, person_id=pid, cohort_id=cohort_id, week=1, now=NOW)
+        await repo.complete_week(
+            conn, person_id=pid, cohort_id=cohort_id, week=1, now=NOW + dt.timedelta(days=9)
+        )
+        rows = await repo.list_progress(conn, person_id=pid, cohort_id=cohort_id)
+    assert [(r.status, r.completed_at) for r in rows] == [("done", NOW)]
