@@ -302,8 +302,10 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 cohort = await repo.get_cohort(conn, cohort_id=cohort_id)
             assert cohort is not None
-            guests = await repo.count_console_contacts(conn)
-        name = f"peserta{guests + 1}"
+            number = 1  # the first console name not taken yet
+            while await repo.find_identity(conn, channel="console", address=f"peserta{number}"):
+                number += 1
+        name = f"peserta{number}"
         print(f"Demo cohort {cohort.code} ({cohort.name}), database {url}")
         print(f"Join code: {cohort.join_code}   Type: /mulai {cohort.join_code}")
         print("(English: /language en)\n")

@@ -736,8 +736,3 @@ _SET_VALUE = _upsert(
 
 async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
     await conn.execute(_SET_VALUE, {"key": key, "value": value})
-
-
-async def count_console_contacts(conn: AsyncConnection) -> int:
-    stmt = select(func.count()).where(contacts.c.channel == "console")
-    return int((await conn.execute(stmt)).scalar_one())
