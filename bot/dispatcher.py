@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.channels.base import Registry
 from bot.clock import Clock
@@ -83,22 +83,7 @@ class Dispatcher:
                 )
                 if not fresh:
                     return Outcome(duplicate=True)
-                identity = await repo.find_identity(
-                    conn, channel=message.channel, address=message.address
-                )
-                if identity is None:
-                    await repo.create_person(
-                        conn,
-                        channel=message.channel,
-                        address=message.address,
-                        display_name=message.display_name,
-                        language=self.default_language,
-                        now=now,
-                    )
-                    identity = await repo.find_identity(
-                        conn, channel=message.channel, address=message.address
-                    )
-                    assert identity is not None
+                identity = await self._identity(conn, message, now)
                 if _needs_touch(identity, message, now):
                     await repo.touch_contact(
                         conn,
@@ -132,6 +117,26 @@ class Dispatcher:
             log.exception("handling %s message %s failed", message.channel, message.external_id)
             await self._apologise(message)
             return Outcome(failed=True)
+
+    async def _identity(
+        self, conn: AsyncConnection, message: InboundMessage, now: dt.datetime
+    ) -> repo.Identity:
+        """Who wrote; someone new becomes a person with this one contact."""
+        identity = await repo.find_identity(conn, channel=message.channel, address=message.address)
+        if identity is None:
+            await repo.create_person(
+                conn,
+                channel=message.channel,
+                address=message.address,
+                display_name=message.display_name,
+                language=self.default_language,
+                now=now,
+            )
+            identity = await repo.find_identity(
+                conn, channel=message.channel, address=message.address
+            )
+            assert identity is not None
+        return identity
 
     async def _route(self, turn: Turn) -> None:
         await turn.drop_stale_session()
@@ -210,29 +215,15 @@ class Dispatcher:
         """Something broke: roll back, but still tell the person (never silence)."""
         try:
             async with self.db.begin() as conn:
-                identity = await repo.find_identity(
-                    conn, channel=message.channel, address=message.address
-                )
-                if identity is None:  # a first message: its contact was rolled back too
-                    _, contact_id = await repo.create_person(
-                        conn,
-                        channel=message.channel,
-                        address=message.address,
-                        display_name=message.display_name,
-                        language=self.default_language,
-                        now=self.clock.now(),
-                    )
-                    locale = self.default_language
-                else:
-                    contact_id = identity.contact_id
-                    locale = identity.language
-                locale = locale if locale in ("id", "en") else "id"
+                # On a first message the contact was rolled back with the turn: made anew.
+                identity = await self._identity(conn, message, self.clock.now())
+                locale = identity.language if identity.language in ("id", "en") else "id"
                 text = self.content.renderer.render("common.internal_error", locale, {})
                 await repo.enqueue(
                     conn,
                     rows=[
                         {
-                            "contact_id": contact_id,
+                            "contact_id": identity.contact_id,
                             "payload": {"text": text},
                             "priority": repo.PRIORITY_REPLY,
                         }
