@@ -127,26 +127,14 @@ async def run(url: str, participants: int, label: str) -> dict[str, float]:
         await app.close()
 
 
-async def postgres_database(base: str) -> tuple[str, str]:
+async def admin(base: str, sql: str) -> None:
+    """Run one statement on the server's maintenance connection (CREATE/DROP DATABASE)."""
     import asyncpg
 
-    name = f"jamaah_bench_{secrets.token_hex(4)}"
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
+    url = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return make_url(base).set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_postgres(base: str, name: str) -> None:
-    import asyncpg
-
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(sql)
     finally:
         await conn.close()
 
@@ -169,11 +157,17 @@ async def main() -> None:
             )
     if args.backend in ("postgres", "both"):
         if args.postgres_url:
-            url, name = await postgres_database(args.postgres_url)
+            name = f"jamaah_bench_{secrets.token_hex(4)}"
+            await admin(args.postgres_url, f'CREATE DATABASE "{name}"')
+            url = make_url(args.postgres_url).set(database=name)
             try:
-                figures.update(await run(url, args.participants, "postgres"))
+                figures.update(
+                    await run(
+                        url.render_as_string(hide_password=False), args.participants, "postgres"
+                    )
+                )
             finally:
-                await drop_postgres(args.postgres_url, name)
+                await admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         else:
             print(
                 "  postgres: skipped (no --postgres-url or JAMAAH_TEST_POSTGRES_URL)",

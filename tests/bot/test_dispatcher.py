@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -33,6 +35,23 @@ class HtmlChannel:
     async def send(self, address: str, message: OutboundMessage) -> Result:
         self.sent.append((address, message))
         return Result(external_id=str(len(self.sent)))
+
+
+@pytest.fixture
+async def second_worker(app: App) -> AsyncIterator[App]:
+    """Another worker process's application on the same database."""
+    from bot.app import open_app
+
+    other = await open_app(
+        app.db.url.render_as_string(hide_password=False),
+        clock=app.clock,
+        out=app.console.out,  # type: ignore[arg-type]
+        content=app.content,
+    )
+    try:
+        yield other
+    finally:
+        await other.close()
 
 
 async def count(app: App, model: type) -> int:
@@ -211,36 +230,20 @@ async def test_a_failure_on_someones_first_message_still_answers_them(
 
 
 async def test_two_messages_of_one_person_at_once_are_handled_one_after_the_other(
-    app: App,
+    app: App, second_worker: App
 ) -> None:
     """Two workers, one person: the result is that of one order or the other, never a mix."""
-    import asyncio
-
-    from bot.app import open_app
-
     await make_cohort(app)
     people = [f"p{i}" for i in range(5)]
     for name in people:
         await chat(app, name, f"/mulai {JOIN_CODE}")
-    other = await open_app(
-        app.db.url.render_as_string(hide_password=False),
-        clock=app.clock,
-        out=app.console.out,  # type: ignore[arg-type]
-        content=app.content,
+    await asyncio.gather(
+        *(app.dispatcher.handle(inbound("ya", external_id=f"{n}-1", address=n)) for n in people),
+        *(
+            second_worker.dispatcher.handle(inbound("Siti Aminah", external_id=f"{n}-2", address=n))
+            for n in people
+        ),
     )
-    try:
-        await asyncio.gather(
-            *(
-                app.dispatcher.handle(inbound("ya", external_id=f"{n}-1", address=n))
-                for n in people
-            ),
-            *(
-                other.dispatcher.handle(inbound("Siti Aminah", external_id=f"{n}-2", address=n))
-                for n in people
-            ),
-        )
-    finally:
-        await other.close()
     async with app.db.connect() as conn:
         for name in people:
             who = await repo.find_identity(conn, channel="console", address=name)
@@ -251,30 +254,17 @@ async def test_two_messages_of_one_person_at_once_are_handled_one_after_the_othe
                 assert answers["profile.name"].value == "Siti Aminah", name
             else:  # the name first (not a yes or no), then "ya"
                 assert who.session_step == "name", (name, who.session_step)
-                assert "profile.name" not in answers and who.session_state == {
-                    "errors": 0,
-                    "done": False,
-                }, name
+                assert "profile.name" not in answers, name
+                assert who.session_state == {"errors": 0, "done": False}, name
 
 
-async def test_two_first_messages_of_a_new_contact_at_once_both_get_answers(app: App) -> None:
-    from bot.app import open_app
-
-    other = await open_app(
-        app.db.url.render_as_string(hide_password=False),
-        clock=app.clock,
-        out=app.console.out,  # type: ignore[arg-type]
-        content=app.content,
+async def test_two_first_messages_of_a_new_contact_at_once_both_get_answers(
+    app: App, second_worker: App
+) -> None:
+    results = await asyncio.gather(
+        app.dispatcher.handle(inbound("halo", external_id="n1", address="baru")),
+        second_worker.dispatcher.handle(inbound("halo lagi", external_id="n2", address="baru")),
     )
-    try:
-        import asyncio
-
-        results = await asyncio.gather(
-            app.dispatcher.handle(inbound("halo", external_id="n1", address="baru")),
-            other.dispatcher.handle(inbound("halo lagi", external_id="n2", address="baru")),
-        )
-    finally:
-        await other.close()
     assert [r.failed for r in results] == [False, False]
     assert [r.replies for r in results] == [1, 1]
 
