@@ -185,11 +185,7 @@ class Dispatcher:
         if len(words) == 1 and await repo.get_cohort(turn.conn, join_code=words[0][:32]):
             await self.commands["mulai"].handler(turn, words[0])
             return
-        roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
-        await turn.say(
-            "common.staff_idle" if roles else "common.not_joined",
-            {"role": roles[0].role} if roles else {},
-        )
+        await participant_commands.outsider(turn)
 
     async def _allowed(self, turn: Turn, command: Command) -> bool:
         """Whether this person's role may use `command` (invariant 7)."""

@@ -75,7 +75,7 @@ async def language(turn: Turn, args: str) -> None:
 async def progress(turn: Turn, args: str) -> None:
     """/progres: weeks done, the current task, what comes next."""
     if turn.identity.cohort_id is None:
-        await turn.say("common.not_joined")
+        await outsider(turn)
         return
     program, locale = turn.content.program, turn.locale
     rows = await repo.list_progress(
@@ -109,6 +109,15 @@ async def progress(turn: Turn, args: str) -> None:
         },
     )
     await turn.repeat_question()
+
+
+async def outsider(turn: Turn) -> None:
+    """Someone who is not a participant: staff are greeted as staff, others told how to join."""
+    roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
+    if roles:
+        await turn.say("common.staff_idle", {"role": roles[0].role})
+    else:
+        await turn.say("common.not_joined")
 
 
 async def idle(turn: Turn) -> None:
