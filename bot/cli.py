@@ -13,10 +13,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import App, load_checked_content, new_join_code, open_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import REQUIRED_MESSAGES, App, new_join_code, open_app
 from bot.clock import SystemClock, parse_duration
 from bot.config import Settings
-from content.loader import ContentError
+from content.loader import CONTENT_DIR, ContentError, check_content, load_content
 from storage import repo
 from storage.db import DatabaseURLError, make_engine, upgrade
 
@@ -341,7 +344,7 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
         ) from None
     if not args.name.strip() or len(args.name) > 120:
         raise UsageError("--name: 1-120 characters")
-    content = load_checked_content()
+    content = load_content()  # refuses a missing or corrupt file; only the capacity is read
     capacity = args.capacity or content.program.default_capacity
     if not 1 <= capacity <= 1000:
         raise UsageError("--capacity: between 1 and 1000")
@@ -467,7 +470,7 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _add_staff(
-    conn: object,
+    conn: AsyncConnection,
     *,
     name: str,
     role: str,
@@ -476,10 +479,6 @@ async def _add_staff(
     region: str | None,
     now: dt.datetime,
 ) -> None:
-    from sqlalchemy.exc import IntegrityError
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    assert isinstance(conn, AsyncConnection)
     identity = await repo.find_identity(conn, channel="console", address=console)
     if identity is None:
         person_id, _ = await repo.create_person(
@@ -529,9 +528,6 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import REQUIRED_MESSAGES
-    from content.loader import CONTENT_DIR, check_content, load_content
-
     root = args.root or CONTENT_DIR
     content = load_content(root)  # raises ContentError naming the file
     problems = check_content(content, REQUIRED_MESSAGES)

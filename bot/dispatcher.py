@@ -19,7 +19,7 @@ from bot.commands import Command, parse_command
 from bot.commands import participant as participant_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
 from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage
-from bot.turn import Turn
+from bot.turn import Turn, locale_of
 from content.loader import Content
 from flows.engine import Press, Reply
 from storage import repo
@@ -213,7 +213,7 @@ class Dispatcher:
             async with self.db.begin() as conn:
                 # On a first message the contact was rolled back with the turn: made anew.
                 identity = await self._identity(conn, message, self.clock.now())
-                locale = identity.language if identity.language in ("id", "en") else "id"
+                locale = locale_of(identity.language)
                 text = self.content.renderer.render("common.internal_error", locale, {})
                 await repo.enqueue(
                     conn,

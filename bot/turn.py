@@ -30,13 +30,17 @@ from flows.effects import (
     Say,
 )
 from flows.engine import ActionDone, Event, FlowState, Repeat, Start, advance, needs_answers
-from flows.spec import Flow
+from flows.spec import LOCALES, Flow
 from storage import repo
 from storage.repo import Identity
 
-LOCALES = ("id", "en")
 DEFAULT_TIMEZONE = "Asia/Jakarta"  # for people not yet in a cohort
 log = logging.getLogger(__name__)
+
+
+def locale_of(language: str) -> str:
+    """The content locale for a person's language (Indonesian unless we have theirs)."""
+    return language if language in LOCALES else LOCALES[0]
 
 
 @dataclass
@@ -49,13 +53,12 @@ class Turn:
     identity: Identity
     outgoing: list[OutboundMessage] = field(default_factory=list)
     _answers: dict[str, Any] | None = None  # rows from repo.load_answers, or _AnswerRow
-    _session_ended: bool = False
 
     # --- who ---------------------------------------------------------------------
 
     @property
     def locale(self) -> str:
-        return self.identity.language if self.identity.language in LOCALES else "id"
+        return locale_of(self.identity.language)
 
     @property
     def local_now(self) -> dt.datetime:
