@@ -72,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
             "JAMAAH_DATA_DIR, ./data/jamaah.db)",
         )
 
+    run = sub.add_parser(
+        "run",
+        help="run the bot (Telegram, WhatsApp; the console when neither is set)",
+        description="Run the bot: every channel configured by JAMAAH_TELEGRAM_TOKEN and "
+        "JAMAAH_TWILIO_* settings, the outbox sender, the scheduler and, when a channel "
+        "needs it, the web server on JAMAAH_HOST:JAMAAH_PORT. With no channel configured "
+        "it runs the console channel, as 'jamaah chat' does.",
+    )
+    db_option(run)
+    run.add_argument("--as", dest="as_name", default="peserta", help="console user name")
+    run.set_defaults(run=cmd_run)
+
     chat = sub.add_parser(
         "chat",
         help="talk to the bot in the console",
@@ -184,7 +196,22 @@ def _url(args: argparse.Namespace, settings: Settings) -> str:
     return str(args.db or settings.db_url())
 
 
-# --- chat --------------------------------------------------------------------------
+# --- run and chat --------------------------------------------------------------------
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import configured_channels, serve
+
+    if not configured_channels(settings):
+        print("No Telegram or WhatsApp settings: running the console channel.", file=sys.stderr)
+        args.script = None
+        return await cmd_chat(args, settings)
+    app = await open_app(_url(args, settings), default_language=settings.default_language)
+    try:
+        await serve(app, settings)
+    finally:
+        await app.close()
+    return 0
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -36,14 +36,35 @@ class Button:
     data: str  # "flow:step:value"; channels without buttons show a numbered list
 
 
+# What an outbound message is, which decides how a channel may send it: an interactive
+# reply goes out as it is; the other kinds may need an approved template outside
+# WhatsApp's 24-hour window (the kind names the template).
+REPLY, UNLOCK, REMINDER, MEETING, DIGEST, ALERT, BROADCAST = (
+    "reply",
+    "unlock",
+    "reminder",
+    "meeting",
+    "digest",
+    "alert",
+    "broadcast",
+)
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = ()
     media: Media | None = None
+    kind: str = REPLY
+    # Plain-text values a template for this kind may fill in (name, facilitator, goal, ...).
+    vars: dict[str, str] = field(default_factory=dict)
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": self.text}
+        if self.kind != REPLY:
+            payload["kind"] = self.kind
+        if self.vars:
+            payload["vars"] = dict(self.vars)
         if self.buttons:
             payload["buttons"] = [{"label": b.label, "data": b.data} for b in self.buttons]
         if self.media:
@@ -63,7 +84,18 @@ class OutboundMessage:
             media=Media(media["kind"], media.get("ref", ""), media.get("content_type"))
             if media
             else None,
+            kind=str(payload.get("kind", REPLY)),
+            vars={str(k): str(v) for k, v in (payload.get("vars") or {}).items()},
         )
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What a channel may need to know about a delivery beyond the message itself."""
+
+    now: dt.datetime  # the sender's clock: nothing reads the wall clock directly
+    last_inbound_at: dt.datetime | None = None  # the contact's last message to us
+    outbox_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +108,7 @@ RETRY = "retry"  # try again later (network, 5xx, rate limited)
 PERMANENT = "permanent"  # this message can never go (bad request, chat not found)
 UNREACHABLE = "unreachable"  # the person blocked the bot; stop until they write again
 OPTED_OUT = "opted_out"  # the person asked for no more messages
+HELD = "held"  # cannot go now and should not be retried (WhatsApp: no template for the kind)
 
 
 @dataclass

@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels.base import Registry, UnknownChannel, split_text
 from bot.clock import Clock
 from bot.messages import (
+    HELD,
     OPTED_OUT,
     RETRY,
     UNREACHABLE,
     OutboundMessage,
+    SendContext,
     SendError,
 )
 from storage import repo
@@ -118,13 +120,18 @@ class Sender:
         try:
             channel = self.channels.get(row.channel)
             parts = split_text(message.text, channel.capabilities.max_text)
+            context = SendContext(
+                now=self.clock.now(), last_inbound_at=row.last_inbound_at, outbox_id=outbox_id
+            )
             for i in range(done, len(parts)):
                 piece = OutboundMessage(
                     text=parts[i],
                     buttons=message.buttons if i == len(parts) - 1 else (),
                     media=message.media if i == 0 else None,
+                    kind=message.kind,
+                    vars=message.vars,
                 )
-                result = await channel.send(row.address, piece)
+                result = await channel.send(row.address, piece, context)
                 external_ids.append(result.external_id or "")
                 done += 1
         except UnknownChannel as error:
@@ -181,7 +188,7 @@ class Sender:
                 return
             if error.failure == UNREACHABLE:
                 await repo.mark_unreachable(conn, contact_id=row.contact_id)
-            status = "skipped" if error.failure == OPTED_OUT else "failed"
+            status = {OPTED_OUT: "skipped", HELD: "held"}.get(error.failure, "failed")
             reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
             await repo.mark_failed(conn, outbox_id=row.id, error=reason, status=status)
             stats.failed += 1

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -80,6 +81,10 @@ class Cohort(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=25)
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    meeting_time: Mapped[str | None] = mapped_column(String(5))  # "16:00", local
+    # When the scheduler next has something to do for this cohort (unlock, meeting
+    # reminder, digest): a tick reads only the cohorts whose moment has come.
+    next_tick_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Person(Base):
@@ -126,6 +131,7 @@ class FlowSession(Base):
     """Where a person is in a conversation flow; one current session per person."""
 
     __tablename__ = "flow_sessions"
+    __table_args__ = (Index("ix_flow_sessions_silence", "nudge_stage", "updated_at"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
@@ -133,6 +139,9 @@ class FlowSession(Base):
     step: Mapped[str] = mapped_column(String(64))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # How far the silence ladder has gone since the person last moved this session on
+    # (0: nothing sent, 1: first reminder, 2: second, 3: the facilitator alerted).
+    nudge_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Answer(Base):
@@ -175,12 +184,15 @@ class Outbox(Base):
     """Messages waiting to go out, claimed by the sender, then marked."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
+        Index("ix_outbox_external_id", "external_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     priority: Mapped[int] = mapped_column(Integer)  # 0 reply, 1 nudge, 2 broadcast
-    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, skipped
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, skipped, held
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -189,6 +201,51 @@ class Outbox(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # reply, unlock, reminder, meeting, digest, alert, broadcast (bot/messages.py)
+    kind: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")
+    # What the channel reported later (WhatsApp status callbacks): delivered, read,
+    # undelivered, failed; with the channel's error code when there is one.
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class Nudge(Base):
+    """A scheduled message the scheduler decided to send; the key makes it happen once."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_cohort_kind", "cohort_id", "kind"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # kind:week:person or cohort
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    week: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, held
+
+
+class Document(Base):
+    """A file the bot made or received (the business-plan PDF, a photo's reference).
+
+    Served to channels that fetch media by URL under an unguessable, expiring token.
+    """
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ref: Mapped[str | None] = mapped_column(String(500))  # a channel's file id or URL
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditLog(Base):

@@ -593,6 +593,7 @@ async def enqueue(
             "payload": dict(row["payload"]),
             "priority": row.get("priority", PRIORITY_REPLY),
             "dedupe_key": row.get("dedupe_key"),
+            "kind": row.get("kind") or row["payload"].get("kind") or "reply",
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": row.get("not_before", now),
@@ -653,6 +654,7 @@ async def claim_due(
             contacts.c.address,
             contacts.c.opted_out,
             contacts.c.unreachable,
+            contacts.c.last_inbound_at,
         )
         .join(contacts, contacts.c.id == outbox_t.c.contact_id)
         .where(outbox_t.c.id.in_(ids))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.messages import InboundMessage, OutboundMessage, SendContext, SendResult
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,9 @@ class Channel(Protocol):
         """A raw request or update as an InboundMessage (pure)."""
         ...
 
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+    async def send(
+        self, address: str, message: OutboundMessage, context: SendContext | None = None
+    ) -> SendResult:
         """Deliver one message; raise SendError with its failure class."""
         ...
 

@@ -11,7 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from bot.channels.base import Capabilities
-from bot.messages import TEXT, InboundMessage, OutboundMessage, SendResult
+from bot.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
 
 CONSOLE = "console"
 
@@ -47,7 +47,9 @@ class ConsoleChannel:
             display_name=str(name),
         )
 
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+    async def send(
+        self, address: str, message: OutboundMessage, context: SendContext | None = None
+    ) -> SendResult:
         self.out.write(format_message(address, message))
         self.out.flush()
         return SendResult(external_id=f"console-{next(self._sent)}")

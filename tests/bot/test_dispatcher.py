@@ -32,7 +32,7 @@ class HtmlChannel:
     def parse(self, raw: object) -> InboundMessage:
         raise NotImplementedError
 
-    async def send(self, address: str, message: OutboundMessage) -> Result:
+    async def send(self, address: str, message: OutboundMessage, context: object = None) -> Result:
         self.sent.append((address, message))
         return Result(external_id=str(len(self.sent)))
 

@@ -38,7 +38,9 @@ class FlakyChannel:
     def parse(self, raw: object) -> InboundMessage:
         raise NotImplementedError
 
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+    async def send(
+        self, address: str, message: OutboundMessage, context: object = None
+    ) -> SendResult:
         if self.errors:
             raise self.errors.pop(0)
         self.delivered.append(message.text)
@@ -165,7 +167,9 @@ class FailsOnPart(FlakyChannel):
         super().__init__()
         self.fail_at, self.error, self.calls = fail_at, error, 0
 
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+    async def send(
+        self, address: str, message: OutboundMessage, context: object = None
+    ) -> SendResult:
         self.calls += 1
         if self.calls == self.fail_at:
             raise self.error

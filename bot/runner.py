@@ -1,0 +1,110 @@
+"""`jamaah run`: the bot's main job.
+
+Opens the application, starts each configured channel (Telegram, WhatsApp), the
+outbox sender, the scheduler and, when a channel needs one, the web server. Without
+any channel configured it runs the console channel.
+
+A channel module (`bot/channels/<name>.py`) provides
+`async def setup(app: App, settings: Settings) -> ChannelRuntime`: it registers its
+adapter in `app.channels` and returns the web routes it serves, the long-running tasks
+it needs (polling, say) and what to do on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.routing import BaseRoute
+
+from bot.app import App
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChannelRuntime:
+    routes: list[BaseRoute] = field(default_factory=list)
+    tasks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    stop: Callable[[], Awaitable[None]] | None = None
+
+
+ChannelSetup = Callable[[App, Settings], Awaitable[ChannelRuntime]]
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """The channel modules to start, by what the settings configure."""
+    names = []
+    if settings.telegram_enabled:
+        names.append("telegram")
+    if settings.whatsapp_enabled:
+        names.append("whatsapp")
+    return names
+
+
+async def start_channels(app: App, settings: Settings) -> list[ChannelRuntime]:
+    runtimes = []
+    for name in configured_channels(settings):
+        module = importlib.import_module(f"bot.channels.{name}")
+        setup: ChannelSetup = module.setup
+        runtimes.append(await setup(app, settings))
+    return runtimes
+
+
+async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the configured channels until `stop` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    runtimes = await start_channels(app, settings)
+    routes = [route for runtime in runtimes for route in runtime.routes]
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(app.sender.run(), name="sender")]
+    for runtime in runtimes:
+        tasks += [asyncio.create_task(_forever(job)) for job in runtime.tasks]
+    server = None
+    if routes:
+        from bot.web import build_web
+
+        config = uvicorn.Config(
+            build_web(app, routes),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+            forwarded_allow_ips="*",
+        )
+        server = _QuietServer(config)
+        tasks.append(asyncio.create_task(server.serve(), name="web"))
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        for runtime in runtimes:
+            if runtime.stop is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _forever(job: Callable[[], Awaitable[None]]) -> None:
+    await job()
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: `serve` decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
