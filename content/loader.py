@@ -7,7 +7,7 @@ with a clear message instead of a participant meeting a broken question.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from content.render import MARKUPS, Renderer
+from flows.pacing import Schedule, ScheduleError
 from flows.spec import LOCALES, Flow, FlowError, build_flow
 
 CONTENT_DIR = Path(__file__).parent
@@ -41,6 +42,7 @@ class Program:
     default_capacity: int
     stages: Mapping[str, Mapping[str, str]]
     weeks: tuple[Week, ...]
+    schedule: Schedule = field(default_factory=Schedule)
 
     def week(self, number: int) -> Week | None:
         return self.weeks[number - 1] if 1 <= number <= len(self.weeks) else None
@@ -213,7 +215,11 @@ def _load_program(root: Path, flows: Mapping[str, Flow]) -> Program:
                 flow=flow,
             )
         )
-    return Program(default_capacity=capacity, stages=stages, weeks=tuple(weeks))
+    try:
+        schedule = Schedule.from_mapping(data.get("schedule"))
+    except ScheduleError as error:
+        raise ContentError(f"{where}: {error}") from None
+    return Program(default_capacity=capacity, stages=stages, weeks=tuple(weeks), schedule=schedule)
 
 
 def _load_messages(root: Path) -> dict[str, dict[str, str]]:

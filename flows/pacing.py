@@ -1,0 +1,353 @@
+"""The cohort calendar and what is due when: pure functions of state and time.
+
+A cohort starts on its start date; week N's module unlocks on day 7·(N−1) at the
+cohort's local unlock time (07:00 by default). A participant works at their own pace
+behind the calendar, never ahead of it. Silence inside an open task climbs a ladder:
+a reminder after 2 days, a different one after 5, then no more reminders to the
+participant but an alert to the facilitator after 7. Meetings are announced the
+evening before and the morning of the meeting day; facilitators get a weekly digest.
+
+Nothing is sent in quiet hours (21:00–06:00 local by default): a nudge waits for the
+next allowed time. A nudge whose moment has passed by more than a day (the bot was
+down, say) is replaced by the next one rather than sent late in a burst.
+
+All times given and returned are aware; stored times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+WEEKS = 16
+DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # Monday first
+
+# Kinds of scheduled message (the values match bot/messages.py).
+UNLOCK, REMINDER, ALERT, MEETING, DIGEST = "unlock", "reminder", "alert", "meeting", "digest"
+
+
+class ScheduleError(ValueError):
+    """A schedule setting in program.yaml is not understood."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When nudges go out; from program.yaml's `schedule:` (every field optional)."""
+
+    unlock_at: dt.time = dt.time(7, 0)
+    reminders_after: tuple[dt.timedelta, ...] = (dt.timedelta(days=2), dt.timedelta(days=5))
+    alert_after: dt.timedelta = dt.timedelta(days=7)
+    meeting_evening_at: dt.time | None = dt.time(19, 0)  # the evening before; None: off
+    meeting_morning_at: dt.time | None = dt.time(7, 0)  # the morning of; None: off
+    digest_day: int | None = 6  # Monday 0 … Sunday 6; None: no digest
+    digest_at: dt.time = dt.time(18, 0)
+    late_after: dt.timedelta = dt.timedelta(days=1)  # later than this: replaced, not sent
+    unlock: bool = True
+    reminders: bool = True
+    alerts: bool = True
+
+    @property
+    def ladder(self) -> tuple[tuple[dt.timedelta, str], ...]:
+        """(silence, kind) for each rung: reminders to the person, then the alert."""
+        rungs: list[tuple[dt.timedelta, str]] = []
+        if self.reminders:
+            rungs += [(after, REMINDER) for after in self.reminders_after]
+        if self.alerts:
+            rungs.append((self.alert_after, ALERT))
+        return tuple(rungs)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> Schedule:
+        """Read program.yaml's `schedule:` section; unknown keys are refused."""
+        if not data:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise ScheduleError("schedule must be a mapping")
+        known = {"unlock", "reminders", "meeting", "digest", "late_after_hours"}
+        extra = set(data) - known
+        if extra:
+            raise ScheduleError(f"schedule: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+        values: dict[str, Any] = {}
+        unlock = data.get("unlock") or {}
+        if "enabled" in unlock:
+            values["unlock"] = bool(unlock["enabled"])
+        if "at" in unlock:
+            values["unlock_at"] = parse_time(unlock["at"], "schedule.unlock.at")
+        reminders = data.get("reminders") or {}
+        if "enabled" in reminders:
+            values["reminders"] = bool(reminders["enabled"])
+        if "after_days" in reminders:
+            days = reminders["after_days"]
+            if not isinstance(days, list) or not all(_positive(d) for d in days):
+                raise ScheduleError("schedule.reminders.after_days must list positive numbers")
+            values["reminders_after"] = tuple(dt.timedelta(days=float(d)) for d in sorted(days))
+        if "alert_after_days" in reminders:
+            if not _positive(reminders["alert_after_days"]):
+                raise ScheduleError("schedule.reminders.alert_after_days must be positive")
+            values["alert_after"] = dt.timedelta(days=float(reminders["alert_after_days"]))
+        if "alert" in reminders:
+            values["alerts"] = bool(reminders["alert"])
+        meeting = data.get("meeting") or {}
+        for key, name in (
+            ("evening_before", "meeting_evening_at"),
+            ("morning_of", "meeting_morning_at"),
+        ):
+            if key in meeting:
+                raw = meeting[key]
+                values[name] = (
+                    None if raw in (None, False) else parse_time(raw, f"schedule.meeting.{key}")
+                )
+        digest = data.get("digest") or {}
+        if "day" in digest:
+            day = digest["day"]
+            if day in (None, False):
+                values["digest_day"] = None
+            elif day in DAY_NAMES:
+                values["digest_day"] = DAY_NAMES.index(day)
+            else:
+                raise ScheduleError(f"schedule.digest.day must be one of {', '.join(DAY_NAMES)}")
+        if "at" in digest:
+            values["digest_at"] = parse_time(digest["at"], "schedule.digest.at")
+        if "late_after_hours" in data:
+            if not _positive(data["late_after_hours"]):
+                raise ScheduleError("schedule.late_after_hours must be positive")
+            values["late_after"] = dt.timedelta(hours=float(data["late_after_hours"]))
+        schedule = cls(**values)
+        if schedule.reminders and schedule.alerts and schedule.reminders_after:
+            if schedule.alert_after <= schedule.reminders_after[-1]:
+                raise ScheduleError("schedule: the alert must come after the last reminder")
+        return schedule
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def parse_time(value: Any, where: str = "time") -> dt.time:
+    """'07:00' (or 7:00) as a time; YAML may also hand over minutes since midnight."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return dt.time(value // 60, value % 60)  # YAML 1.1 reads 07:00 as 420
+    try:
+        hours, minutes = str(value).strip().split(":")
+        return dt.time(int(hours), int(minutes))
+    except (ValueError, TypeError):
+        raise ScheduleError(f"{where}: {value!r} is not a time like 07:00") from None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What the scheduler needs to know of one cohort."""
+
+    start: dt.date
+    timezone: str
+    quiet_start: dt.time = dt.time(21, 0)
+    quiet_end: dt.time = dt.time(6, 0)
+    meeting_day: int | None = None  # Monday 0 … Sunday 6
+    meeting_at: dt.time | None = None
+    weeks: int = WEEKS
+    zone: ZoneInfo = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+
+    def local(self, day: dt.date, at: dt.time) -> dt.datetime:
+        """That local wall time as an aware UTC datetime."""
+        return dt.datetime.combine(day, at, tzinfo=self.zone).astimezone(dt.UTC)
+
+    @property
+    def end(self) -> dt.date:
+        """The day after the last week."""
+        return self.start + dt.timedelta(weeks=self.weeks)
+
+
+def unlock_at(cal: Calendar, week: int, schedule: Schedule) -> dt.datetime:
+    """When week `week` opens, in UTC (moved out of quiet hours if need be)."""
+    if not 1 <= week <= cal.weeks:
+        raise ValueError(f"week {week} is not in 1..{cal.weeks}")
+    day = cal.start + dt.timedelta(weeks=week - 1)
+    return next_allowed(cal, cal.local(day, schedule.unlock_at))
+
+
+def calendar_week(cal: Calendar, now: dt.datetime, schedule: Schedule) -> int:
+    """The latest week open by the calendar at `now`: 0 before the start, at most the last."""
+    days = (now.astimezone(cal.zone).date() - cal.start).days
+    if days < 0:
+        return 0
+    week = min(days // 7 + 1, cal.weeks)
+    if now < unlock_at(cal, week, schedule):
+        week -= 1
+    return week
+
+
+def may_start(
+    week: int,
+    done: set[int] | frozenset[int],
+    cal: Calendar | None,
+    now: dt.datetime,
+    schedule: Schedule,
+) -> bool:
+    """Whether a participant may begin `week` now: the week before is done and the
+    calendar has opened it. Week 1 opens on joining; without a cohort nothing opens."""
+    if week > 1 and week - 1 not in done:
+        return False
+    if week == 1:
+        return True
+    return cal is not None and calendar_week(cal, now, schedule) >= week
+
+
+def in_quiet_hours(cal: Calendar, when: dt.datetime) -> bool:
+    local = when.astimezone(cal.zone).time()
+    start, end = cal.quiet_start, cal.quiet_end
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def next_allowed(cal: Calendar, when: dt.datetime) -> dt.datetime:
+    """`when`, or the end of the quiet hours it falls in."""
+    if not in_quiet_hours(cal, when):
+        return when.astimezone(dt.UTC)
+    local = when.astimezone(cal.zone)
+    day = local.date()
+    if local.time() >= cal.quiet_start and cal.quiet_start > cal.quiet_end:
+        day += dt.timedelta(days=1)  # quiet until tomorrow morning
+    return cal.local(day, cal.quiet_end)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """What the silence ladder says now: send `kind` (or nothing) and move to `stage`."""
+
+    stage: int
+    kind: str | None
+    due_at: dt.datetime | None = None
+
+
+def silence(
+    cal: Calendar, since: dt.datetime, stage: int, now: dt.datetime, schedule: Schedule
+) -> Rung:
+    """The silence ladder for someone quiet since `since` who has had `stage` rungs.
+
+    Returns the rung to send now (stage moves past it), a skip (a reminder more than
+    `late_after` overdue is replaced by the next rung: the stage moves on, nothing is
+    sent), or nothing when no rung is due or it is quiet hours. An overdue alert to
+    the facilitator still goes: someone has to know.
+    """
+    ladder = schedule.ladder
+    due = [i for i, (after, _kind) in enumerate(ladder) if i >= stage and since + after <= now]
+    if not due:
+        return Rung(stage, None)
+    i = due[-1]
+    after, kind = ladder[i]
+    moment = next_allowed(cal, since + after)
+    if now < moment:  # quiet hours: wait
+        return Rung(stage, None)
+    if kind != ALERT and now - moment > schedule.late_after:
+        return Rung(i + 1, None, moment)
+    return Rung(i + 1, kind, moment)
+
+
+def next_silence_check(since: dt.datetime, stage: int, schedule: Schedule) -> dt.datetime | None:
+    """When the ladder for someone at `stage` may next have something to do."""
+    ladder = schedule.ladder
+    return since + ladder[stage][0] if stage < len(ladder) else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something due for a whole cohort at `at`: its key makes it happen once."""
+
+    kind: str  # unlock, meeting, digest
+    at: dt.datetime
+    key: str
+    week: int | None = None
+    detail: str = ""  # meeting: "evening" or "morning"
+    meeting_at: dt.datetime | None = None
+
+
+def cohort_events(
+    cal: Calendar, schedule: Schedule, after: dt.datetime, until: dt.datetime, code: str
+) -> Iterator[Event]:
+    """The cohort's events with after < at <= until, in time order."""
+    events: list[Event] = []
+    first = max(cal.start, (after - dt.timedelta(days=2)).astimezone(cal.zone).date())
+    last = min(
+        cal.end + dt.timedelta(days=7), (until + dt.timedelta(days=2)).astimezone(cal.zone).date()
+    )
+    day = first
+    while day <= last:
+        offset = (day - cal.start).days
+        if schedule.unlock and offset % 7 == 0 and offset // 7 < cal.weeks:
+            week = offset // 7 + 1
+            events.append(
+                Event(UNLOCK, unlock_at(cal, week, schedule), f"unlock:{code}:{week}", week)
+            )
+        week = offset // 7 + 1
+        if cal.meeting_day is not None and day.weekday() == cal.meeting_day and day < cal.end:
+            meeting = cal.local(day, cal.meeting_at or dt.time(16, 0))
+            if schedule.meeting_evening_at is not None:
+                at = next_allowed(
+                    cal, cal.local(day - dt.timedelta(days=1), schedule.meeting_evening_at)
+                )
+                if at < meeting:
+                    events.append(
+                        Event(
+                            MEETING, at, f"meeting:{code}:{day}:evening", week, "evening", meeting
+                        )
+                    )
+            if schedule.meeting_morning_at is not None:
+                at = next_allowed(cal, cal.local(day, schedule.meeting_morning_at))
+                if at < meeting:
+                    events.append(
+                        Event(
+                            MEETING, at, f"meeting:{code}:{day}:morning", week, "morning", meeting
+                        )
+                    )
+        if (
+            schedule.digest_day is not None
+            and day.weekday() == schedule.digest_day
+            and offset >= 0
+            and day <= cal.end
+        ):
+            events.append(
+                Event(
+                    DIGEST,
+                    next_allowed(cal, cal.local(day, schedule.digest_at)),
+                    f"digest:{code}:{day}",
+                    min(week, cal.weeks),
+                )
+            )
+        day += dt.timedelta(days=1)
+    events.sort(key=lambda e: (e.at, e.key))
+    return (e for e in events if after < e.at <= until)
+
+
+def next_event_at(
+    cal: Calendar, schedule: Schedule, after: dt.datetime, code: str = ""
+) -> dt.datetime | None:
+    """When the cohort next has an event after `after` (None once the programme is over)."""
+    horizon = after
+    end = cal.local(cal.end + dt.timedelta(days=8), dt.time(0, 0))
+    begin = cal.local(cal.start, dt.time(0, 0))
+    if horizon < begin:
+        horizon = begin - dt.timedelta(days=1)
+    while horizon < end:
+        upto = horizon + dt.timedelta(days=8)
+        for event in cohort_events(cal, schedule, max(after, horizon), upto, code):
+            return event.at
+        horizon = upto
+    return None
+
+
+def is_late(event_at: dt.datetime, now: dt.datetime, schedule: Schedule) -> bool:
+    return now - event_at > schedule.late_after
+
+
+def day_index(name: str | None) -> int | None:
+    """'senin' → 0 … 'minggu' → 6; None for no day or an unknown one."""
+    return DAY_NAMES.index(name) if name in DAY_NAMES else None
