@@ -116,9 +116,11 @@ class Schedule:
                 raise ScheduleError("schedule.late_after_hours must be positive")
             values["late_after"] = dt.timedelta(hours=float(data["late_after_hours"]))
         schedule = cls(**values)
-        if schedule.reminders and schedule.alerts and schedule.reminders_after:
-            if schedule.alert_after <= schedule.reminders_after[-1]:
-                raise ScheduleError("schedule: the alert must come after the last reminder")
+        late_alert = (
+            schedule.reminders_after and schedule.alert_after <= schedule.reminders_after[-1]
+        )
+        if schedule.reminders and schedule.alerts and late_alert:
+            raise ScheduleError("schedule: the alert must come after the last reminder")
         return schedule
 
 
