@@ -15,6 +15,7 @@ from bot.channels.base import Registry
 from bot.channels.console import ConsoleChannel
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.dispatcher import Dispatcher
+from bot.scheduler import Scheduler
 from bot.sender import Sender
 from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
 from storage import repo
@@ -58,6 +59,13 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.internal_error",
     "common.not_allowed",
     "common.continue",
+    "nudges.unlock",
+    "nudges.reminder_first",
+    "nudges.reminder_second",
+    "nudges.alert",
+    "nudges.meeting_evening",
+    "nudges.meeting_morning",
+    "nudges.digest",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )
@@ -87,6 +95,7 @@ class App:
     dispatcher: Dispatcher
     sender: Sender
     console: ConsoleChannel
+    scheduler: Scheduler
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -98,8 +107,17 @@ class App:
         now = self.clock.advance(delta)
         async with self.db.begin() as conn:
             await repo.set_value(conn, key=SIMULATED_CLOCK_KEY, value=now.isoformat())
+        await self.scheduler.tick()
         await self.sender.drain()
         return now
+
+    async def step_clock(self, delta: dt.timedelta, every: dt.timedelta) -> dt.datetime:
+        """Move the simulated clock on in steps of `every`, ticking and sending at each,
+        so that what falls due on the way goes out at its own time."""
+        end = self.clock.now() + delta
+        while self.clock.now() + every < end:
+            await self.advance_clock(every)
+        return await self.advance_clock(end - self.clock.now())
 
 
 async def simulated_clock(db: AsyncEngine, start: dt.datetime | None = None) -> SimulatedClock:
@@ -137,7 +155,8 @@ async def open_app(
     channels.register(console)
     dispatcher = Dispatcher(db, content, channels, clock, default_language=default_language)
     sender = Sender(db, channels, clock)
+    scheduler = Scheduler(db, content, channels, clock, on_queued=sender.wake.set)
     # What start-up built (templates, statements, flows) lives as long as the process:
     # keep the cyclic garbage collector from scanning it again and again.
     gc.freeze()
-    return App(db, content, channels, clock, dispatcher, sender, console)
+    return App(db, content, channels, clock, dispatcher, sender, console, scheduler)

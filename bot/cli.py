@@ -292,7 +292,7 @@ async def _console_command(app: App, line: str, out: TextIO) -> bool:
     except ValueError as error:
         print(str(error), file=out)
         return True
-    now = await app.advance_clock(delta)
+    now = await app.step_clock(delta, dt.timedelta(hours=1))  # nudges go out on time
     print(f"# clock: {now:%Y-%m-%d %H:%M} UTC", file=app.console.out)
     return True
 

@@ -169,6 +169,8 @@ class Dispatcher:
                 return
             await command.handler(turn, args)
             return
+        if await turn.start_pending():  # any message starts the week that was opened
+            return
         flow = turn.session_flow()
         if flow is not None:
             if not text.strip():
@@ -199,6 +201,8 @@ class Dispatcher:
     async def _button(self, turn: Turn, data: str) -> None:
         flow_id, _, rest = data.partition(":")
         step, _, value = rest.partition(":")
+        if await turn.start_pending():
+            return
         flow = turn.session_flow()
         if flow is None or flow.id != flow_id:
             await turn.say("errors.stale_button")

@@ -168,6 +168,21 @@ class Turn:
             )
             await self.end_session()
 
+    @property
+    def pending_start(self) -> bool:
+        """A week the scheduler opened for this person: their next message starts it."""
+        return bool((self.identity.session_state or {}).get("pending_start"))
+
+    async def start_pending(self) -> bool:
+        """Start the week waiting for this person, if there is one; True when it started."""
+        flow = self.session_flow()
+        if flow is None or not self.pending_start:
+            return False
+        await self.start_flow(
+            flow, cohort_id=self.identity.session_cohort_id or self.identity.cohort_id
+        )
+        return True
+
     def session_flow(self) -> Flow | None:
         flow_id = self.identity.session_flow
         return self.content.flows.get(flow_id) if flow_id else None
@@ -282,6 +297,8 @@ class Turn:
         flow = self.session_flow()
         if flow is None or self.identity.session_step is None:
             return False
+        if await self.start_pending():
+            return True
         await self.step_flow(flow, Repeat())
         return True
 

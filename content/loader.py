@@ -148,6 +148,17 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "commands": ["/bantuan", "/progres"],
     "role": "participant",
     "kind": "sticker",
+    # scheduled messages (content/locales/*/nudges.yaml)
+    "goal": "Punya penghasilan sendiri untuk membantu orang tua",
+    "product": "keripik singkong",
+    "participant": "Dewi",
+    "days": 7,
+    "time": "16.00",
+    "total": 25,
+    "finished": ["Siti", "Dewi", "Rudi"],
+    "behind": [{"name": "Agus", "week": 1}, {"name": "Rina", "week": 2}],
+    "unreachable": ["Bayu"],
+    "opens": "Senin, 11 Januari 2027, 07.00",
 }
 
 

@@ -133,6 +133,7 @@ async def create_cohort(
             quiet_start="21:00",
             quiet_end="06:00",
             created_at=now,
+            next_tick_at=now,  # the scheduler works out its calendar on its next tick
         )
         .returning(cohorts.c.id)
     )
@@ -388,7 +389,7 @@ _SAVE_SESSION = _upsert(
     "VALUES (:person_id, :cohort_id, :flow, :step, :state, :now) "
     "ON CONFLICT (person_id) DO UPDATE SET cohort_id = excluded.cohort_id, "
     "flow = excluded.flow, step = excluded.step, state = excluded.state, "
-    "updated_at = excluded.updated_at",
+    "updated_at = excluded.updated_at, nudge_stage = 0",
     state=JSON(),
     now=UTCDateTime(),
 )

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.commands import Command
+from bot.scheduler import calendar_of
 from bot.turn import Turn
+from flows import pacing
+from flows.answers import format_date
+from flows.pacing import DAY_NAMES as DAYS
 from storage import repo
 
 GUEST, PARTICIPANT, STAFF = "guest", "participant", "staff"
@@ -132,12 +136,24 @@ async def idle(turn: Turn) -> None:
         await turn.say("common.idle.all_done")
         return
     flow = turn.content.flow_for_week(open_week.week)
-    if flow is not None and open_week.week - 1 in done_weeks | {0}:
+    cohort = await repo.get_cohort(turn.conn, cohort_id=turn.identity.cohort_id or 0)
+    schedule = program.schedule
+    calendar = calendar_of(cohort) if cohort is not None else None
+    if flow is not None and pacing.may_start(
+        open_week.week, done_weeks, calendar, turn.now, schedule
+    ):
         await turn.start_flow(flow, cohort_id=turn.identity.cohort_id)
         return
+    opens = ""
+    if calendar is not None and flow is not None:
+        at = pacing.unlock_at(calendar, open_week.week, schedule).astimezone(calendar.zone)
+        if at > turn.now:
+            day = turn.content.renderer.render(f"common.days.{DAYS[at.weekday()]}", locale, {})
+            clock = f"{at:%H.%M}" if locale == "id" else f"{at:%H:%M}"
+            opens = f"{day}, {format_date(at.date(), locale)}, {clock}"
     await turn.say(
         "common.idle.waiting",
-        {"open_week": {"week": open_week.week, "title": open_week.title[locale]}},
+        {"open_week": {"week": open_week.week, "title": open_week.title[locale]}, "opens": opens},
     )
 
 

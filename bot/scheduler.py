@@ -1,0 +1,507 @@
+"""The scheduler: weekly unlocks, the silence ladder, meeting reminders and digests.
+
+What is due lives in the database, not in APScheduler's job store: a cohort's next
+moment (`cohorts.next_tick_at`) and each open session's silence (`flow_sessions`
+`updated_at` and `nudge_stage`). APScheduler 3's `AsyncIOScheduler` only calls
+`tick()` every so often. A tick reads what is due, decides with the pure rules of
+`flows/pacing.py`, and writes the nudge keys, the outbox rows and the new stage or
+next moment in one transaction per chunk: a crash loses nothing and a restart sends
+nothing twice (a nudge's key is unique). On PostgreSQL the due rows are claimed with
+SKIP LOCKED, so several workers share a tick without doing any piece twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.channels.base import Registry, UnknownChannel
+from bot.clock import Clock
+from bot.turn import locale_of
+from content.loader import Content
+from flows import pacing
+from flows.pacing import ALERT, DIGEST, MEETING, REMINDER, UNLOCK, Calendar, Event, Schedule
+from storage import repo
+from storage import schedule_repo as sched
+
+log = logging.getLogger(__name__)
+
+NEVER = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # a cohort whose programme is over
+GOAL_KEY, PRODUCT_KEY = "w1.goal", "w4.product"
+
+
+@dataclass
+class TickStats:
+    cohorts: int = 0
+    sessions: int = 0
+    sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # kind → messages
+    skipped_late: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.sent.values())
+
+    def add(self, other: TickStats) -> None:
+        self.cohorts += other.cohorts
+        self.sessions += other.sessions
+        self.skipped_late += other.skipped_late
+        for kind, n in other.sent.items():
+            self.sent[kind] += n
+
+
+def calendar_of(row: Row[Any]) -> Calendar:
+    """A cohort row (or a session row carrying its cohort's columns) as a Calendar."""
+    meeting_day = getattr(row, "meeting_day", None)
+    meeting_time = getattr(row, "meeting_time", None)
+    return Calendar(
+        start=row.start_date,
+        timezone=row.timezone,
+        quiet_start=pacing.parse_time(row.quiet_start or "21:00"),
+        quiet_end=pacing.parse_time(row.quiet_end or "06:00"),
+        meeting_day=pacing.day_index(meeting_day),
+        meeting_at=pacing.parse_time(meeting_time) if meeting_time else None,
+    )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        content: Content,
+        channels: Registry,
+        clock: Clock,
+        *,
+        chunk: int = 200,
+        session_chunk: int = 2000,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.db, self.content, self.channels, self.clock = db, content, channels, clock
+        self.schedule: Schedule = content.program.schedule
+        self.chunk, self.session_chunk = chunk, session_chunk
+        self.on_queued = on_queued
+        self._running = asyncio.Lock()
+
+    # --- the tick ------------------------------------------------------------------
+
+    async def tick(self) -> TickStats:
+        """Do everything that is due now; returns what was queued."""
+        async with self._running:  # one tick at a time in this process
+            stats = TickStats()
+            now = self.clock.now()
+            while True:
+                part = await self._cohort_chunk(now)
+                stats.add(part)
+                if part.cohorts < self.chunk:
+                    break
+                await asyncio.sleep(0)  # let replies through between chunks
+            while True:
+                part, seen = await self._silence_chunk(now)
+                stats.add(part)
+                if seen < self.session_chunk or part.sessions == 0:
+                    break
+                await asyncio.sleep(0)
+            if stats.total and self.on_queued is not None:
+                self.on_queued()
+            return stats
+
+    def start(self, interval_s: float = 60.0) -> Any:
+        """Run `tick` every `interval_s` seconds with APScheduler 3 (returns the scheduler)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._safe_tick,
+            "interval",
+            seconds=interval_s,
+            id="jamaah-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(dt.UTC),  # APScheduler's own timer, not our clock
+        )
+        scheduler.start()
+        return scheduler
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:  # the next tick tries again; nothing was half-written
+            log.exception("the scheduler tick failed")
+
+    # --- cohorts: unlocks, meetings, digests ------------------------------------------
+
+    async def _cohort_chunk(self, now: dt.datetime) -> TickStats:
+        stats = TickStats()
+        async with self.db.begin() as conn:
+            rows = await sched.due_cohorts(conn, now=now, limit=self.chunk)
+            stats.cohorts = len(rows)
+            if not rows:
+                return stats
+            due: list[tuple[Row[Any], Calendar, Event]] = []
+            next_ticks: list[tuple[int, dt.datetime | None]] = []
+            for row in rows:
+                try:
+                    cal = calendar_of(row)
+                except Exception:  # a broken time zone or time: log, look again tomorrow
+                    log.exception("cohort %s has a calendar that cannot be read", row.code)
+                    next_ticks.append((row.id, now + dt.timedelta(days=1)))
+                    continue
+                for event in pacing.cohort_events(
+                    cal,
+                    self.schedule,
+                    now - self.schedule.late_after - dt.timedelta(days=1),
+                    now,
+                    row.code,
+                ):
+                    if pacing.is_late(event.at, now, self.schedule):
+                        stats.skipped_late += 1
+                        continue
+                    due.append((row, cal, event))
+                following = pacing.next_event_at(cal, self.schedule, now, row.code)
+                next_ticks.append((row.id, following or NEVER))
+            new = await sched.claim_keys(
+                conn,
+                rows=[
+                    {
+                        "key": event.key,
+                        "person_id": None,
+                        "cohort_id": row.id,
+                        "kind": event.kind,
+                        "week": event.week,
+                        "due_at": event.at,
+                        "created_at": now,
+                        "status": "queued",
+                    }
+                    for row, _cal, event in due
+                ],
+            )
+            fresh = [(row, cal, event) for row, cal, event in due if event.key in new]
+            if fresh:
+                await self._cohort_events(conn, fresh, now, stats)
+            await sched.set_next_ticks(conn, values=next_ticks)
+        return stats
+
+    async def _cohort_events(
+        self,
+        conn: AsyncConnection,
+        fresh: Sequence[tuple[Row[Any], Calendar, Event]],
+        now: dt.datetime,
+        stats: TickStats,
+    ) -> None:
+        cohort_ids = sorted({row.id for row, _cal, _event in fresh})
+        members = await sched.participants(conn, cohort_ids=cohort_ids)
+        by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
+        for member in members:
+            by_cohort[member.cohort_id].append(member)
+        staff = await sched.facilitators(conn, cohort_ids=cohort_ids)
+        staff_by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
+        for person in staff:
+            staff_by_cohort[person.cohort_id].append(person)
+        goals = await sched.answers_of(
+            conn, person_ids=[m.person_id for m in members], keys=[GOAL_KEY]
+        )
+        outbox: list[dict[str, Any]] = []
+        pending: list[dict[str, Any]] = []
+        unlock_weeks = {event.week for _r, _c, event in fresh if event.kind == UNLOCK}
+        finished: dict[int, set[int]] = {}
+        for week in unlock_weeks:
+            if week and week > 1:
+                finished[week] = await sched.finished_week(
+                    conn, cohort_ids=cohort_ids, week=week - 1
+                )
+        progress = (
+            await sched.done_weeks(conn, cohort_ids=cohort_ids)
+            if any(event.kind == DIGEST for _r, _c, event in fresh)
+            else {}
+        )
+        for row, cal, event in fresh:
+            people = by_cohort.get(row.id, [])
+            facilitator = staff_by_cohort[row.id][0].name if staff_by_cohort.get(row.id) else ""
+            base = {"cohort_name": row.name, "facilitator": facilitator or ""}
+            if event.kind == UNLOCK and event.week and event.week > 1:
+                flow = self.content.flow_for_week(event.week)
+                ready = finished.get(event.week, set())
+                if flow is None:
+                    continue  # no module for that week (yet): nothing to open
+                for person in people:
+                    if person.person_id not in ready or person.session_flow is not None:
+                        continue  # behind (the ladder looks after them) or busy
+                    pending.append(
+                        {
+                            "person_id": person.person_id,
+                            "cohort_id": row.id,
+                            "flow": flow.id,
+                            "step": flow.steps[0].id,
+                        }
+                    )
+                    goal = goals.get((person.person_id, GOAL_KEY), {})
+                    self._queue(
+                        outbox,
+                        person,
+                        "nudges.unlock",
+                        UNLOCK,
+                        f"{event.key}:{person.person_id}",
+                        {**base, **self._week(event.week, person.language), "goal": goal},
+                        stats,
+                    )
+            elif event.kind == MEETING:
+                key = (
+                    "nudges.meeting_evening"
+                    if event.detail == "evening"
+                    else "nudges.meeting_morning"
+                )
+                meeting_local = (event.meeting_at or event.at).astimezone(cal.zone)
+                for person in people:
+                    self._queue(
+                        outbox,
+                        person,
+                        key,
+                        MEETING,
+                        f"{event.key}:{person.person_id}",
+                        {
+                            **base,
+                            "meeting_day": self._day(row.meeting_day, person.language),
+                            "time": meeting_local.strftime("%H.%M"),
+                        },
+                        stats,
+                    )
+            elif event.kind == DIGEST:
+                week = max(pacing.calendar_week(cal, now, self.schedule), 1)
+                done_names, behind, unreachable = [], [], []
+                for person in people:
+                    count, top = progress.get(person.person_id, (0, 0))
+                    label = person.name or "?"
+                    if person.opted_out or person.unreachable:
+                        unreachable.append(label)
+                    if top >= week:
+                        done_names.append(label)
+                    elif count + 1 < week:
+                        behind.append({"name": label, "week": count + 1})
+                for fac in staff_by_cohort.get(row.id, []):
+                    self._queue(
+                        outbox,
+                        fac,
+                        "nudges.digest",
+                        DIGEST,
+                        f"{event.key}:{fac.contact_id}",
+                        {
+                            **base,
+                            "week": week,
+                            "total": len(people),
+                            "finished": done_names,
+                            "behind": behind,
+                            "unreachable": unreachable,
+                        },
+                        stats,
+                        name=fac.name,
+                    )
+        await sched.start_pending_sessions(conn, rows=pending, now=now)
+        await repo.enqueue(conn, rows=outbox, now=now)
+
+    # --- silence: reminders and alerts ------------------------------------------------
+
+    async def _silence_chunk(self, now: dt.datetime) -> tuple[TickStats, int]:
+        stats = TickStats()
+        ladder = self.schedule.ladder
+        async with self.db.begin() as conn:
+            rows = await sched.silent_sessions(
+                conn, now=now, ladder=[after for after, _k in ladder], limit=self.session_chunk
+            )
+            if not rows:
+                return stats, 0
+            moves: list[dict[str, Any]] = []
+            sends: list[tuple[Row[Any], pacing.Rung, int]] = []
+            for row in rows:
+                flow = self.content.flows.get(row.flow)
+                if flow is None or flow.week is None:
+                    # Not a week's task (an advisor, say): no reminders for it.
+                    moves.append(
+                        {"person_id": row.person_id, "seen": row.updated_at, "stage": len(ladder)}
+                    )
+                    continue
+                rung = pacing.silence(
+                    calendar_of(row), row.updated_at, row.nudge_stage, now, self.schedule
+                )
+                if rung.stage == row.nudge_stage:
+                    continue  # quiet hours: later
+                moves.append(
+                    {"person_id": row.person_id, "seen": row.updated_at, "stage": rung.stage}
+                )
+                if rung.kind is None:
+                    stats.skipped_late += 1
+                else:
+                    sends.append((row, rung, flow.week))
+            stats.sessions = len(moves)
+            if sends:
+                await self._silence_messages(conn, sends, now, stats)
+            await sched.set_stages(conn, rows=moves)
+        return stats, len(rows)
+
+    async def _silence_messages(
+        self,
+        conn: AsyncConnection,
+        sends: Sequence[tuple[Row[Any], pacing.Rung, int]],
+        now: dt.datetime,
+        stats: TickStats,
+    ) -> None:
+        keys = {
+            (row.person_id, rung.stage): f"{rung.kind}{rung.stage}:w{week}:p{row.person_id}"
+            for row, rung, week in sends
+        }
+        new = await sched.claim_keys(
+            conn,
+            rows=[
+                {
+                    "key": keys[(row.person_id, rung.stage)],
+                    "person_id": row.person_id,
+                    "cohort_id": row.cohort_id,
+                    "kind": rung.kind,
+                    "week": week,
+                    "due_at": rung.due_at or now,
+                    "created_at": now,
+                    "status": "queued",
+                }
+                for row, rung, week in sends
+            ],
+        )
+        todo = [(r, g, w) for r, g, w in sends if keys[(r.person_id, g.stage)] in new]
+        if not todo:
+            return
+        person_ids = sorted({row.person_id for row, _g, _w in todo})
+        cohort_ids = sorted({row.cohort_id for row, _g, _w in todo})
+        people = {p.person_id: p for p in await sched.person_contacts(conn, person_ids=person_ids)}
+        staff: dict[int, list[Row[Any]]] = defaultdict(list)
+        for fac in await sched.facilitators(conn, cohort_ids=cohort_ids):
+            staff[fac.cohort_id].append(fac)
+        shown = await sched.answers_of(conn, person_ids=person_ids, keys=[GOAL_KEY, PRODUCT_KEY])
+        cohort_rows = {cid: await repo.get_cohort(conn, cohort_id=cid) for cid in cohort_ids}
+        outbox: list[dict[str, Any]] = []
+        for row, rung, week in todo:
+            person = people.get(row.person_id)
+            if person is None:
+                continue
+            cohort = cohort_rows.get(row.cohort_id)
+            facs = staff.get(row.cohort_id, [])
+            key = keys[(row.person_id, rung.stage)]
+            goal = shown.get((row.person_id, GOAL_KEY), {})
+            product = shown.get((row.person_id, PRODUCT_KEY), {})
+            base = {
+                "cohort_name": cohort.name if cohort else "",
+                "facilitator": facs[0].name if facs else "",
+                "goal": goal,
+                "product": product,
+            }
+            if rung.kind == REMINDER:
+                message = "nudges.reminder_first" if rung.stage == 1 else "nudges.reminder_second"
+                self._queue(
+                    outbox,
+                    person,
+                    message,
+                    REMINDER,
+                    key,
+                    {
+                        **base,
+                        **self._week(week, person.language),
+                        "meeting_day": self._day(
+                            cohort.meeting_day if cohort else None, person.language
+                        ),
+                    },
+                    stats,
+                )
+            elif rung.kind == ALERT:
+                for fac in facs:
+                    self._queue(
+                        outbox,
+                        fac,
+                        "nudges.alert",
+                        ALERT,
+                        f"{key}:{fac.contact_id}",
+                        {
+                            **base,
+                            **self._week(week, fac.language),
+                            "participant": person.name or "?",
+                            "days": (now - row.updated_at).days,
+                        },
+                        stats,
+                        name=fac.name,
+                    )
+        await repo.enqueue(conn, rows=outbox, now=now)
+
+    # --- rendering ---------------------------------------------------------------------
+
+    def _queue(
+        self,
+        outbox: list[dict[str, Any]],
+        person: Row[Any],
+        key: str,
+        kind: str,
+        dedupe: str,
+        params: Mapping[str, Any],
+        stats: TickStats,
+        *,
+        name: str | None = None,
+    ) -> None:
+        """Render `key` for `person` in their language and markup, and queue it."""
+        if getattr(person, "opted_out", False) or getattr(person, "unreachable", False):
+            return
+        locale = locale_of(person.language)
+        context = {
+            "name": name if name is not None else (person.name or ""),
+            "meeting_day": "",
+            "village": "",
+            "answers": {},
+            **{k: _shown(v, locale) for k, v in params.items()},
+        }
+        try:
+            markup = self.channels.capabilities(person.channel).markup
+        except UnknownChannel:
+            markup = "plain"
+        text = self.content.renderer.render(key, locale, context, markup)
+        template_vars = {
+            k: str(v) for k, v in context.items() if isinstance(v, str | int) and k != "answers"
+        }
+        outbox.append(
+            {
+                "contact_id": person.contact_id,
+                "payload": {"text": text, "kind": kind, "vars": template_vars},
+                "priority": repo.PRIORITY_NUDGE,
+                "dedupe_key": dedupe[:200],
+                "kind": kind,
+            }
+        )
+        stats.sent[kind] += 1
+
+    def _week(self, week: int, language: str) -> dict[str, Any]:
+        entry = self.content.program.week(week)
+        locale = locale_of(language)
+        return {"week": week, "title": entry.title[locale] if entry else ""}
+
+    def _day(self, day: str | None, language: str) -> str:
+        key = f"common.days.{day}"
+        locale = locale_of(language)
+        if day and self.content.renderer.has(key, locale):
+            return self.content.renderer.render(key, locale, {})
+        return day or ""
+
+
+def _shown(value: Any, locale: str) -> Any:
+    """An answer's display per locale, as the text for this locale."""
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) and len(k) == 2 for k in value)
+    ):
+        return value.get(locale) or next(iter(value.values()), "")
+    if isinstance(value, Mapping) and not value:
+        return ""
+    return value
+
+
+__all__ = ["NEVER", "Scheduler", "TickStats", "calendar_of"]

@@ -1,0 +1,312 @@
+"""What the scheduler reads and writes: due cohorts, silent sessions, nudge keys.
+
+A tick reads only what is due: cohorts whose `next_tick_at` has come, and sessions
+whose silence has reached the next rung of the ladder (indexed on stage and time).
+On PostgreSQL both are claimed with FOR UPDATE SKIP LOCKED, so that with several
+workers each piece of work is done by one of them; on every database the unique
+nudge key makes a nudge happen once, even across a crash and restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Nudge
+from storage.repo import (
+    FACILITATOR,
+    PARTICIPANT,
+    answers_t,
+    cohorts,
+    contacts,
+    memberships,
+    people,
+    progress_t,
+    sessions,
+)
+
+nudges_t = cast(Table, Nudge.__table__)
+
+
+async def due_cohorts(conn: AsyncConnection, *, now: dt.datetime, limit: int) -> Sequence[Row[Any]]:
+    """Cohorts whose next scheduled moment has come (or was never worked out)."""
+    stmt = (
+        select(
+            cohorts.c.id,
+            cohorts.c.code,
+            cohorts.c.name,
+            cohorts.c.timezone,
+            cohorts.c.start_date,
+            cohorts.c.meeting_day,
+            cohorts.c.meeting_time,
+            cohorts.c.quiet_start,
+            cohorts.c.quiet_end,
+            cohorts.c.next_tick_at,
+            cohorts.c.created_at,
+        )
+        .where(or_(cohorts.c.next_tick_at <= now, cohorts.c.next_tick_at.is_(None)))
+        .order_by(cohorts.c.next_tick_at, cohorts.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await conn.execute(stmt)).all()
+
+
+async def set_next_ticks(
+    conn: AsyncConnection, *, values: Iterable[tuple[int, dt.datetime | None]]
+) -> None:
+    """Each cohort's next moment; None when its programme is over."""
+    rows = [{"cid": cid, "at": at} for cid, at in values]
+    if rows:
+        await conn.execute(
+            update(cohorts)
+            .where(cohorts.c.id == bindparam("cid"))
+            .values(next_tick_at=bindparam("at")),
+            rows,
+        )
+
+
+async def claim_keys(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Record nudges by key; returns the keys that are new (the rest happened before)."""
+    if not rows:
+        return set()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    new: set[str] = set()
+    for start in range(0, len(rows), 1000):
+        chunk = [dict(r) for r in rows[start : start + 1000]]
+        stmt = (
+            dialect.insert(nudges_t)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(nudges_t.c.key)
+        )
+        new.update(r[0] for r in (await conn.execute(stmt)).all())
+    return new
+
+
+async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """The cohorts' participants with their best contact and their session, if any.
+
+    A person with several contacts is reached on the one they last wrote from.
+    """
+    stmt = (
+        select(
+            memberships.c.cohort_id,
+            people.c.id.label("person_id"),
+            people.c.name,
+            people.c.language,
+            contacts.c.id.label("contact_id"),
+            contacts.c.channel,
+            contacts.c.last_inbound_at,
+            contacts.c.opted_out,
+            contacts.c.unreachable,
+            sessions.c.flow.label("session_flow"),
+        )
+        .select_from(
+            memberships.join(people, people.c.id == memberships.c.person_id)
+            .join(contacts, contacts.c.person_id == people.c.id)
+            .outerjoin(sessions, sessions.c.person_id == people.c.id)
+        )
+        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
+        .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
+    )
+    best: dict[int, Row[Any]] = {}
+    for row in (await conn.execute(stmt)).all():
+        best.setdefault(row.person_id, row)
+    return list(best.values())
+
+
+async def facilitators(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """The cohorts' facilitators, each with every contact they have."""
+    stmt = (
+        select(
+            memberships.c.cohort_id,
+            people.c.id.label("person_id"),
+            people.c.name,
+            people.c.language,
+            contacts.c.id.label("contact_id"),
+            contacts.c.channel,
+        )
+        .select_from(
+            memberships.join(people, people.c.id == memberships.c.person_id).join(
+                contacts, contacts.c.person_id == people.c.id
+            )
+        )
+        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == FACILITATOR)
+        .order_by(memberships.c.id, contacts.c.id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def done_weeks(
+    conn: AsyncConnection, *, cohort_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """person → (weeks done, the highest week done) in these cohorts."""
+    stmt = (
+        select(progress_t.c.person_id, func.count(), func.max(progress_t.c.week))
+        .where(progress_t.c.cohort_id.in_(cohort_ids), progress_t.c.status == "done")
+        .group_by(progress_t.c.person_id)
+    )
+    return {pid: (int(n), int(top)) for pid, n, top in (await conn.execute(stmt)).all()}
+
+
+async def finished_week(conn: AsyncConnection, *, cohort_ids: Sequence[int], week: int) -> set[int]:
+    """The people of these cohorts who have finished `week`."""
+    stmt = select(progress_t.c.person_id).where(
+        progress_t.c.cohort_id.in_(cohort_ids),
+        progress_t.c.week == week,
+        progress_t.c.status == "done",
+    )
+    return {r[0] for r in (await conn.execute(stmt)).all()}
+
+
+async def start_pending_sessions(
+    conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]], now: dt.datetime
+) -> None:
+    """A week waiting for the person: their next message starts it; silence is counted
+    from now. People who have a session already keep it."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = [
+        {
+            "person_id": r["person_id"],
+            "cohort_id": r["cohort_id"],
+            "flow": r["flow"],
+            "step": r["step"],
+            "state": {"pending_start": True},
+            "updated_at": now,
+            "nudge_stage": 0,
+        }
+        for r in rows
+    ]
+    for start in range(0, len(values), 1000):
+        await conn.execute(
+            dialect.insert(sessions)
+            .values(values[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["person_id"])
+        )
+
+
+async def silent_sessions(
+    conn: AsyncConnection,
+    *,
+    now: dt.datetime,
+    ladder: Sequence[dt.timedelta],
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Week sessions whose silence has reached their next rung, with who and where."""
+    if not ladder:
+        return []
+    due = or_(
+        *(
+            and_(sessions.c.nudge_stage == stage, sessions.c.updated_at <= now - after)
+            for stage, after in enumerate(ladder)
+        )
+    )
+    stmt = (
+        select(
+            sessions.c.person_id,
+            sessions.c.cohort_id,
+            sessions.c.flow,
+            sessions.c.state,
+            sessions.c.updated_at,
+            sessions.c.nudge_stage,
+            cohorts.c.code,
+            cohorts.c.timezone,
+            cohorts.c.start_date,
+            cohorts.c.quiet_start,
+            cohorts.c.quiet_end,
+        )
+        .select_from(
+            sessions.join(cohorts, cohorts.c.id == sessions.c.cohort_id).join(
+                memberships,
+                and_(
+                    memberships.c.person_id == sessions.c.person_id,
+                    memberships.c.cohort_id == sessions.c.cohort_id,
+                    memberships.c.role == PARTICIPANT,
+                ),
+            )
+        )
+        .where(due)
+        .order_by(sessions.c.updated_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=sessions, skip_locked=True)
+    return (await conn.execute(stmt)).all()
+
+
+async def set_stages(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Move sessions up the ladder, unless the person wrote in the meantime."""
+    if not rows:
+        return
+    await conn.execute(
+        update(sessions)
+        .where(sessions.c.person_id == bindparam("pid"), sessions.c.updated_at == bindparam("seen"))
+        .values(nudge_stage=bindparam("stage")),
+        [{"pid": r["person_id"], "seen": r["seen"], "stage": r["stage"]} for r in rows],
+    )
+
+
+async def answers_of(
+    conn: AsyncConnection, *, person_ids: Sequence[int], keys: Sequence[str]
+) -> dict[tuple[int, str], Mapping[str, str]]:
+    """(person, key) → how the answer is shown per locale, for the keys asked."""
+    out: dict[tuple[int, str], Mapping[str, str]] = {}
+    for start in range(0, len(person_ids), 900):
+        stmt = select(answers_t.c.person_id, answers_t.c.key, answers_t.c.display).where(
+            answers_t.c.person_id.in_(person_ids[start : start + 900]),
+            answers_t.c.key.in_(keys),
+        )
+        for pid, key, display in (await conn.execute(stmt)).all():
+            out[(pid, key)] = display or {}
+    return out
+
+
+async def person_contacts(
+    conn: AsyncConnection, *, person_ids: Sequence[int]
+) -> Sequence[Row[Any]]:
+    """People with their best contact (the one they last wrote from)."""
+    stmt = (
+        select(
+            people.c.id.label("person_id"),
+            people.c.name,
+            people.c.language,
+            contacts.c.id.label("contact_id"),
+            contacts.c.channel,
+            contacts.c.opted_out,
+            contacts.c.unreachable,
+            contacts.c.last_inbound_at,
+        )
+        .select_from(people.join(contacts, contacts.c.person_id == people.c.id))
+        .where(people.c.id.in_(person_ids))
+        .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
+    )
+    best: dict[int, Row[Any]] = {}
+    for row in (await conn.execute(stmt)).all():
+        best.setdefault(row.person_id, row)
+    return list(best.values())
+
+
+__all__ = [
+    "answers_of",
+    "claim_keys",
+    "done_weeks",
+    "due_cohorts",
+    "facilitators",
+    "finished_week",
+    "participants",
+    "person_contacts",
+    "set_next_ticks",
+    "set_stages",
+    "silent_sessions",
+    "start_pending_sessions",
+]
