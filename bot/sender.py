@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from bot.messages import (
     SendContext,
     SendError,
 )
+from bot.ratelimit import ChatPacer, TokenBucket
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,15 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 class Sender:
+    """Sends what the outbox holds, at each channel's pace, most urgent first.
+
+    Each channel has a token bucket for its overall rate and a pacer per chat
+    (`Capabilities.rate_per_s`, `per_chat_per_s`). Messages to different chats go out
+    concurrently; a chat has one message in flight at a time, in order (the claim only
+    takes a chat's first waiting message). A reply claimed while a broadcast drains is
+    served by the bucket before the broadcast messages waiting there.
+    """
+
     def __init__(
         self,
         db: AsyncEngine,
@@ -61,31 +72,99 @@ class Sender:
         *,
         batch: int = 50,
         stale_after: dt.timedelta = dt.timedelta(minutes=5),
+        horizon_s: float = 1.0,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
         self.batch, self.stale_after = batch, stale_after
+        self.horizon_s = horizon_s  # claim about this many seconds of sending ahead
         self.wake = asyncio.Event()
+        self._buckets: dict[str, TokenBucket] = {}
+        self._pacers: dict[str, ChatPacer] = {}
+        self._draining = asyncio.Lock()
+
+    def _bucket(self, name: str) -> TokenBucket:
+        if name not in self._buckets:
+            self._buckets[name] = TokenBucket(self.channels.capabilities(name).rate_per_s)
+        return self._buckets[name]
+
+    def _pacer(self, name: str) -> ChatPacer:
+        if name not in self._pacers:
+            self._pacers[name] = ChatPacer(self.channels.capabilities(name).per_chat_per_s)
+        return self._pacers[name]
+
+    def _room(self, name: str) -> int:
+        """How many messages of a channel may be claimed and waiting at once."""
+        rate = self.channels.capabilities(name).rate_per_s
+        return max(2, min(self.batch * 20, int(rate * self.horizon_s) + 1))
+
+    async def recover(self) -> int:
+        """On start-up of the only sender (SQLite): resend what a stopped run had
+        claimed but not marked. Returns how many messages that was."""
+        async with self.db.begin() as conn:
+            return await repo.release_claims(conn)
 
     async def drain(self) -> DrainStats:
         """Send everything that is due now; return what happened."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> DrainStats:
         stats = DrainStats()
         stopped: set[int] = set()  # contacts found blocked or opted out during this drain
+        inflight: dict[asyncio.Task[None], str] = {}
+        known = self.channels.names()
         while True:
-            async with self.db.begin() as conn:
-                rows = await repo.claim_due(
-                    conn,
-                    now=self.clock.now(),
-                    limit=self.batch,
-                    stale_after=self.stale_after,
-                    max_attempts=MAX_ATTEMPTS,
-                )
-            if not rows:
-                return stats
-            for row in rows:
-                try:
-                    await self._deliver(row, stats, stopped)
-                except Exception:  # the row stays claimed and is tried again when stale
-                    log.exception("delivering outbox %s failed; going on with the rest", row.id)
+            self.wake.clear()
+            claimed = 0
+            for name in known:
+                room = self._room(name) - sum(1 for c in inflight.values() if c == name)
+                if room <= 0:
+                    continue
+                rows = await self._claim(limit=room, channels=[name])
+                claimed += len(rows)
+                for row in rows:
+                    task = asyncio.create_task(self._guarded(row, stats, stopped))
+                    inflight[task] = name
+            strays = await self._claim(limit=self.batch, other_than=known)
+            for row in strays:  # contacts on a channel this process does not run
+                await self._guarded(row, stats, stopped)
+            if not inflight:
+                if not claimed and not strays:
+                    return stats
+                continue
+            waker: asyncio.Task[Any] = asyncio.create_task(self.wake.wait())
+            waiting: list[asyncio.Task[Any]] = [*inflight, waker]
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            waker.cancel()
+            for finished in done:
+                if finished is not waker:
+                    inflight.pop(finished, None)
+
+    async def _claim(
+        self,
+        *,
+        limit: int,
+        channels: list[str] | None = None,
+        other_than: list[str] | None = None,
+    ) -> Sequence[Row[Any]]:
+        async with self.db.begin() as conn:
+            return await repo.claim_due(
+                conn,
+                now=self.clock.now(),
+                limit=limit,
+                stale_after=self.stale_after,
+                max_attempts=MAX_ATTEMPTS,
+                channels=channels,
+                other_than=other_than,
+            )
+
+    async def _guarded(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
+        try:
+            await self._deliver(row, stats, stopped)
+        except asyncio.CancelledError:
+            raise  # the row stays claimed and is sent again after a restart
+        except Exception:  # the row stays claimed and is tried again when stale
+            log.exception("delivering outbox %s failed; going on with the rest", row.id)
 
     async def run(self, idle_s: float = 1.0) -> None:
         """Drain forever, waking when a message is queued (`wake.set()`) or every idle_s."""
@@ -96,7 +175,6 @@ class Sender:
                 log.exception("draining the outbox failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=idle_s)
-            self.wake.clear()
 
     async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
         outbox_id, contact_id = row.id, row.contact_id
@@ -120,6 +198,7 @@ class Sender:
         try:
             channel = self.channels.get(row.channel)
             parts = split_text(message.text, channel.capabilities.max_text)
+            bucket, pacer = self._bucket(row.channel), self._pacer(row.channel)
             context = SendContext(
                 now=self.clock.now(), last_inbound_at=row.last_inbound_at, outbox_id=outbox_id
             )
@@ -131,7 +210,14 @@ class Sender:
                     kind=message.kind,
                     vars=message.vars,
                 )
-                result = await channel.send(row.address, piece, context)
+                await pacer.wait(contact_id)
+                await bucket.acquire(row.priority)
+                try:
+                    result = await channel.send(row.address, piece, context)
+                except SendError as error:
+                    if error.retry_after:
+                        pacer.hold(contact_id, error.retry_after)
+                    raise
                 external_ids.append(result.external_id or "")
                 done += 1
         except UnknownChannel as error:

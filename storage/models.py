@@ -187,6 +187,7 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
         Index("ix_outbox_external_id", "external_id"),
+        Index("ix_outbox_chat_order", "contact_id", "status", "id"),  # one chat in order
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

@@ -613,8 +613,15 @@ async def claim_due(
     limit: int,
     stale_after: dt.timedelta,
     max_attempts: int = 8,
+    channels: Sequence[str] | None = None,
+    other_than: Sequence[str] | None = None,
 ) -> Sequence[Row[Any]]:
     """Claim up to `limit` due messages, most urgent first, oldest first within a lane.
+
+    Only the first waiting message of a chat is claimed: a later one (in its lane or a
+    less urgent one) waits while an earlier one is still pending or being sent, so a
+    chat receives its messages in order even across retries. `channels` limits the
+    claim to contacts on those channels, `other_than` to contacts on any other.
 
     A message left 'sending' longer than `stale_after` (its sender died) is claimed
     again, unless it has had `max_attempts` already: then it fails, so that a message
@@ -631,11 +638,28 @@ async def claim_due(
         and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
         and_(stale, outbox_t.c.attempts < max_attempts),
     )
-    pick = (
-        select(outbox_t.c.id).where(due).order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
+    earlier = _earlier.alias("earlier")
+    first_in_chat = ~(
+        select(earlier.c.id)
+        .where(
+            earlier.c.contact_id == outbox_t.c.contact_id,
+            earlier.c.id < outbox_t.c.id,
+            earlier.c.status.in_(("pending", "sending")),
+            earlier.c.priority <= outbox_t.c.priority,
+        )
+        .exists()
     )
+    pick = select(outbox_t.c.id).where(due, first_in_chat)
+    if channels is not None or other_than is not None:
+        on_channel = select(contacts.c.id).where(contacts.c.id == outbox_t.c.contact_id)
+        if channels is not None:
+            on_channel = on_channel.where(contacts.c.channel.in_(channels))
+        if other_than is not None:
+            on_channel = on_channel.where(contacts.c.channel.not_in(other_than))
+        pick = pick.where(on_channel.exists())
+    pick = pick.order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update(of=outbox_t, skip_locked=True)
     ids = [row.id for row in (await conn.execute(pick)).all()]
     if not ids:
         return []
@@ -662,6 +686,20 @@ async def claim_due(
         .order_by(outbox_t.c.priority, outbox_t.c.id)
     )
     return (await conn.execute(stmt)).all()
+
+
+_earlier = outbox_t
+
+
+async def release_claims(conn: AsyncConnection) -> int:
+    """Give back every claimed message (one process on SQLite, starting up: whatever it
+    had claimed when it stopped was not marked, so it is sent again)."""
+    result = await conn.execute(
+        update(outbox_t)
+        .where(outbox_t.c.status == "sending")
+        .values(status="pending", claimed_at=None)
+    )
+    return int(result.rowcount or 0)
 
 
 async def mark_sent(

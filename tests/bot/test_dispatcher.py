@@ -23,7 +23,13 @@ class HtmlChannel:
 
     name = "html"
     capabilities = Capabilities(
-        max_text=4096, buttons=True, media=True, templates=False, markup="html"
+        max_text=4096,
+        buttons=True,
+        media=True,
+        templates=False,
+        markup="html",
+        rate_per_s=1000.0,
+        per_chat_per_s=1000.0,
     )
 
     def __init__(self) -> None:

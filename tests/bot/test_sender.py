@@ -28,7 +28,13 @@ class FlakyChannel:
 
     name = "flaky"
     capabilities = Capabilities(
-        max_text=20, buttons=False, media=False, templates=False, markup="plain"
+        max_text=20,
+        buttons=False,
+        media=False,
+        templates=False,
+        markup="plain",
+        rate_per_s=1000.0,
+        per_chat_per_s=1000.0,
     )
 
     def __init__(self, *errors: SendError) -> None:
@@ -137,13 +143,31 @@ async def test_it_gives_up_after_the_last_attempt(app: App) -> None:
     assert error is not None and error.startswith(f"gave up after {MAX_ATTEMPTS}")
 
 
-async def test_long_text_is_split_and_replies_go_before_broadcasts(app: App) -> None:
-    channel = FlakyChannel()
+class PacedChannel(FlakyChannel):
+    """Like Telegram: a limited overall rate, so messages queue for it."""
+
+    capabilities = Capabilities(
+        max_text=20,
+        buttons=False,
+        media=False,
+        templates=False,
+        markup="plain",
+        rate_per_s=20.0,
+        per_chat_per_s=1000.0,
+    )
+
+
+async def test_a_reply_goes_before_the_broadcast_already_waiting(app: App) -> None:
+    channel = PacedChannel()
+    channel.name = "flaky"
     app.channels.register(channel)
-    await queue(app, "broadcast", priority=2)
-    await queue(app, "satu dua tiga empat lima enam tujuh", priority=0)
+    for n in range(8):
+        await queue(app, f"broadcast {n}", priority=repo.PRIORITY_BROADCAST)
+    await queue(app, "satu dua tiga empat lima enam tujuh", priority=repo.PRIORITY_REPLY)
     await app.sender.drain()
-    assert channel.delivered == ["satu dua tiga empat", "lima enam tujuh", "broadcast"]
+    # The long reply is split, its parts stay in order, and both go first.
+    assert channel.delivered[:2] == ["satu dua tiga empat", "lima enam tujuh"]
+    assert sorted(channel.delivered[2:]) == [f"broadcast {n}" for n in range(8)]
 
 
 async def test_a_message_for_an_unknown_channel_fails_visibly(app: App) -> None:

@@ -7,13 +7,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import repo
 from storage.db import DatabaseURLError, current_revision, make_engine, upgrade
-from storage.models import Base
+from storage.models import Base, Outbox
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
@@ -192,70 +192,88 @@ async def test_progress_opens_then_completes_a_week(db: AsyncEngine) -> None:
     assert rows[0].started_at == NOW and rows[0].completed_at == NOW + dt.timedelta(hours=1)
 
 
-async def test_outbox_claims_replies_first_and_never_twice(db: AsyncEngine) -> None:
+async def _person(db: AsyncEngine, address: str) -> int:
     async with db.begin() as conn:
         _, cid = await repo.create_person(
-            conn, channel="console", address="s", display_name=None, language="id", now=NOW
+            conn, channel="console", address=address, display_name=None, language="id", now=NOW
         )
+    return cid
+
+
+async def _texts(db: AsyncEngine, now: dt.datetime) -> list[str]:
+    async with db.begin() as conn:
+        rows = await repo.claim_due(conn, now=now, limit=10, stale_after=dt.timedelta(minutes=5))
+    return [r.payload["text"] for r in rows]
+
+
+async def _sent(db: AsyncEngine, *texts: str) -> None:
+    async with db.begin() as conn:
+        for row in (await conn.execute(select(Outbox.id, Outbox.payload))).all():
+            if row.payload["text"] in texts:
+                await repo.mark_sent(conn, outbox_id=row.id, external_id=None, now=NOW)
+
+
+async def test_outbox_claims_replies_first_one_at_a_time_per_chat_in_order(
+    db: AsyncEngine,
+) -> None:
+    a, b = await _person(db, "a"), await _person(db, "b")
+    async with db.begin() as conn:
         await repo.enqueue(
             conn,
             now=NOW,
             rows=[
-                {"contact_id": cid, "payload": {"text": "broadcast"}, "priority": 2},
-                {"contact_id": cid, "payload": {"text": "reply 1"}, "priority": 0},
+                {"contact_id": a, "payload": {"text": "broadcast"}, "priority": 2},
+                {"contact_id": a, "payload": {"text": "reply 1"}, "priority": 0},
                 {
-                    "contact_id": cid,
+                    "contact_id": a,
                     "payload": {"text": "later"},
                     "priority": 0,
                     "not_before": NOW + dt.timedelta(hours=1),
                 },
-                {"contact_id": cid, "payload": {"text": "reply 2"}, "priority": 0},
+                {"contact_id": a, "payload": {"text": "reply 2"}, "priority": 0},
+                {"contact_id": b, "payload": {"text": "reply b"}, "priority": 0},
             ],
         )
-    stale = dt.timedelta(minutes=5)
-    async with db.begin() as conn:
-        first = await repo.claim_due(conn, now=NOW, limit=2, stale_after=stale)
-    async with db.begin() as conn:
-        second = await repo.claim_due(conn, now=NOW, limit=10, stale_after=stale)
-    assert [r.payload["text"] for r in first] == ["reply 1", "reply 2"]
-    assert [r.payload["text"] for r in second] == ["broadcast"]
-    # A claim left behind by a crashed sender is taken again once it is stale.
-    async with db.begin() as conn:
-        assert (
-            await repo.claim_due(
-                conn, now=NOW + dt.timedelta(minutes=1), limit=10, stale_after=stale
-            )
-            == []
-        )
-        again = await repo.claim_due(
-            conn, now=NOW + dt.timedelta(hours=2), limit=10, stale_after=stale
-        )
-    assert sorted(r.payload["text"] for r in again) == ["broadcast", "later", "reply 1", "reply 2"]
-    assert {r.attempts for r in again if r.payload["text"] != "later"} == {2}
+    # Replies first; "reply 2" waits for "later", which comes before it in that chat.
+    assert await _texts(db, NOW) == ["reply 1", "reply b", "broadcast"]
+    assert await _texts(db, NOW) == []  # claimed ones are not claimed twice
+    # A claim left behind by a crashed sender is taken again once it is stale, and the
+    # chat's later messages still wait for it.
+    assert await _texts(db, NOW + dt.timedelta(minutes=1)) == []
+    two_hours = NOW + dt.timedelta(hours=2)
+    assert await _texts(db, two_hours) == ["reply 1", "reply b", "broadcast"]
+    await _sent(db, "reply 1", "reply b", "broadcast")
+    assert await _texts(db, two_hours) == ["later"]
+    await _sent(db, "later")
+    assert await _texts(db, two_hours) == ["reply 2"]
 
 
 async def test_two_workers_never_claim_the_same_message(db: AsyncEngine, db_url: str) -> None:
+    contacts_ = [await _person(db, f"s{i}") for i in range(40)]
     async with db.begin() as conn:
-        _, cid = await repo.create_person(
-            conn, channel="console", address="s", display_name=None, language="id", now=NOW
-        )
         await repo.enqueue(
             conn,
             now=NOW,
-            rows=[{"contact_id": cid, "payload": {"text": f"m{i}"}} for i in range(200)],
+            rows=[
+                {"contact_id": contacts_[i % 40], "payload": {"text": f"m{i}"}} for i in range(200)
+            ],
         )
     other = make_engine(db_url)
 
     async def worker(engine: AsyncEngine) -> list[int]:
         got: list[int] = []
-        while True:
+        idle = 0
+        while idle < 3:
             async with engine.begin() as conn:
                 rows = await repo.claim_due(
                     conn, now=NOW, limit=7, stale_after=dt.timedelta(minutes=5)
                 )
-            if not rows:
-                return got
+                for row in rows:  # sent at once, so the chat's next message is free
+                    await repo.mark_sent(conn, outbox_id=row.id, external_id=None, now=NOW)
+            idle = 0 if rows else idle + 1
             got += [r.id for r in rows]
+            await asyncio.sleep(0)
+        return got
 
     try:
         a, b = await asyncio.gather(worker(db), worker(other))
