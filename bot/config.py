@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite in data_dir
     default_language: str = "id"
     log_level: str = "WARNING"
+    tick_seconds: float = 60.0  # how often the scheduler looks for due nudges
 
     # The web server (Telegram webhook, Twilio webhooks, documents, /healthz).
     host: str = "127.0.0.1"

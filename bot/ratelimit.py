@@ -100,9 +100,5 @@ class ChatPacer:
             cutoff = now - 10 * self.gap
             self._next = {k: v for k, v in self._next.items() if v > cutoff}
 
-    def hold(self, chat: object, seconds: float) -> None:
-        """The channel asked us to wait before writing to this chat again."""
-        self._next[chat] = max(self._next.get(chat, 0.0), self.clock() + seconds)
-
 
 __all__ = ["ChatPacer", "TokenBucket"]

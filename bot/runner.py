@@ -67,7 +67,12 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
             loop.add_signal_handler(sig, stop.set)
     runtimes = await start_channels(app, settings)
     routes = [route for runtime in runtimes for route in runtime.routes]
+    if app.db.dialect.name == "sqlite":  # the only sender: what it had claimed goes again
+        released = await app.sender.recover()
+        if released:
+            log.warning("resending %d message(s) claimed before the last stop", released)
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(app.sender.run(), name="sender")]
+    ticker = app.scheduler.start(settings.tick_seconds)
     for runtime in runtimes:
         tasks += [asyncio.create_task(_forever(job)) for job in runtime.tasks]
     server = None
@@ -87,6 +92,7 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
     try:
         await stop.wait()
     finally:
+        ticker.shutdown(wait=False)
         if server is not None:
             server.should_exit = True
         for runtime in runtimes:

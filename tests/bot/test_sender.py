@@ -21,6 +21,7 @@ from bot.messages import (
 from bot.sender import MAX_ATTEMPTS, backoff
 from storage import repo
 from storage.models import Contact, Outbox
+from tests.fakes.channels import ChaosChannel, RateLimitedChannel
 
 
 class FlakyChannel:
@@ -255,3 +256,63 @@ async def test_a_message_whose_sending_keeps_crashing_is_given_up(app: App) -> N
     status, error, attempts = (await rows(app))[0]
     assert (status, attempts) == ("failed", MAX_ATTEMPTS)
     assert error == f"gave up after {MAX_ATTEMPTS}: the sender stopped"
+
+
+async def queue_many(app: App, channel: str, chats: int, per_chat: int, priority: int) -> None:
+    """`per_chat` numbered messages to each of `chats` contacts on `channel`."""
+    async with app.db.begin() as conn:
+        rows = []
+        for c in range(chats):
+            _, contact_id = await repo.create_person(
+                conn,
+                channel=channel,
+                address=f"chat{c}",
+                display_name=None,
+                language="id",
+                now=app.clock.now(),
+            )
+            rows += [
+                {"contact_id": contact_id, "payload": {"text": f"m{i}"}, "priority": priority}
+                for i in range(per_chat)
+            ]
+        await repo.enqueue(conn, rows=rows, now=app.clock.now())
+
+
+async def test_a_broadcast_at_the_channels_limit_meets_no_429_and_loses_nothing(
+    app: App,
+) -> None:
+    channel = RateLimitedChannel(rate=60.0, per_chat=1.0)
+    app.channels.register(channel)
+    await queue_many(app, "limited", chats=150, per_chat=1, priority=repo.PRIORITY_BROADCAST)
+    stats = await app.sender.drain()
+    assert channel.rejected == 0
+    assert stats.sent == 150
+    assert all(texts == ["m0"] for texts in channel.delivered.values())
+    assert len(channel.delivered) == 150
+
+
+async def test_one_chat_gets_its_messages_in_order_at_its_own_pace(app: App) -> None:
+    channel = RateLimitedChannel(rate=60.0, per_chat=8.0)
+    app.channels.register(channel)
+    await queue_many(app, "limited", chats=2, per_chat=6, priority=repo.PRIORITY_REPLY)
+    await app.sender.drain()
+    assert channel.rejected == 0
+    assert channel.delivered == {
+        "chat0": [f"m{i}" for i in range(6)],
+        "chat1": [f"m{i}" for i in range(6)],
+    }
+
+
+async def test_random_failures_still_deliver_everything_once_in_order_per_chat(app: App) -> None:
+    channel = ChaosChannel(seed=7, failure_rate=0.25)
+    app.channels.register(channel)
+    await queue_many(app, "chaos", chats=30, per_chat=5, priority=repo.PRIORITY_NUDGE)
+    for _ in range(40):
+        await app.sender.drain()
+        if sum(len(v) for v in channel.delivered.values()) == 150:
+            break
+        await app.advance_clock(dt.timedelta(minutes=30))  # backoffs and retry_after pass
+    assert sum(channel.failures.values()) > 20  # it really did fail, in every way
+    assert set(channel.failures) == {"5xx", "429", "timeout"}
+    assert channel.delivered == {f"chat{c}": [f"m{i}" for i in range(5)] for c in range(30)}
+    assert {r[0] for r in await rows(app)} == {"sent"}
