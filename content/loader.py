@@ -130,6 +130,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "min": 1,
     "max": 100,
     "length": 120,
+    "count": 7,
     "command": "/foo",
     "code": "ABC123",
     "capacity": 25,

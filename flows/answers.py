@@ -25,11 +25,13 @@ __all__ = [
     "format_rupiah",
     "format_yesno",
     "parse_choice",
+    "parse_list",
     "parse_date",
     "parse_number",
     "parse_rupiah",
     "parse_text",
     "parse_yesno",
+    "split_items",
 ]
 
 
@@ -658,3 +660,35 @@ def parse_text(text: str, *, min_length: int = 1, max_length: int = 500) -> str:
     if length > max_length:
         raise AnswerError("text_too_long", max=max_length, length=length)
     return stripped
+
+
+_ITEM_SEPARATOR = re.compile(r"[\n;]+|,(?![0-9])")  # "1,5 kg" stays one item
+_ITEM_MARK = re.compile(r"^(?:[-•*·–>]+|[0-9]{1,3}[.)]|\(?[0-9]{1,3}\))\s*")
+
+
+def split_items(text: str) -> list[str]:
+    """The items of a list someone typed: one a line, or separated by commas or ";".
+
+    Bullets and numbers in front ("- ", "• ", "3. ", "(3)") are dropped, and so are items
+    without a letter or a digit. "1,5 kg" is one item: a comma before a digit is a decimal.
+    """
+    items = []
+    for raw in _ITEM_SEPARATOR.split(text):
+        item = _ITEM_MARK.sub("", raw.strip()).strip()
+        if any(ch.isalnum() for ch in item):
+            items.append(_squash(item))
+    return items
+
+
+def parse_list(
+    text: str, *, min_items: int, min_length: int = 1, max_length: int = 500
+) -> tuple[str, list[str]]:
+    """A typed list of at least `min_items` items: the text as typed, and its items.
+
+    Raises what `parse_text` raises, or "too_few_items" with how many were counted.
+    """
+    typed = parse_text(text, min_length=min_length, max_length=max_length)
+    items = split_items(typed)
+    if len(items) < min_items:
+        raise AnswerError("too_few_items", min=min_items, count=len(items))
+    return typed, items
