@@ -662,18 +662,23 @@ def parse_text(text: str, *, min_length: int = 1, max_length: int = 500) -> str:
     return stripped
 
 
-_ITEM_SEPARATOR = re.compile(r"[\n;]+|,(?![0-9])")  # "1,5 kg" stays one item
-_ITEM_MARK = re.compile(r"^(?:[-•*·–>]+|[0-9]{1,3}[.)]|\(?[0-9]{1,3}\))\s*")
+_LINE_SEPARATOR = re.compile(r"[\r\n]+")
+_ITEM_SEPARATOR = re.compile(r";|,(?![0-9])")  # "1,5 kg" stays one item
+_ITEM_MARK = re.compile(r"^(?:[-\u2022*\u00b7\u2013>]+|[0-9]{1,3}[.)]|\(?[0-9]{1,3}\))\s*")
 
 
 def split_items(text: str) -> list[str]:
     """The items of a list someone typed: one a line, or separated by commas or ";".
 
-    Bullets and numbers in front ("- ", "• ", "3. ", "(3)") are dropped, and so are items
-    without a letter or a digit. "1,5 kg" is one item: a comma before a digit is a decimal.
+    Written on several lines, each line is one item and may hold commas ("Kupas 5 kg
+    singkong, cuci bersih"); on one line, commas and ";" separate the items, except a
+    comma before a digit ("1,5 kg"). Bullets and numbers in front ("- ", "• ", "3. ")
+    are dropped, and so are items without a letter or a digit.
     """
+    lines = [line for line in _LINE_SEPARATOR.split(text) if any(c.isalnum() for c in line)]
+    parts = lines if len(lines) > 1 else _ITEM_SEPARATOR.split(text)
     items = []
-    for raw in _ITEM_SEPARATOR.split(text):
+    for raw in parts:
         item = _ITEM_MARK.sub("", raw.strip()).strip()
         if any(ch.isalnum() for ch in item):
             items.append(_squash(item))

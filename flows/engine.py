@@ -244,7 +244,7 @@ def _parse(step: Step, text: str, now: dt.datetime) -> tuple[Any, dict[str, str]
             min_length=step.min_length,
             max_length=step.max_length,
         )
-        shown = ", ".join(items)
+        shown = "\n".join(items)  # one a line; never longer than what they typed
         return typed, {"id": shown, "en": shown}
     if kind == "text":
         value = parse.parse_text(text, min_length=step.min_length, max_length=step.max_length)
