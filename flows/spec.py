@@ -22,6 +22,12 @@ ACTIONS = (
     "weekly_profit",  # week 14: this week's profit from income and costs
     "plan_vs_actual",  # week 15: sales against the plan
 )
+# The answers an action saves (bot/actions.py), so that content can rely on them.
+ACTION_ANSWERS: dict[str, tuple[str, ...]] = {
+    "keep_product": ("w4.product",),
+    "weekly_profit": ("w14.profit", "w14.margin_pct"),
+    "plan_vs_actual": ("w15.gap_units", "w15.reached_pct"),
+}
 OPERATORS = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "exists")
 LOCALES = ("id", "en")
 _ID = re.compile(r"^[a-z0-9_]+$")
@@ -100,7 +106,14 @@ class Flow:
         return [s.message for s in self.steps if s.message]
 
     def answer_keys(self) -> list[str]:
-        return [s.save for s in self.steps if s.save]
+        """The answers this flow saves: what its asks save, and what its actions save."""
+        keys: list[str] = []
+        for step in self.steps:
+            if step.save:
+                keys.append(step.save)
+            elif step.action:
+                keys.extend(ACTION_ANSWERS.get(step.action, ()))
+        return keys
 
 
 def build_flow(data: Any, source: str) -> Flow:
