@@ -25,8 +25,8 @@ __all__ = [
     "format_rupiah",
     "format_yesno",
     "parse_choice",
-    "parse_list",
     "parse_date",
+    "parse_list",
     "parse_number",
     "parse_rupiah",
     "parse_text",
@@ -667,16 +667,18 @@ _ITEM_SEPARATOR = re.compile(r";|,(?![0-9])")  # "1,5 kg" stays one item
 _ITEM_MARK = re.compile(r"^(?:[-\u2022*\u00b7\u2013>]+|[0-9]{1,3}[.)]|\(?[0-9]{1,3}\))\s*")
 
 
-def split_items(text: str) -> list[str]:
+def split_items(text: str, *, commas: bool | None = None) -> list[str]:
     """The items of a list someone typed: one a line, or separated by commas or ";".
 
     Written on several lines, each line is one item and may hold commas ("Kupas 5 kg
-    singkong, cuci bersih"); on one line, commas and ";" separate the items, except a
-    comma before a digit ("1,5 kg"). Bullets and numbers in front ("- ", "• ", "3. ")
-    are dropped, and so are items without a letter or a digit.
+    singkong, cuci bersih"), unless `commas` is True; on one line, commas and ";"
+    separate the items, except a comma before a digit ("1,5 kg"). Bullets and numbers
+    in front ("- ", "• ", "3. ") are dropped, and so are items without a letter or digit.
     """
     lines = [line for line in _LINE_SEPARATOR.split(text) if any(c.isalnum() for c in line)]
-    parts = lines if len(lines) > 1 else _ITEM_SEPARATOR.split(text)
+    if commas is None:
+        commas = len(lines) <= 1
+    parts = [part for line in lines for part in _ITEM_SEPARATOR.split(line)] if commas else lines
     items = []
     for raw in parts:
         item = _ITEM_MARK.sub("", raw.strip()).strip()
@@ -690,10 +692,14 @@ def parse_list(
 ) -> tuple[str, list[str]]:
     """A typed list of at least `min_items` items: the text as typed, and its items.
 
-    Raises what `parse_text` raises, or "too_few_items" with how many were counted.
+    Lines are items; when there are too few lines, commas separate items too (someone
+    may write "keripik, jahe" on one line and "abon" on the next). Raises what
+    `parse_text` raises, or "too_few_items" with how many were counted.
     """
     typed = parse_text(text, min_length=min_length, max_length=max_length)
     items = split_items(typed)
+    if len(items) < min_items:
+        items = split_items(typed, commas=True)
     if len(items) < min_items:
         raise AnswerError("too_few_items", min=min_items, count=len(items))
     return typed, items
