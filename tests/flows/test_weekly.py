@@ -173,3 +173,10 @@ def test_each_parser_raises_only_the_codes_the_engine_has_re_prompts_for(
         _PARSERS[answer_type](typed)
     except parse.AnswerError as error:
         assert error.code in ERROR_CODES[answer_type]
+
+
+def test_semicolons_on_one_line_keep_the_commas_inside_a_step() -> None:
+    typed = "goreng sampai kuning; bumbui, dinginkan, kemas 100 gram"
+    assert parse.split_items(typed) == ["goreng sampai kuning", "bumbui, dinginkan, kemas 100 gram"]
+    assert parse.parse_list(typed, min_items=2)[1] == parse.split_items(typed)
+    assert len(parse.parse_list(typed, min_items=3)[1]) == 4  # too few: every separator counts
