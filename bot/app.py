@@ -36,6 +36,7 @@ ERRORS = (
     "text_too_long",
     "help_offer",
     "stale_button",
+    "too_few_items",
 )
 # Every message the code (not a flow) sends; the content check insists on each.
 REQUIRED_MESSAGES: tuple[str, ...] = (

@@ -15,6 +15,7 @@ import yaml
 from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from content import checks
 from content.render import MARKUPS, Renderer
 from flows.pacing import Schedule, ScheduleError
 from flows.spec import LOCALES, Flow, FlowError, build_flow
@@ -99,7 +100,10 @@ def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]
 
     Returns the problems found (empty when all is well): a template that fails, a
     name it uses that no caller provides, a message over 700 characters, or a key
-    the application needs (`required`) that the content lacks.
+    the application needs (`required`) that the content lacks; and the checks of
+    content/checks.py: unreachable steps, missing re-prompts, a week without its
+    artefact, a message reading an answer not yet saved, a message too long for a
+    channel with the longest answers, keys one locale lacks.
     """
     problems: list[str] = []
     renderer = content.renderer
@@ -124,6 +128,11 @@ def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]
                         break
                     if markup == "plain" and len(text) > 700:
                         problems.append(f"{where}: {len(text)} characters; keep it under 700")
+
+    def sample_for(locale: str, key: str) -> dict[str, Any]:
+        return {**sample_context(locale, answer_keys), **SAMPLE_OVERRIDES.get(key, {})}
+
+    problems += checks.check_flows(content, sample_for)
     return sorted(set(problems))
 
 
@@ -132,6 +141,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "min": 1,
     "max": 100,
     "length": 120,
+    "count": 7,
     "command": "/foo",
     "code": "ABC123",
     "capacity": 25,

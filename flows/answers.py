@@ -26,10 +26,12 @@ __all__ = [
     "format_yesno",
     "parse_choice",
     "parse_date",
+    "parse_list",
     "parse_number",
     "parse_rupiah",
     "parse_text",
     "parse_yesno",
+    "split_items",
 ]
 
 
@@ -658,3 +660,48 @@ def parse_text(text: str, *, min_length: int = 1, max_length: int = 500) -> str:
     if length > max_length:
         raise AnswerError("text_too_long", max=max_length, length=length)
     return stripped
+
+
+_LINE_SEPARATOR = re.compile(r"[\r\n]+")
+_ITEM_SEPARATOR = re.compile(r";|,(?![0-9])")  # "1,5 kg" stays one item
+_SEMICOLON = re.compile(";")
+_ITEM_MARK = re.compile(r"^(?:[-\u2022*\u00b7\u2013>]+|[0-9]{1,3}[.)]|\(?[0-9]{1,3}\))\s*")
+
+
+def split_items(text: str, *, fine: bool = False) -> list[str]:
+    """The items of a list someone typed: one a line, or separated by ";" or commas.
+
+    The coarsest separator used wins, so that an item may hold the finer ones: on
+    several lines, each line is one item ("Kupas 5 kg singkong, cuci bersih"); on one
+    line, ";" separates items when there is one, else commas do, except a comma before
+    a digit ("1,5 kg"). `fine` splits at all of them. Bullets and numbers in front
+    ("- ", "• ", "3. ") are dropped, and so are items without a letter or a digit.
+    """
+    parts = [line for line in _LINE_SEPARATOR.split(text) if any(c.isalnum() for c in line)]
+    if fine or len(parts) == 1:
+        separator = _SEMICOLON if not fine and ";" in parts[0] else _ITEM_SEPARATOR
+        parts = [piece for part in parts for piece in separator.split(part)]
+    items = []
+    for raw in parts:
+        item = _ITEM_MARK.sub("", raw.strip()).strip()
+        if any(ch.isalnum() for ch in item):
+            items.append(_squash(item))
+    return items
+
+
+def parse_list(
+    text: str, *, min_items: int, min_length: int = 1, max_length: int = 500
+) -> tuple[str, list[str]]:
+    """A typed list of at least `min_items` items: the text as typed, and its items.
+
+    The coarsest separator used splits the items; when they are too few, every separator
+    does (someone may write "keripik, jahe" on one line and "abon" on the next). Raises what
+    `parse_text` raises, or "too_few_items" with how many were counted.
+    """
+    typed = parse_text(text, min_length=min_length, max_length=max_length)
+    items = split_items(typed)
+    if len(items) < min_items:
+        items = split_items(typed, fine=True)
+    if len(items) < min_items:
+        raise AnswerError("too_few_items", min=min_items, count=len(items))
+    return typed, items

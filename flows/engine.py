@@ -29,6 +29,25 @@ YES_NO_BUTTONS = (
     Button("tidak", label={"id": "Tidak", "en": "No"}),
 )
 CONTINUE_BUTTON = Button("lanjut", label_key="common.continue")
+# The codes each answer type's parser may raise; the engine answers a code with the
+# message "errors.<code>" (the re-prompt). tests/flows check the parsers keep to them.
+ERROR_CODES: Mapping[str, tuple[str, ...]] = {
+    "text": ("empty", "text_too_short", "text_too_long"),
+    "number": ("empty", "number", "number_range"),
+    "rupiah": ("empty", "rupiah", "rupiah_range"),
+    "choice": ("empty", "choice"),
+    "yesno": ("empty", "yesno"),
+    "date": ("empty", "date", "date_range"),
+}
+LIST_ERROR_CODES = ("too_few_items",)  # text with min_items
+
+
+def error_codes(step: Step) -> tuple[str, ...]:
+    """The error messages (without "errors.") an ask step may answer a bad reply with."""
+    if step.kind != "ask" or step.answer_type is None:
+        return ()
+    codes = ERROR_CODES[step.answer_type]
+    return codes + LIST_ERROR_CODES if step.min_items else codes
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,15 @@ def _buttons(step: Step) -> tuple[Button, ...]:
 
 def _parse(step: Step, text: str, now: dt.datetime) -> tuple[Any, dict[str, str]]:
     kind = step.answer_type
+    if kind == "text" and step.min_items:
+        typed, items = parse.parse_list(
+            text,
+            min_items=step.min_items,
+            min_length=step.min_length,
+            max_length=step.max_length,
+        )
+        shown = "\n".join(items)  # one a line; never longer than what they typed
+        return typed, {"id": shown, "en": shown}
     if kind == "text":
         value = parse.parse_text(text, min_length=step.min_length, max_length=step.max_length)
         return value, {"id": value, "en": value}

@@ -15,7 +15,19 @@ from typing import Any
 
 ANSWER_TYPES = ("text", "number", "rupiah", "choice", "yesno", "date")
 STEP_KINDS = ("say", "ask", "branch", "goto", "action", "end")
-ACTIONS = ("join", "forget")
+ACTIONS = (
+    "join",
+    "forget",
+    "keep_product",  # week 4: the product chosen in week 3 becomes w4.product
+    "weekly_profit",  # week 14: this week's profit from income and costs
+    "plan_vs_actual",  # week 15: sales against the plan
+)
+# The answers an action saves (bot/actions.py), so that content can rely on them.
+ACTION_ANSWERS: dict[str, tuple[str, ...]] = {
+    "keep_product": ("w4.product",),
+    "weekly_profit": ("w14.profit", "w14.margin_pct"),
+    "plan_vs_actual": ("w15.gap_units", "w15.reached_pct"),
+}
 OPERATORS = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "exists")
 LOCALES = ("id", "en")
 _ID = re.compile(r"^[a-z0-9_]+$")
@@ -65,6 +77,7 @@ class Step:
     integer: bool = False
     min_length: int = 1
     max_length: int = 500
+    min_items: int = 0  # text: a list of at least this many items (0: plain text)
     rules: tuple[Rule, ...] = ()  # branch
     otherwise: str | None = None  # branch: else
     target: str | None = None  # goto
@@ -93,7 +106,14 @@ class Flow:
         return [s.message for s in self.steps if s.message]
 
     def answer_keys(self) -> list[str]:
-        return [s.save for s in self.steps if s.save]
+        """The answers this flow saves: what its asks save, and what its actions save."""
+        keys: list[str] = []
+        for step in self.steps:
+            if step.save:
+                keys.append(step.save)
+            elif step.action:
+                keys.extend(ACTION_ANSWERS.get(step.action, ()))
+        return keys
 
 
 def build_flow(data: Any, source: str) -> Flow:
@@ -235,7 +255,7 @@ def _build_ask(raw: Mapping[str, Any], step_id: str, source: str) -> Step:
     if answer_type not in ANSWER_TYPES:
         raise FlowError(source, step_id, f"type must be one of {', '.join(ANSWER_TYPES)}")
     allowed = {"id", "ask", "type", "save"} | {
-        "text": {"min_length", "max_length"},
+        "text": {"min_length", "max_length", "min_items"},
         "number": {"min", "max", "integer"},
         "rupiah": {"min", "max"},
         "choice": {"options"},
@@ -253,7 +273,10 @@ def _build_ask(raw: Mapping[str, Any], step_id: str, source: str) -> Step:
             raise FlowError(source, step_id, "min_length and max_length must be whole numbers")
         if not 0 <= low <= high <= 4000:
             raise FlowError(source, step_id, "need 0 <= min_length <= max_length <= 4000")
-        fields.update(min_length=low, max_length=high)
+        items = raw.get("min_items", 0)
+        if not isinstance(items, int) or isinstance(items, bool) or not 0 <= items <= 100:
+            raise FlowError(source, step_id, "min_items must be a whole number from 0 to 100")
+        fields.update(min_length=low, max_length=high, min_items=items)
     elif answer_type in ("number", "rupiah"):
         low, high = raw.get("min"), raw.get("max")
         for bound in (low, high):

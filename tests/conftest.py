@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from bot.app import App, load_checked_content, open_app
@@ -98,8 +99,14 @@ async def make_cohort(
     capacity: int = 25,
     facilitator: str | None = "Bu Ani",
     name: str = "Jamaah Tritis",
+    meeting_day: str | None = None,
+    weeks_ago: int = 0,
 ) -> int:
-    """A cohort (and its facilitator, console name 'pendamping') for a test."""
+    """A cohort (and its facilitator, console name 'pendamping') for a test.
+
+    `meeting_day` (senin ... minggu) is the group's agreed day; `weeks_ago` moves the
+    cohort's start back, for a test that begins with the programme under way.
+    """
     async with app.db.begin() as conn:
         now = app.clock.now()
         cohort_id = await repo.create_cohort(
@@ -107,7 +114,7 @@ async def make_cohort(
             code=code,
             name=name,
             region="jawa-tengah/salatiga/tritis",
-            start_date=now.date(),
+            start_date=now.date() - dt.timedelta(weeks=weeks_ago),
             timezone="Asia/Jakarta",
             capacity=capacity,
             language="id",
@@ -126,6 +133,12 @@ async def make_cohort(
             )
             await repo.add_membership(
                 conn, person_id=person_id, role="facilitator", cohort_id=cohort_id, now=now
+            )
+        if meeting_day:
+            await conn.execute(
+                update(repo.cohorts)
+                .where(repo.cohorts.c.id == cohort_id)
+                .values(meeting_day=meeting_day)
             )
     return cohort_id
 
