@@ -160,6 +160,8 @@ class Scheduler:
                     now,
                     row.code,
                 ):
+                    if event.at < row.created_at:
+                        continue  # before the cohort existed: nobody to tell
                     if pacing.is_late(event.at, now, self.schedule):
                         stats.skipped_late += 1
                         continue
@@ -213,9 +215,10 @@ class Scheduler:
         finished: dict[int, set[int]] = {}
         for week in unlock_weeks:
             if week and week > 1:
+                # Ready: the week before is done, this one is not (nor begun).
                 finished[week] = await sched.finished_week(
                     conn, cohort_ids=cohort_ids, week=week - 1
-                )
+                ) - await sched.finished_week(conn, cohort_ids=cohort_ids, week=week)
         progress = (
             await sched.done_weeks(conn, cohort_ids=cohort_ids)
             if any(event.kind == DIGEST for _r, _c, event in fresh)
@@ -492,13 +495,15 @@ class Scheduler:
 
 
 def _shown(value: Any, locale: str) -> Any:
-    """An answer's display per locale, as the text for this locale."""
+    """An answer's display per locale, as the text for this locale (quoted inside a
+    sentence, so without a closing full stop of its own)."""
     if (
         isinstance(value, Mapping)
         and value
         and all(isinstance(k, str) and len(k) == 2 for k in value)
     ):
-        return value.get(locale) or next(iter(value.values()), "")
+        text = str(value.get(locale) or next(iter(value.values()), ""))
+        return text.strip().rstrip(".!").strip()
     if isinstance(value, Mapping) and not value:
         return ""
     return value

@@ -110,8 +110,13 @@ def test_join_finish_week_one_and_find_it_again_after_a_restart(
     # A new process on the same database: the state is still there.
     second = run("chat", "--script", "-", stdin="siti: /progres\nsiti: halo\n", db=db_url)
     assert "1 dari 16 minggu selesai" in second.stdout
-    # Week 1 is done, so the next message opens week 2 (greeting her by name).
-    assert "Selamat datang di minggu 2, Siti Aminah!" in second.stdout
+    # Week 1 is done; week 2 opens with the calendar, and she is told when.
+    assert "Minggu 2 (Memetakan potensi desa) belum dibuka; dibuka Senin" in second.stdout
+    assert "Selamat datang di minggu 2" not in second.stdout
+    # Past 11 January the unlock has come at 07:00; her next message opens week 2.
+    third = run("chat", "--script", "-", stdin=":clock +60d\nsiti: halo\n", db=db_url)
+    assert "Minggu 2 sudah dibuka" in third.stdout
+    assert "Selamat datang di minggu 2, Siti Aminah!" in third.stdout
     listing = run("cohort", "list", db=db_url)
     assert re.search(r"TRITIS-01\s+1/25", listing.stdout), listing.stdout
 
