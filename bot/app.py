@@ -58,6 +58,10 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.internal_error",
     "common.not_allowed",
     "common.continue",
+    "common.photo_received",
+    "common.optout.done",
+    "common.optout.resumed",
+    "common.optout.reminder",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )

@@ -100,7 +100,9 @@ class Sender:
 
     async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
         outbox_id, contact_id = row.id, row.contact_id
-        if row.opted_out or row.unreachable or contact_id in stopped:
+        # The opt-out confirmation (and the reminder of how to resume) is let through.
+        stopping = row.opted_out or contact_id in stopped
+        if row.unreachable or (stopping and not row.payload.get("to_opted_out")):
             reason = "opted out" if row.opted_out else "unreachable"
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
