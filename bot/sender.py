@@ -190,6 +190,8 @@ class Sender:
                 return
             if error.failure == UNREACHABLE:
                 await repo.mark_unreachable(conn, contact_id=row.contact_id)
+            if error.failure == OPTED_OUT:  # the channel says so (Twilio 21610): believe it
+                await repo.set_opted_out(conn, contact_id=row.contact_id, opted_out=True)
             status = {OPTED_OUT: "skipped", HELD: "held"}.get(error.failure, "failed")
             reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
             await repo.mark_failed(conn, outbox_id=row.id, error=reason, status=status)

@@ -35,8 +35,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import httpx
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -138,7 +140,10 @@ def render_body(message: OutboundMessage) -> str:
     """The text with its choices as numbered lines ("1. Ya"); "1"/"2" or the words answer."""
     if not message.buttons:
         return message.text
-    lines = [f"{i}. {button.label}" for i, button in enumerate(message.buttons, start=1)]
+    labels = [button.label for button in message.buttons]
+    # Labels that carry their own number ("1 - Belum sama sekali") are shown as they are.
+    numbered = all(re.match(rf"{i}\b", label.strip()) for i, label in enumerate(labels, start=1))
+    lines = labels if numbered else [f"{i}. {label}" for i, label in enumerate(labels, start=1)]
     if len(message.buttons) > 1:
         numbers = [str(i) for i in range(1, len(message.buttons) + 1)]
         lines.append(f"(Balas {', '.join(numbers[:-1])} atau {numbers[-1]})")
@@ -184,6 +189,7 @@ class WhatsAppChannel:
         self._http: Any = None
         self._client: Any = None
         self.api_url = api_url.rstrip("/") if api_url else None
+        self.web: WhatsAppWeb | None = None  # its routes, once set up
         # The outbox rows sent as a template: the template stands for the whole message,
         # so the later parts of a split text are not sent again (bounded memory).
         self._templated: collections.OrderedDict[int, str] = collections.OrderedDict()
@@ -289,13 +295,15 @@ class WhatsAppChannel:
                 if message.kind == REPLY or template is None:
                     raise SendError(
                         HELD,
-                        f"outside WhatsApp's 24-hour window; no template for {message.kind!r}",
+                        f"outside WhatsApp's 24-hour window (Twilio {OUTSIDE_WINDOW}); "
+                        f"no template for {message.kind!r}",
                         code=OUTSIDE_WINDOW,
                     ) from None
         if template is None:
             raise SendError(
                 HELD,
-                f"outside WhatsApp's 24-hour window; no template for {message.kind!r}",
+                f"outside WhatsApp's 24-hour window (Twilio {OUTSIDE_WINDOW}); "
+                f"no template for {message.kind!r}",
                 code=OUTSIDE_WINDOW,
             )
         variables = {
@@ -356,6 +364,16 @@ def classify(status: int, code: int | str | None, reason: str) -> SendError:
 
 # --- the web routes -------------------------------------------------------------------
 
+MAX_FORM_BYTES = 256 * 1024
+
+
+async def read_form(request: Request) -> FormData:
+    """Twilio's form-encoded body (without python-multipart, which we do not need)."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return FormData()
+    return FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
 
 class WhatsAppWeb:
     """POST /whatsapp/inbound and POST /whatsapp/status."""
@@ -375,13 +393,17 @@ class WhatsAppWeb:
             Route(STATUS_PATH, self.status, methods=["POST"]),
         ]
 
+    async def settle(self) -> None:
+        """Wait until every message received so far has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.settle()
         await self.media.aclose()
 
     async def inbound(self, request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         if not self.channel.valid_signature(request, form):
             log.warning("whatsapp: refused an inbound webhook with a bad signature")
             return Response("bad signature", status_code=403)
@@ -466,7 +488,7 @@ class WhatsAppWeb:
         return token
 
     async def status(self, request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         if not self.channel.valid_signature(request, form):
             log.warning("whatsapp: refused a status callback with a bad signature")
             return Response("bad signature", status_code=403)
@@ -539,7 +561,7 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
         mps=settings.twilio_mps,
     )
     app.channels.register(channel)
-    web = WhatsAppWeb(app, channel)
+    web = channel.web = WhatsAppWeb(app, channel)
 
     async def stop() -> None:
         await web.close()
