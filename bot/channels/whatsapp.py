@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -372,7 +372,10 @@ async def read_form(request: Request) -> FormData:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return FormData()
-    return FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadFile]] = list(
+        parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    )
+    return FormData(pairs)
 
 
 class WhatsAppWeb:
