@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import re
@@ -85,6 +86,7 @@ FILES_PATH = "/files"  # served by bot/web.py
 DOC_PREFIX = "doc:"  # Media.ref of a file kept in `documents`: "doc:<token>"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for received media
+ANSWER_WITHIN_S = 5.0  # handle a message before answering the webhook, up to this long
 TWILIO_API = "https://api.twilio.com"
 
 # Twilio's error codes (https://www.twilio.com/docs/api/errors).
@@ -386,7 +388,7 @@ class WhatsAppWeb:
     ) -> None:
         self.app, self.channel = app, channel
         self.media = media_client or httpx.AsyncClient(
-            auth=(channel.account_sid, channel.auth_token), follow_redirects=True, timeout=30
+            auth=(channel.account_sid, channel.auth_token), follow_redirects=True, timeout=20
         )
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -413,10 +415,14 @@ class WhatsAppWeb:
         message = self.channel.parse(form)
         if not message.external_id:
             return Response("no MessageSid", status_code=400)
-        # Twilio wants an answer within 15 s: the message is handled after we answer.
+        # Twilio gives up after 15 s. A message is normally handled (and committed) before
+        # we answer, so that a crash cannot lose one Twilio thinks delivered; one that takes
+        # longer (a slow photo) goes on after the answer.
         task = asyncio.create_task(self.handle(message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout=ANSWER_WITHIN_S)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     async def handle(self, message: InboundMessage) -> None:
@@ -465,14 +471,24 @@ class WhatsAppWeb:
         if not media.ref.startswith((self.channel.api_url or TWILIO_API) + "/"):
             log.warning("whatsapp: a photo not on Twilio's API was not fetched")
             return None
+        chunks: list[bytes] = []
+        size = 0
         try:
-            response = await self.media.get(media.ref)
-            response.raise_for_status()
+            async with self.media.stream("GET", media.ref) as response:
+                response.raise_for_status()
+                content_type = response.headers.get(
+                    "content-type", media.content_type or "image/jpeg"
+                )
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_MEDIA_BYTES:
+                        log.warning("whatsapp: a photo over %d bytes was not kept", size)
+                        return None
+                    chunks.append(chunk)
         except httpx.HTTPError as error:
             log.warning("whatsapp: could not fetch a photo: %s", type(error).__name__)
             return None
-        data = response.content
-        content_type = response.headers.get("content-type", media.content_type or "image/jpeg")
+        data = b"".join(chunks)
         token = secrets.token_urlsafe(24)
         now = self.app.clock.now()
         async with self.app.db.begin() as conn:
@@ -481,7 +497,7 @@ class WhatsAppWeb:
                 token=token,
                 filename=f"photo.{content_type.split('/')[-1].split(';')[0] or 'jpg'}",
                 content_type=content_type.split(";")[0],
-                data=data if len(data) <= MAX_MEDIA_BYTES else None,
+                data=data,
                 ref=media.ref,
                 now=now,
                 # A participant's photo is kept for the facilitator, not published: it
