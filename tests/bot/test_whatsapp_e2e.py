@@ -475,3 +475,30 @@ async def test_jamaah_run_starts_whatsapp_when_configured(app: App) -> None:
         for runtime in runtimes:
             assert runtime.stop is not None
             await runtime.stop()
+
+
+async def test_a_long_nudge_outside_the_window_is_one_template(wa: WhatsApp) -> None:
+    """The sender splits text over 1,600 characters; a template stands for all of it."""
+    await make_cohort(wa.app)
+    await wa.say(SITI, "halo")
+    assert isinstance(wa.app.clock, SimulatedClock)
+    wa.app.clock.advance(dt.timedelta(days=3))
+    long_text = ("Ayo lanjutkan tugas minggu ini. " * 120).strip()
+    assert len(long_text) > 3200
+    await wa.queue(SITI, OutboundMessage(text=long_text, kind="reminder", vars={"name": "S"}))
+    before = len(wa.fake.sent)
+    assert (await wa.app.sender.drain()).sent == 1
+    sent = wa.fake.sent[before:]
+    assert [s.content_sid for s in sent] == [TEMPLATES["reminder"]["sid"]]
+
+
+async def test_a_rate_limited_delivery_reported_later_is_sent_again(wa: WhatsApp) -> None:
+    await make_cohort(wa.app)
+    [reply] = await wa.say(SITI, "halo")
+    await wa.fake.status(reply.sid, "failed", error_code=63018)  # WhatsApp's rate limit
+    rows = {r.external_id: r for r in await wa.outbox()}
+    assert rows[reply.sid].status == "pending" and rows[reply.sid].error_code == "63018"
+    assert isinstance(wa.app.clock, SimulatedClock)
+    wa.app.clock.advance(dt.timedelta(minutes=1))
+    assert (await wa.app.sender.drain()).sent == 1
+    assert [s.body for s in wa.fake.to(SITI)] == [reply.body, reply.body]
