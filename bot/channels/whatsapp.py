@@ -295,10 +295,14 @@ class WhatsAppChannel:
                 if error.code != OUTSIDE_WINDOW:
                     raise
                 if message.kind == REPLY or template is None:
+                    why = (
+                        "a reply never goes as a template"
+                        if message.kind == REPLY
+                        else f"no template for {message.kind!r}"
+                    )
                     raise SendError(
                         HELD,
-                        f"outside WhatsApp's 24-hour window (Twilio {OUTSIDE_WINDOW}); "
-                        f"no template for {message.kind!r}",
+                        f"outside WhatsApp's 24-hour window (Twilio {OUTSIDE_WINDOW}); {why}",
                         code=OUTSIDE_WINDOW,
                     ) from None
         if template is None:
