@@ -7,10 +7,16 @@ the internet.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +34,8 @@ from storage.models import Contact, Document, InboundLog, Outbox
 from tests.conftest import JOIN_CODE, make_cohort
 from tests.fakes.server import LocalServer
 from tests.fakes.twilio_api import FakeTwilio, Sent
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # twilio 9's async client still passes aiohttp's deprecated BasicAuth: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -502,3 +510,51 @@ async def test_a_rate_limited_delivery_reported_later_is_sent_again(wa: WhatsApp
     wa.app.clock.advance(dt.timedelta(minutes=1))
     assert (await wa.app.sender.drain()).sent == 1
     assert [s.body for s in wa.fake.to(SITI)] == [reply.body, reply.body]
+
+
+async def test_jamaah_run_answers_on_whatsapp(db_url: str) -> None:
+    """The real main job: `jamaah run` with the Twilio settings, against the fake Twilio."""
+    fake = FakeTwilio(ACCOUNT, TOKEN, lambda: dt.datetime.now(dt.UTC))
+    await fake.start()
+    spare = LocalServer()  # only for a free port, which `jamaah run` then listens on
+    port = spare.sock.getsockname()[1]
+    spare.sock.close()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "JAMAAH_DATABASE_URL": db_url,
+        "JAMAAH_PORT": str(port),
+        "JAMAAH_PUBLIC_URL": spare.url,
+        "JAMAAH_TWILIO_ACCOUNT_SID": ACCOUNT,
+        "JAMAAH_TWILIO_AUTH_TOKEN": TOKEN,
+        "JAMAAH_TWILIO_WHATSAPP_FROM": SENDER,
+        "JAMAAH_TWILIO_API_URL": fake.url,
+    }
+    env.pop("JAMAAH_TELEGRAM_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env
+    )
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    health = await http.get(f"{spare.url}/healthz")
+                    if health.status_code == 200:
+                        break
+                assert process.returncode is None, "jamaah run stopped"
+                await asyncio.sleep(0.1)
+            assert health.json() == {"ok": True, "channels": ["console", "whatsapp"]}
+        fake.app_url = spare.url
+        assert (await fake.inbound(SITI, "halo")).status_code == 200
+        for _ in range(100):
+            if fake.to(SITI):
+                break
+            await asyncio.sleep(0.1)
+        [reply] = fake.to(SITI)
+        assert "Untuk bergabung" in (reply.body or "")  # not joined yet: how to join
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=20)
+        await fake.stop()
+    assert process.returncode == 0
