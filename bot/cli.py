@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import REQUIRED_MESSAGES, App, new_join_code, open_app
 from bot.clock import SystemClock, parse_duration
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.phones import PhoneError, mask_phone, normalise_phone
 from content.loader import CONTENT_DIR, ContentError, check_content, load_content
 from storage import repo
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(asyncio.run(args.run(args, settings)) or 0)
-    except (UsageError, DatabaseURLError) as error:
+    except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)
         return 2
     except ContentError as error:
@@ -463,7 +463,11 @@ async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Staff      {person.name} ({person.role})")
     print(f"Join code  {cohort.join_code}  (participants send: /mulai {cohort.join_code})")
     if settings.twilio_whatsapp_from:
-        print(f"WhatsApp   {wa_me_link(settings.twilio_whatsapp_from, cohort.join_code)}")
+        try:
+            link = wa_me_link(settings.twilio_whatsapp_from, cohort.join_code)
+        except PhoneError:
+            link = "(JAMAAH_TWILIO_WHATSAPP_FROM is not a phone number)"
+        print(f"WhatsApp   {link}")
     return 0
 
 

@@ -49,6 +49,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import Capabilities
+from bot.config import Settings, SettingsError
 from bot.messages import (
     BUTTON,
     HELD,
@@ -72,7 +73,6 @@ from storage import repo
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Settings
     from bot.runner import ChannelRuntime
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Template:
     vars: tuple[str, ...] = ()
 
 
-class TemplateConfigError(ValueError):
+class TemplateConfigError(SettingsError):
     pass
 
 
@@ -569,6 +569,12 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
 
     assert settings.twilio_account_sid and settings.twilio_auth_token
     assert settings.twilio_whatsapp_from
+    try:
+        normalise_phone(settings.twilio_whatsapp_from)
+    except PhoneError:
+        raise SettingsError(
+            "JAMAAH_TWILIO_WHATSAPP_FROM: the WhatsApp sender, e.g. whatsapp:+14155238886"
+        ) from None
     if not settings.public_url:
         log.warning(
             "JAMAAH_PUBLIC_URL is not set: webhook signatures are checked against the "

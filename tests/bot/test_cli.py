@@ -402,3 +402,20 @@ async def test_staff_with_a_whatsapp_number_and_the_wa_me_join_link(
     assert ani is not None and console is not None and ani.person_id == console.person_id
     assert ani.name == "Bu Ani"
     assert budi is not None and budi.name == "Pak Budi"
+
+
+def test_run_refuses_broken_whatsapp_settings_plainly(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JAMAAH_TWILIO_ACCOUNT_SID", "AC1")
+    monkeypatch.setenv("JAMAAH_TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "whatsapp:+14155238886")
+    monkeypatch.setenv("JAMAAH_TWILIO_TEMPLATES", '{"reminder": {"vars": ["name"]}}')
+    result = run("run", db=db_url, check=False)
+    assert result.returncode == 2
+    assert "JAMAAH_TWILIO_TEMPLATES['reminder']: needs a 'sid'" in result.stderr
+    assert "Traceback" not in result.stderr
+    monkeypatch.setenv("JAMAAH_TWILIO_TEMPLATES", "")
+    monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "my sender")
+    result = run("run", db=db_url, check=False)
+    assert result.returncode == 2 and "JAMAAH_TWILIO_WHATSAPP_FROM" in result.stderr
