@@ -50,6 +50,7 @@ from twilio.rest import Client
 
 from bot.channels.base import Capabilities
 from bot.config import Settings, SettingsError
+from bot.dispatcher import STORED_MEDIA
 from bot.messages import (
     BUTTON,
     HELD,
@@ -83,7 +84,7 @@ WINDOW = 24 * 3600  # seconds: WhatsApp's customer-service window
 INBOUND_PATH = "/whatsapp/inbound"
 STATUS_PATH = "/whatsapp/status"
 FILES_PATH = "/files"  # served by bot/web.py
-DOC_PREFIX = "doc:"  # Media.ref of a file kept in `documents`: "doc:<token>"
+DOC_PREFIX = STORED_MEDIA  # Media.ref of a file kept in `documents`: "doc:<token>"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for received media
 ANSWER_WITHIN_S = 5.0  # handle a message before answering the webhook, up to this long
