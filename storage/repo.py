@@ -762,9 +762,13 @@ async def outbox_by_external_id(conn: AsyncConnection, *, external_id: str) -> R
         outbox_t.c.payload,
         outbox_t.c.external_id,
         outbox_t.c.delivery_status,
+        contacts.c.address,
     )
+    joined = outbox_t.join(contacts, contacts.c.id == outbox_t.c.contact_id)
     row = (
-        await conn.execute(select(*columns).where(outbox_t.c.external_id == external_id))
+        await conn.execute(
+            select(*columns).select_from(joined).where(outbox_t.c.external_id == external_id)
+        )
     ).first()
     if row is not None:
         return row
@@ -773,14 +777,14 @@ async def outbox_by_external_id(conn: AsyncConnection, *, external_id: str) -> R
         outbox_t.c.external_id.like(f"%,{external_id}"),
         outbox_t.c.external_id.like(f"%,{external_id},%"),
     )
-    return (await conn.execute(select(*columns).where(like).limit(1))).first()
+    return (await conn.execute(select(*columns).select_from(joined).where(like).limit(1))).first()
 
 
 async def record_delivery(
     conn: AsyncConnection,
     *,
     outbox_id: int,
-    delivery_status: str,
+    delivery_status: str | None,
     at: dt.datetime,
     error_code: str | None = None,
     status: str | None = None,

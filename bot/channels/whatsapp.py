@@ -193,6 +193,9 @@ class WhatsAppChannel:
         self._client: Any = None
         self.api_url = api_url.rstrip("/") if api_url else None
         self.web: WhatsAppWeb | None = None  # its routes, once set up
+        # Contacts Twilio found outside the window although our clock said inside (63016
+        # in a status callback): templates until they write again (bounded memory).
+        self._closed: collections.OrderedDict[str, None] = collections.OrderedDict()
         # The outbox rows sent as a template: the template stands for the whole message,
         # so the later parts of a split text are not sent again (bounded memory).
         self._templated: collections.OrderedDict[int, str] = collections.OrderedDict()
@@ -273,6 +276,14 @@ class WhatsAppChannel:
 
     # --- outbound -------------------------------------------------------------------
 
+    def window_closed(self, address: str) -> None:
+        self._closed[address] = None
+        while len(self._closed) > 10_000:
+            self._closed.popitem(last=False)
+
+    def window_opened(self, address: str) -> None:
+        self._closed.pop(address, None)
+
     def in_window(self, context: SendContext | None) -> bool:
         if context is None:
             return True  # nothing known: let Twilio decide (63016 is classified)
@@ -287,7 +298,8 @@ class WhatsAppChannel:
             return SendResult(external_id=self._templated[outbox_id])  # a later part
         to = f"whatsapp:{address}"
         template = self.templates.get(message.kind)
-        if self.in_window(context) or message.kind == REPLY:
+        inside = self.in_window(context) and address not in self._closed
+        if inside or message.kind == REPLY:
             try:
                 return await self._create(
                     to=to, body=render_body(message), media_url=self._media_urls(message)
@@ -431,6 +443,7 @@ class WhatsAppWeb:
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     async def handle(self, message: InboundMessage) -> None:
+        self.channel.window_opened(message.address)
         try:
             if message.media:
                 async with self.app.db.connect() as conn:
@@ -546,13 +559,21 @@ class WhatsAppWeb:
                 await repo.set_opted_out(conn, contact_id=row.contact_id, opted_out=True)
                 status = "skipped"
             elif failure is not None and failure.failure == HELD:
-                status, error = "held", f"{state}: outside WhatsApp's 24-hour window ({code})"
+                # Twilio found the window closed: a kind with a template goes again as
+                # that template; anything else (a reply) is held.
+                if row.kind in self.channel.templates and row.attempts < 8:
+                    self.channel.window_closed(row.address)
+                    status, retry_at = "pending", now
+                else:
+                    status = "held"
+                    error = f"{state}: outside WhatsApp's 24-hour window ({code})"
             elif failure is not None and failure.failure == RETRY and row.attempts < 8:
                 status, retry_at = "pending", now + backoff(row.attempts)
             await repo.record_delivery(
                 conn,
                 outbox_id=row.id,
-                delivery_status=state,
+                # A message sent again starts its delivery story afresh (the code stays).
+                delivery_status=None if status == "pending" else state,
                 at=now,
                 error_code=code,
                 status=status,

@@ -558,3 +558,36 @@ async def test_jamaah_run_answers_on_whatsapp(db_url: str) -> None:
             await asyncio.wait_for(process.wait(), timeout=20)
         await fake.stop()
     assert process.returncode == 0
+
+
+async def test_a_late_63016_sends_the_nudge_again_as_its_template(wa: WhatsApp) -> None:
+    """Twilio reports 63016 in a status callback: a kind with a template goes again as
+    the template (until the contact writes again); a reply is held."""
+    await make_cohort(wa.app)
+    [reply] = await wa.say(SITI, "halo")
+    nudge_id = await wa.queue(
+        SITI, OutboundMessage(text="Ayo lanjut!", kind="reminder", vars={"name": "Siti"})
+    )
+    await wa.app.sender.drain()
+    free_form = wa.fake.to(SITI)[-1]
+    assert free_form.body == "Ayo lanjut!"  # inside the window by our clock
+    await wa.fake.status(free_form.sid, "undelivered", error_code=63016)
+    await wa.fake.status(reply.sid, "undelivered", error_code=63016)
+    rows = {r.id: r for r in await wa.outbox()}
+    assert rows[nudge_id].status == "pending"
+    assert (await wa.app.sender.drain()).sent == 1
+    again = wa.fake.to(SITI)[-1]
+    assert again.content_sid == TEMPLATES["reminder"]["sid"]
+    assert json.loads(again.content_variables or "") == {"1": "Siti", "2": "-"}
+    rows = {r.id: r for r in await wa.outbox()}
+    assert rows[nudge_id].status == "sent" and rows[nudge_id].external_id == again.sid
+    held = next(r for r in rows.values() if r.external_id == reply.sid)
+    assert held.status == "held" and held.error_code == "63016"
+    await wa.fake.status(again.sid, "delivered")  # the template's own story
+    rows = {r.id: r for r in await wa.outbox()}
+    assert rows[nudge_id].delivery_status == "delivered"
+    # Once Siti writes again, free-form is back.
+    await wa.say(SITI, "oke")
+    await wa.queue(SITI, OutboundMessage(text="Terima kasih!", kind="reminder"))
+    await wa.app.sender.drain()
+    assert wa.fake.to(SITI)[-1].body == "Terima kasih!"
