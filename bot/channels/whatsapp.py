@@ -6,8 +6,10 @@ found whichever way it was made. The prefix is added when sending.
 
 Inbound: Twilio posts each message to POST /whatsapp/inbound (form-encoded, signed with
 X-Twilio-Signature). We check the signature against the public URL
-(JAMAAH_PUBLIC_URL + path, so it holds behind a reverse proxy), answer at once with
-empty TwiML and hand the message to the dispatcher, which deduplicates by MessageSid.
+(JAMAAH_PUBLIC_URL + path, so it holds behind a reverse proxy), hand the message to the
+dispatcher, which deduplicates by MessageSid, and answer with empty TwiML: once the
+turn is committed, or after ANSWER_WITHIN_S while it goes on (the replies leave through
+the outbox and the API, never in the TwiML).
 A photo is fetched with the account's credentials and kept in `documents`; the message
 then carries it as Media("photo", "doc:<token>").
 
@@ -21,7 +23,10 @@ which the flows accept by number or by their words. A file goes as media by URL:
 `Media` whose ref is "doc:<token>" is served from JAMAAH_PUBLIC_URL/files/<token> (see
 bot/web.py) while the document has not expired.
 
-Status callbacks (POST /whatsapp/status) update the outbox row by MessageSid.
+Status callbacks (POST /whatsapp/status) update the outbox row by MessageSid: sent,
+delivered, read (never backwards), undelivered/failed with Twilio's code. A late 63016
+sends a kind with a template again as that template (a reply is held), 21610 marks the
+contact opted out, a rate limit sends the row again after a backoff.
 """
 
 from __future__ import annotations
