@@ -67,6 +67,10 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "nudges.meeting_evening",
     "nudges.meeting_morning",
     "nudges.digest",
+    "common.photo_received",
+    "common.optout.done",
+    "common.optout.resumed",
+    "common.optout.reminder",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )

@@ -12,13 +12,15 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import REQUIRED_MESSAGES, App, new_join_code, open_app
 from bot.clock import SystemClock, parse_duration
-from bot.config import Settings
+from bot.config import Settings, SettingsError
+from bot.phones import PhoneError, mask_phone, normalise_phone
 from content.loader import CONTENT_DIR, ContentError, check_content, load_content
 from storage import repo
 from storage.db import DatabaseURLError, make_engine, upgrade
@@ -45,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(asyncio.run(args.run(args, settings)) or 0)
-    except (UsageError, DatabaseURLError) as error:
+    except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)
         return 2
     except ContentError as error:
@@ -153,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="add a facilitator or coordinator",
         description="Add a facilitator (of a cohort) or a coordinator (of a "
-        "region) and link their console name.",
+        "region) and link their console name and/or WhatsApp number.",
     )
     db_option(add)
     add.add_argument("--name", required=True)
@@ -161,8 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     scope = add.add_mutually_exclusive_group(required=True)
     scope.add_argument("--cohort", metavar="CODE")
     scope.add_argument("--region", metavar="PATH")
+    add.add_argument("--console", metavar="NAME", help="their name in the console channel")
     add.add_argument(
-        "--console", required=True, metavar="NAME", help="their name in the console channel"
+        "--whatsapp",
+        metavar="PHONE",
+        help="their WhatsApp number: +62812…, 62812… or 0812… (stored as +62812…)",
     )
     add.set_defaults(run=cmd_staff_add)
 
@@ -457,7 +462,19 @@ async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
     for person in staff:
         print(f"Staff      {person.name} ({person.role})")
     print(f"Join code  {cohort.join_code}  (participants send: /mulai {cohort.join_code})")
+    if settings.twilio_whatsapp_from:
+        try:
+            link = wa_me_link(settings.twilio_whatsapp_from, cohort.join_code)
+        except PhoneError:
+            link = "(JAMAAH_TWILIO_WHATSAPP_FROM is not a phone number)"
+        print(f"WhatsApp   {link}")
     return 0
+
+
+def wa_me_link(sender: str, join_code: str) -> str:
+    """A link that opens WhatsApp with "GABUNG <code>" typed, ready to send to the bot."""
+    number = normalise_phone(sender).lstrip("+")
+    return f"https://wa.me/{number}?text={quote(f'GABUNG {join_code}')}"
 
 
 async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -470,6 +487,17 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     region = args.region.strip().strip("/").lower() if args.region else None
     if region is not None and not REGION.match(region):
         raise UsageError("--region: a path like jawa-tengah/salatiga")
+    console = args.console.strip() if args.console else None
+    if not console and not args.whatsapp:
+        raise UsageError("give --console NAME or --whatsapp PHONE (or both)")
+    whatsapp = None
+    if args.whatsapp:
+        try:
+            whatsapp = normalise_phone(args.whatsapp)
+        except PhoneError:
+            raise UsageError(
+                f"--whatsapp: {args.whatsapp!r} is not a phone number (e.g. +6281234567890)"
+            ) from None
     db = make_engine(_url(args, settings))
     try:
         await upgrade(db)
@@ -484,15 +512,18 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
                 conn,
                 name=args.name.strip(),
                 role=args.role,
-                console=args.console.strip(),
+                console=console,
                 cohort_id=cohort_id,
                 region=region,
                 now=SystemClock().now(),
+                whatsapp=whatsapp,
             )
     finally:
         await db.dispose()
     scope = f"cohort {args.cohort.upper()}" if args.cohort else f"region {region}"
-    print(f"Added {args.name.strip()} as {args.role} of {scope} (console: {args.console}).")
+    links = [f"console: {console}"] if console else []
+    links += [f"WhatsApp: {mask_phone(whatsapp)}"] if whatsapp else []
+    print(f"Added {args.name.strip()} as {args.role} of {scope} ({', '.join(links)}).")
     return 0
 
 
@@ -501,17 +532,31 @@ async def _add_staff(
     *,
     name: str,
     role: str,
-    console: str,
+    console: str | None,
     cohort_id: int | None,
     region: str | None,
     now: dt.datetime,
+    whatsapp: str | None = None,
 ) -> None:
-    identity = await repo.find_identity(conn, channel="console", address=console)
+    """The staff member found by any of their addresses (or made), with every address
+    linked to that one person, then the role."""
+    links = [("console", console), ("whatsapp", whatsapp)]
+    identity = None
+    for channel, address in links:
+        if address and identity is None:
+            identity = await repo.find_identity(conn, channel=channel, address=address)
+    for channel, address in links:
+        if address and identity is not None:
+            found = await repo.find_identity(conn, channel=channel, address=address)
+            if found is not None and found.person_id != identity.person_id:
+                shown = mask_phone(address) if channel == "whatsapp" else address
+                raise UsageError(f"{channel} {shown} belongs to someone else")
     if identity is None:
+        channel, address = next((c, a) for c, a in links if a)
         person_id, _ = await repo.create_person(
             conn,
-            channel="console",
-            address=console,
+            channel=channel,
+            address=address,
             display_name=name,
             language="id",
             now=now,
@@ -523,6 +568,11 @@ async def _add_staff(
         held = await repo.roles_of(conn, person_id=person_id)
         if region is not None and any(r.role == role and r.region == region for r in held):
             raise UsageError(f"{name} is already {role} there")
+    for channel, address in links:
+        if address and not await repo.contact_by_address(conn, channel=channel, address=address):
+            await repo.add_contact(
+                conn, person_id=person_id, channel=channel, address=address, now=now
+            )
     try:
         async with conn.begin_nested():
             await repo.add_membership(

@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from storage.db import sqlite_url
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used: `jamaah` says which and stops."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JAMAAH_", env_file=".env", extra="ignore")
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.channels.base import Registry
 from bot.clock import Clock
-from bot.commands import Command, parse_command
+from bot.commands import Command, optout, parse_command
 from bot.commands import participant as participant_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
-from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage
+from bot.messages import BUTTON, MEDIA, TEXT, UNSUPPORTED, InboundMessage, OutboundMessage
 from bot.turn import Turn, locale_of
 from content.loader import Content
 from flows.engine import Press, Reply
@@ -27,6 +28,7 @@ from storage import repo
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000  # longer text is cut before it reaches any parser or log
+STORED_MEDIA = "doc:"  # a Media.ref "doc:<token>": a file the channel kept in `documents`
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
@@ -62,7 +64,7 @@ class Dispatcher:
         clock: Clock,
         *,
         default_language: str = "id",
-        commands: tuple[Command, ...] = participant_commands.COMMANDS,
+        commands: tuple[Command, ...] = participant_commands.COMMANDS + optout.COMMANDS,
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.default_language = default_language
@@ -105,7 +107,7 @@ class Dispatcher:
                     rows=[
                         {
                             "contact_id": identity.contact_id,
-                            "payload": out.to_payload(),
+                            "payload": _payload(out, turn),
                             "priority": repo.PRIORITY_REPLY,
                         }
                         for out in turn.outgoing
@@ -142,13 +144,6 @@ class Dispatcher:
         await turn.drop_stale_session()
         message = turn.message
         text = message.text[:MAX_TEXT]
-        if message.kind == BUTTON and message.button:
-            await self._button(turn, message.button)
-            return
-        if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
-            await turn.say("common.unsupported")
-            await turn.repeat_question()
-            return
         caps = turn.capabilities
         parsed = parse_command(
             text,
@@ -156,6 +151,28 @@ class Dispatcher:
             known=self._names,
             answering=turn.identity.session_flow is not None,
         )
+        if turn.identity.opted_out and await optout.gate(
+            turn, self.commands.get(parsed[0]) if parsed else None, parsed[1] if parsed else ""
+        ):
+            return
+        photos = [
+            m.ref[len(STORED_MEDIA) :]
+            for m in message.media
+            if m.kind == "photo" and m.ref.startswith(STORED_MEDIA)
+        ]
+        if photos:  # kept by the channel: they belong to whoever sent them
+            await repo.claim_documents(turn.conn, tokens=photos, person_id=turn.person_id)
+            if message.kind == MEDIA and not text.strip():
+                await turn.say("common.photo_received")
+                await turn.repeat_question()
+                return
+        if message.kind == BUTTON and message.button:
+            await self._button(turn, message.button)
+            return
+        if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
+            await turn.say("common.unsupported")
+            await turn.repeat_question()
+            return
         if parsed is not None:
             name, args = parsed
             command = self.commands.get(name)
@@ -232,3 +249,10 @@ class Dispatcher:
                 )
         except Exception:
             log.exception("could not queue the apology for %s", message.external_id)
+
+
+def _payload(out: OutboundMessage, turn: Turn) -> dict[str, Any]:
+    payload = out.to_payload()
+    if turn.to_opted_out:  # the opt-out confirmation, or how to resume: it may go
+        payload["to_opted_out"] = True
+    return payload

@@ -178,7 +178,9 @@ class Sender:
 
     async def _deliver(self, row: Row[Any], stats: DrainStats, stopped: set[int]) -> None:
         outbox_id, contact_id = row.id, row.contact_id
-        if row.opted_out or row.unreachable or contact_id in stopped:
+        # The opt-out confirmation (and the reminder of how to resume) is let through.
+        stopping = row.opted_out or contact_id in stopped
+        if row.unreachable or (stopping and not row.payload.get("to_opted_out")):
             reason = "opted out" if row.opted_out else "unreachable"
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
@@ -271,6 +273,8 @@ class Sender:
                 return
             if error.failure == UNREACHABLE:
                 await repo.mark_unreachable(conn, contact_id=row.contact_id)
+            if error.failure == OPTED_OUT:  # the channel says so (Twilio 21610): believe it
+                await repo.set_opted_out(conn, contact_id=row.contact_id, opted_out=True)
             status = {OPTED_OUT: "skipped", HELD: "held"}.get(error.failure, "failed")
             reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
             await repo.mark_failed(conn, outbox_id=row.id, error=reason, status=status)

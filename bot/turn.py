@@ -53,6 +53,9 @@ class Turn:
     identity: Identity
     outgoing: list[OutboundMessage] = field(default_factory=list)
     _answers: dict[str, Any] | None = None  # rows from repo.load_answers, or _AnswerRow
+    # The replies go even to a contact that opted out (the opt-out confirmation, and the
+    # reminder of how to resume): set by bot/commands/optout.py.
+    to_opted_out: bool = False
 
     # --- who ---------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """The one Starlette app: Telegram's webhook, Twilio's webhooks, documents, /healthz.
 
+Documents are served at /files/<token> (a `documents` row, while not expired).
+
 Each channel adds its own routes (see `bot/runner.py`); this module only puts them
 together with the routes every deployment has.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import text
@@ -15,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from storage import repo
 
 
 def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
@@ -27,4 +31,34 @@ def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
             return JSONResponse({"ok": False, "error": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True, "channels": app.channels.names()})
 
-    return Starlette(routes=[Route("/healthz", healthz), *routes])
+    async def files(request: Request) -> Response:
+        """A document by its unguessable token while it has not expired (WhatsApp fetches
+        media by URL: the business-plan PDF). 404 otherwise, saying nothing more."""
+        token = request.path_params["token"]
+        if not TOKEN.match(token):
+            return Response("not found", status_code=404)
+        async with app.db.connect() as conn:
+            doc = await repo.document_by_token(conn, token=token, now=app.clock.now())
+        if doc is None or doc.data is None:
+            return Response("not found", status_code=404)
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", doc.filename) or "file"
+        return Response(
+            doc.data,
+            media_type=doc.content_type,
+            headers={
+                "Content-Disposition": f'inline; filename="{name}"',
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/files/{token}", files, methods=["GET", "HEAD"]),
+            *routes,
+        ]
+    )
+
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

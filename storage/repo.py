@@ -34,6 +34,7 @@ from storage.models import (
     AuditLog,
     Cohort,
     Contact,
+    Document,
     FlowSession,
     InboundLog,
     Membership,
@@ -777,3 +778,209 @@ _SET_VALUE = _upsert(
 
 async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
     await conn.execute(_SET_VALUE, {"key": key, "value": value})
+
+
+# --- delivery status, opt-out and documents (WhatsApp, and any channel that needs them) -
+
+documents_t = cast(Table, Document.__table__)
+
+# How far a message has come; a late callback never moves a row back (Twilio may post
+# "sent" after "delivered"). Failures end the story.
+DELIVERY_RANK = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+DELIVERY_FAILED = ("undelivered", "failed")
+
+
+async def outbox_by_external_id(conn: AsyncConnection, *, external_id: str) -> Row[Any] | None:
+    """The outbox row a channel's message id belongs to (a split message has several ids)."""
+    columns = (
+        outbox_t.c.id,
+        outbox_t.c.contact_id,
+        outbox_t.c.kind,
+        outbox_t.c.status,
+        outbox_t.c.attempts,
+        outbox_t.c.payload,
+        outbox_t.c.external_id,
+        outbox_t.c.delivery_status,
+        contacts.c.address,
+    )
+    joined = outbox_t.join(contacts, contacts.c.id == outbox_t.c.contact_id)
+    row = (
+        await conn.execute(
+            select(*columns).select_from(joined).where(outbox_t.c.external_id == external_id)
+        )
+    ).first()
+    if row is not None:
+        return row
+    like = or_(
+        outbox_t.c.external_id.like(f"{external_id},%"),
+        outbox_t.c.external_id.like(f"%,{external_id}"),
+        outbox_t.c.external_id.like(f"%,{external_id},%"),
+    )
+    return (await conn.execute(select(*columns).select_from(joined).where(like).limit(1))).first()
+
+
+async def record_delivery(
+    conn: AsyncConnection,
+    *,
+    outbox_id: int,
+    delivery_status: str | None,
+    at: dt.datetime,
+    error_code: str | None = None,
+    status: str | None = None,
+    error: str | None = None,
+    next_attempt_at: dt.datetime | None = None,
+) -> None:
+    """What the channel reported later about a sent message; `status` moves the row on
+    (back to 'pending' at `next_attempt_at` for a retry, or 'failed', 'held', 'skipped')."""
+    values: dict[str, Any] = {"delivery_status": delivery_status, "delivery_at": at}
+    if error_code is not None:
+        values["error_code"] = error_code[:16]
+    if status is not None:
+        values["status"] = status
+    if error is not None:
+        values["error"] = error[:500]
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+        values["claimed_at"] = None
+    await conn.execute(update(outbox_t).where(outbox_t.c.id == outbox_id).values(**values))
+
+
+async def set_opted_out(conn: AsyncConnection, *, contact_id: int, opted_out: bool) -> None:
+    """The person asked for no more messages (or for them again)."""
+    await conn.execute(
+        update(contacts).where(contacts.c.id == contact_id).values(opted_out=opted_out)
+    )
+
+
+async def contact_by_address(
+    conn: AsyncConnection, *, channel: str, address: str
+) -> Row[Any] | None:
+    stmt = select(contacts).where(contacts.c.channel == channel, contacts.c.address == address)
+    return (await conn.execute(stmt)).first()
+
+
+async def add_contact(
+    conn: AsyncConnection, *, person_id: int, channel: str, address: str, now: dt.datetime
+) -> int:
+    """Link one more channel address to a person (a facilitator's WhatsApp number)."""
+    result = await conn.execute(
+        insert(contacts)
+        .values(
+            channel=channel,
+            address=address,
+            person_id=person_id,
+            opted_out=False,
+            unreachable=False,
+            created_at=now,
+        )
+        .returning(contacts.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def inbound_seen(conn: AsyncConnection, *, channel: str, external_id: str) -> bool:
+    """Whether this message was handled already (to skip work before the dispatcher)."""
+    stmt = select(inbound_t.c.id).where(
+        inbound_t.c.channel == channel, inbound_t.c.external_id == external_id
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def create_document(
+    conn: AsyncConnection,
+    *,
+    token: str,
+    filename: str,
+    content_type: str,
+    now: dt.datetime,
+    person_id: int | None = None,
+    data: bytes | None = None,
+    ref: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    result = await conn.execute(
+        insert(documents_t)
+        .values(
+            token=token,
+            person_id=person_id,
+            filename=filename[:200],
+            content_type=content_type[:100],
+            data=data,
+            ref=ref[:500] if ref else None,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .returning(documents_t.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def document_by_token(
+    conn: AsyncConnection, *, token: str, now: dt.datetime | None = None
+) -> Row[Any] | None:
+    """The document with this token; with `now`, only while it has not expired."""
+    stmt = select(documents_t).where(documents_t.c.token == token)
+    if now is not None:
+        stmt = stmt.where(or_(documents_t.c.expires_at.is_(None), documents_t.c.expires_at > now))
+    return (await conn.execute(stmt)).first()
+
+
+async def document_by_ref(conn: AsyncConnection, *, ref: str) -> Row[Any] | None:
+    """A received file by where it came from (a redelivered webhook stores it once)."""
+    stmt = select(documents_t.c.id, documents_t.c.token).where(documents_t.c.ref == ref[:500])
+    return (await conn.execute(stmt.limit(1))).first()
+
+
+async def claim_documents(conn: AsyncConnection, *, tokens: Sequence[str], person_id: int) -> int:
+    """Give received files without an owner to the person who sent them."""
+    if not tokens:
+        return 0
+    result = await conn.execute(
+        update(documents_t)
+        .where(documents_t.c.token.in_(list(tokens)), documents_t.c.person_id.is_(None))
+        .values(person_id=person_id)
+    )
+    return int(result.rowcount or 0)
+
+
+async def undelivered(
+    conn: AsyncConnection, *, cohort_id: int, since: dt.datetime
+) -> Sequence[Row[Any]]:
+    """The cohort's participants whose messages since `since` could not be delivered:
+    held (no template outside WhatsApp's window), failed, undelivered, or skipped
+    (opted out); what a facilitator needs to reach them another way."""
+    stmt = (
+        select(
+            people.c.name,
+            contacts.c.channel,
+            contacts.c.address,
+            contacts.c.opted_out,
+            outbox_t.c.kind,
+            outbox_t.c.status,
+            outbox_t.c.delivery_status,
+            outbox_t.c.error_code,
+            outbox_t.c.error,
+            outbox_t.c.created_at,
+        )
+        .select_from(
+            outbox_t.join(contacts, contacts.c.id == outbox_t.c.contact_id)
+            .join(people, people.c.id == contacts.c.person_id)
+            .join(
+                memberships,
+                and_(
+                    memberships.c.person_id == people.c.id,
+                    memberships.c.role == PARTICIPANT,
+                ),
+            )
+        )
+        .where(
+            memberships.c.cohort_id == cohort_id,
+            outbox_t.c.created_at >= since,
+            or_(
+                outbox_t.c.status.in_(("held", "failed", "skipped")),
+                outbox_t.c.delivery_status.in_(DELIVERY_FAILED),
+            ),
+        )
+        .order_by(outbox_t.c.id)
+    )
+    return (await conn.execute(stmt)).all()

@@ -158,7 +158,7 @@ async def idle(turn: Turn) -> None:
 
 
 COMMANDS = (
-    Command("mulai", ("start",), start, (GUEST, PARTICIPANT, STAFF)),
+    Command("mulai", ("start", "gabung", "join"), start, (GUEST, PARTICIPANT, STAFF)),
     Command("bantuan", ("help",), help_, (GUEST, PARTICIPANT, STAFF)),
     Command("bahasa", ("language",), language, (GUEST, PARTICIPANT, STAFF)),
     Command("progres", ("progress",), progress, (GUEST, PARTICIPANT, STAFF)),

@@ -326,3 +326,102 @@ def test_a_coordinator_is_not_added_twice_for_one_region(db_url: str) -> None:
     assert "Added Pak Budi as coordinator of region jawa-tengah" in run(*args, db=db_url).stdout
     again = run(*args, db=db_url, check=False)
     assert again.returncode == 2 and "already coordinator there" in again.stderr
+
+
+async def test_staff_with_a_whatsapp_number_and_the_wa_me_join_link(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import repo
+    from storage.db import make_engine
+
+    created = run(
+        "cohort",
+        "create",
+        "--code",
+        "TRITIS-01",
+        "--name",
+        "Jamaah Tritis",
+        "--region",
+        "jawa-tengah/salatiga/tritis",
+        "--start",
+        "2027-01-04",
+        db=db_url,
+    )
+    code = re.search(r"Join code: (\w+)", created.stdout)
+    assert code
+    added = run(
+        "staff",
+        "add",
+        "--name",
+        "Bu Ani",
+        "--role",
+        "facilitator",
+        "--cohort",
+        "TRITIS-01",
+        "--console",
+        "ani",
+        "--whatsapp",
+        "0812-3456-7890",
+        db=db_url,
+    )
+    assert "WhatsApp: +62812****7890" in added.stdout  # masked
+    assert "3456" not in added.stdout
+    only_whatsapp = run(
+        "staff",
+        "add",
+        "--name",
+        "Pak Budi",
+        "--role",
+        "coordinator",
+        "--region",
+        "jawa-tengah",
+        "--whatsapp",
+        "62813 1111 2222",
+        db=db_url,
+    )
+    assert "Added Pak Budi as coordinator" in only_whatsapp.stdout
+    bad = run(
+        "staff", "add", "--name", "X", "--role", "facilitator", "--cohort", "TRITIS-01",
+        "--whatsapp", "halo", db=db_url, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--whatsapp" in bad.stderr
+    neither = run(
+        "staff", "add", "--name", "X", "--role", "facilitator", "--cohort", "TRITIS-01",
+        db=db_url, check=False,
+    )  # fmt: skip
+    assert neither.returncode == 2 and "--console NAME or --whatsapp PHONE" in neither.stderr
+
+    plain = run("cohort", "show", "TRITIS-01", db=db_url)
+    assert "wa.me" not in plain.stdout
+    monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "whatsapp:+14155238886")
+    shown = run("cohort", "show", "TRITIS-01", db=db_url)
+    assert f"https://wa.me/14155238886?text=GABUNG%20{code.group(1)}" in shown.stdout
+
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            ani = await repo.find_identity(conn, channel="whatsapp", address="+6281234567890")
+            console = await repo.find_identity(conn, channel="console", address="ani")
+            budi = await repo.find_identity(conn, channel="whatsapp", address="+6281311112222")
+    finally:
+        await engine.dispose()
+    assert ani is not None and console is not None and ani.person_id == console.person_id
+    assert ani.name == "Bu Ani"
+    assert budi is not None and budi.name == "Pak Budi"
+
+
+def test_run_refuses_broken_whatsapp_settings_plainly(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JAMAAH_TWILIO_ACCOUNT_SID", "AC1")
+    monkeypatch.setenv("JAMAAH_TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "whatsapp:+14155238886")
+    monkeypatch.setenv("JAMAAH_TWILIO_TEMPLATES", '{"reminder": {"vars": ["name"]}}')
+    result = run("run", db=db_url, check=False)
+    assert result.returncode == 2
+    assert "JAMAAH_TWILIO_TEMPLATES['reminder']: needs a 'sid'" in result.stderr
+    assert "Traceback" not in result.stderr
+    monkeypatch.setenv("JAMAAH_TWILIO_TEMPLATES", "")
+    monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "my sender")
+    result = run("run", db=db_url, check=False)
+    assert result.returncode == 2 and "JAMAAH_TWILIO_WHATSAPP_FROM" in result.stderr

@@ -15,7 +15,7 @@ from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage, Media, Outbo
 from bot.messages import SendResult as Result
 from storage import repo
 from storage.models import Answer, FlowSession, InboundLog, Outbox
-from tests.conftest import JOIN_CODE, chat, make_cohort
+from tests.conftest import JOIN_CODE, chat, console_output, make_cohort
 
 
 class HtmlChannel:
@@ -383,3 +383,74 @@ async def test_progress_for_a_facilitator_does_not_tell_them_to_join(app: App) -
     reply = await chat(app, "pendamping-TRITIS-01", "/progres")
     assert "Kamu terdaftar sebagai pendamping" in reply and "/mulai" not in reply
     assert "Untuk bergabung" in await chat(app, "tamu", "/progres")
+
+
+async def test_berhenti_stops_everything_and_mulai_resumes_on_any_channel(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "siti", f"/mulai {JOIN_CODE}")
+    await chat(app, "siti", "ya")
+    stopped = await chat(app, "siti", "/berhenti")
+    assert "tidak akan mengirim pesan lagi" in stopped  # the confirmation is the last one
+    async with app.db.begin() as conn:
+        ident = await repo.find_identity(conn, channel="console", address="siti")
+        assert ident is not None and ident.opted_out
+        await repo.enqueue(
+            conn,
+            rows=[
+                {
+                    "contact_id": ident.contact_id,
+                    "payload": {"text": "Ayo lanjut!", "kind": "reminder"},
+                    "priority": repo.PRIORITY_NUDGE,
+                }
+            ],
+            now=app.clock.now(),
+        )
+    assert (await app.sender.drain()).skipped == 1
+    # An answer to the open question is not taken while stopped: how to resume instead.
+    hint = await chat(app, "siti", "Siti")
+    assert "kirim MULAI" in hint and "desa" not in hint
+    resumed = await chat(app, "siti", "/mulai")
+    assert "Selamat datang kembali" in resumed
+    assert "Siapa nama panggilanmu" in resumed  # the open question again
+    assert "desa atau dusun" in await chat(app, "siti", "Siti")
+
+
+async def test_mulai_with_a_code_resumes_and_joins(app: App) -> None:
+    await make_cohort(app)
+    await chat(app, "budi", "/stop")
+    joined = await chat(app, "budi", f"/start {JOIN_CODE}")
+    assert "Selamat datang kembali" in joined and "Jamaah Tritis" in joined
+
+
+async def test_gabung_and_join_are_the_join_command(app: App) -> None:
+    await make_cohort(app)
+    assert "Jamaah Tritis" in await chat(app, "ani2", f"/gabung {JOIN_CODE}")
+    assert "Jamaah Tritis" in await chat(app, "bob", f"/join {JOIN_CODE}")
+
+
+async def test_a_kept_photo_is_claimed_and_acknowledged(app: App) -> None:
+    await make_cohort(app)
+    now = app.clock.now()
+    async with app.db.begin() as conn:
+        await repo.create_document(
+            conn,
+            token="photo-token-0123456789",
+            filename="photo.jpeg",
+            content_type="image/jpeg",
+            data=b"jpeg",
+            now=now,
+        )
+    photo = InboundMessage(
+        channel="console",
+        address="siti",
+        external_id="p1",
+        kind="media",
+        media=(Media("photo", "doc:photo-token-0123456789", "image/jpeg"),),
+    )
+    await app.dispatcher.handle(photo)
+    await app.sender.drain()
+    assert "fotonya sudah kusimpan" in console_output(app)
+    async with app.db.connect() as conn:
+        doc = await repo.document_by_token(conn, token="photo-token-0123456789")
+        ident = await repo.find_identity(conn, channel="console", address="siti")
+    assert doc is not None and ident is not None and doc.person_id == ident.person_id
