@@ -58,6 +58,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.internal_error",
     "common.not_allowed",
     "common.continue",
+    "common.media_saved",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )

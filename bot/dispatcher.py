@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.channels.base import Registry
+from bot.channels.base import DIGEST_MARK, Registry, button_digest
 from bot.clock import Clock
 from bot.commands import Command, parse_command
 from bot.commands import participant as participant_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
-from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage
+from bot.messages import BUTTON, MEDIA, TEXT, UNSUPPORTED, InboundMessage
 from bot.turn import Turn, locale_of
 from content.loader import Content
-from flows.engine import Press, Reply
+from flows.engine import Press, Reply, offered
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,11 @@ class Dispatcher:
         if message.kind == BUTTON and message.button:
             await self._button(turn, message.button)
             return
+        if message.kind == MEDIA and message.media and await self._keep_media(turn):
+            if not text.strip():  # a caption is read as the answer, like typed text
+                await turn.say("common.media_saved", {"kind": message.media[0].kind})
+                await turn.repeat_question()
+                return
         if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
             await turn.say("common.unsupported")
             await turn.repeat_question()
@@ -196,7 +201,33 @@ class Dispatcher:
         held = await repo.roles_of(turn.conn, person_id=turn.person_id)
         return (STAFF if held else GUEST) in command.roles
 
+    async def _keep_media(self, turn: Turn) -> bool:
+        """Keep a reference to the photos or files a participant or staff member sent.
+
+        Only the channel's reference (a file id or URL) is kept, with the question that
+        was open, for their facilitator to see later. A guest has not consented to
+        anything being kept: nothing is, and they are told we cannot read it.
+        """
+        if not turn.joined and not await repo.roles_of(turn.conn, person_id=turn.person_id):
+            return False
+        message = turn.message
+        where = turn.identity.session_step or "chat"
+        for number, media in enumerate(message.media, start=1):
+            if not media.ref:
+                continue
+            await repo.save_document(
+                turn.conn,
+                person_id=turn.person_id,
+                filename=f"{media.kind}-{where}-{message.external_id}-{number}"[:200],
+                content_type=media.content_type or "application/octet-stream",
+                ref=media.ref[:500],
+                now=turn.now,
+            )
+        return True
+
     async def _button(self, turn: Turn, data: str) -> None:
+        if data.startswith(DIGEST_MARK):  # a channel shortened it: find the button it was
+            data = self._undigest(turn, data) or ""
         flow_id, _, rest = data.partition(":")
         step, _, value = rest.partition(":")
         flow = turn.session_flow()
@@ -206,6 +237,18 @@ class Dispatcher:
                 await participant_commands.idle(turn)
             return
         await turn.step_flow(flow, Press(step, value))
+
+    @staticmethod
+    def _undigest(turn: Turn, digest: str) -> str | None:
+        """The open question's button data whose digest is `digest`, if any."""
+        flow, step = turn.session_flow(), turn.identity.session_step
+        if flow is None or step is None:
+            return None
+        for value in offered(flow, step):
+            data = f"{flow.id}:{step}:{value}"
+            if button_digest(data) == digest:
+                return data
+        return None
 
     async def _apologise(self, message: InboundMessage) -> None:
         """Something broke: roll back, but still tell the person (never silence)."""

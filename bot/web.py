@@ -20,8 +20,10 @@ from bot.app import App
 def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
     async def healthz(request: Request) -> Response:
         """200 when the database answers, 503 when it does not."""
-        try:
-            async with app.db.connect() as conn:
+        try:  # begin(), not connect(): on SQLite a read holds the lock until it ends, and
+            # connect() ends in a task of its own, after the loop ran other turns
+
+            async with app.db.begin() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as error:  # the database is down: say so, do not crash
             return JSONResponse({"ok": False, "error": type(error).__name__}, status_code=503)
