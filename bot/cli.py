@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="add a facilitator or coordinator",
         description="Add a facilitator (of a cohort) or a coordinator (of a "
-        "region) and link their console name.",
+        "region) and link their console name or Telegram user id (at least one).",
     )
     db_option(add)
     add.add_argument("--name", required=True)
@@ -161,8 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     scope = add.add_mutually_exclusive_group(required=True)
     scope.add_argument("--cohort", metavar="CODE")
     scope.add_argument("--region", metavar="PATH")
+    add.add_argument("--console", metavar="NAME", help="their name in the console channel")
     add.add_argument(
-        "--console", required=True, metavar="NAME", help="their name in the console channel"
+        "--telegram",
+        metavar="USER_ID",
+        help="their numeric Telegram user id (they get the staff command menu)",
     )
     add.set_defaults(run=cmd_staff_add)
 
@@ -457,7 +460,26 @@ async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
     for person in staff:
         print(f"Staff      {person.name} ({person.role})")
     print(f"Join code  {cohort.join_code}  (participants send: /mulai {cohort.join_code})")
+    if settings.telegram_token:
+        print(f"Telegram   {await _telegram_link(args, settings, cohort.join_code)}")
     return 0
+
+
+async def _telegram_link(args: argparse.Namespace, settings: Settings, join_code: str) -> str:
+    """The deep link that opens the bot and joins: https://t.me/<bot>?start=<join code>."""
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram import bot_username, deep_link, make_bot
+
+    db = make_engine(_url(args, settings))
+    bot = make_bot(settings)
+    try:
+        return deep_link(await bot_username(bot, db), join_code)
+    except TelegramError as error:
+        return f"no link: Telegram did not say the bot's name ({error})"
+    finally:
+        await bot.shutdown()
+        await db.dispose()
 
 
 async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -467,6 +489,10 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("a facilitator belongs to a cohort: give --cohort CODE")
     if args.role == "coordinator" and not args.region:
         raise UsageError("a coordinator oversees a region: give --region PATH")
+    if not args.console and not args.telegram:
+        raise UsageError("give --console NAME or --telegram USER_ID (or both)")
+    if args.telegram is not None and not re.fullmatch(r"\d{1,15}", args.telegram.strip()):
+        raise UsageError("--telegram: the person's numeric Telegram user id, e.g. 123456789")
     region = args.region.strip().strip("/").lower() if args.region else None
     if region is not None and not REGION.match(region):
         raise UsageError("--region: a path like jawa-tengah/salatiga")
@@ -484,16 +510,44 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
                 conn,
                 name=args.name.strip(),
                 role=args.role,
-                console=args.console.strip(),
+                console=args.console.strip() if args.console else None,
                 cohort_id=cohort_id,
                 region=region,
                 now=SystemClock().now(),
+                telegram=args.telegram.strip() if args.telegram else None,
             )
     finally:
         await db.dispose()
     scope = f"cohort {args.cohort.upper()}" if args.cohort else f"region {region}"
-    print(f"Added {args.name.strip()} as {args.role} of {scope} (console: {args.console}).")
+    linked = ", ".join(
+        f"{channel}: {address}"
+        for channel, address in (("console", args.console), ("telegram", args.telegram))
+        if address
+    )
+    print(f"Added {args.name.strip()} as {args.role} of {scope} ({linked}).")
+    if args.telegram and settings.telegram_token:
+        print(await _telegram_menu(args, settings, args.telegram.strip()))
     return 0
+
+
+async def _telegram_menu(args: argparse.Namespace, settings: Settings, address: str) -> str:
+    """Give a newly linked staff member their command menu on Telegram now."""
+    from bot.channels.telegram import Menus, make_bot
+
+    app = await open_app(_url(args, settings), default_language=settings.default_language)
+    bot = make_bot(settings)
+    try:
+        menus = Menus(bot, app, settings.default_language)
+        await menus.sync(only={address})
+        if address in menus.known:
+            return "Their Telegram command menu is set."
+        return (
+            "Their Telegram menu will be set once they have opened the bot "
+            "(the running bot checks every 10 minutes)."
+        )
+    finally:
+        await bot.shutdown()
+        await app.close()
 
 
 async def _add_staff(
@@ -501,17 +555,29 @@ async def _add_staff(
     *,
     name: str,
     role: str,
-    console: str,
+    console: str | None,
     cohort_id: int | None,
     region: str | None,
     now: dt.datetime,
+    telegram: str | None = None,
 ) -> None:
-    identity = await repo.find_identity(conn, channel="console", address=console)
+    links = [
+        (ch, address) for ch, address in (("console", console), ("telegram", telegram)) if address
+    ]
+    found = {
+        (ch, address): await repo.find_identity(conn, channel=ch, address=address)
+        for ch, address in links
+    }
+    people = {who.person_id for who in found.values() if who is not None}
+    if len(people) > 1:
+        raise UsageError("those contacts belong to different people; link one at a time")
+    identity = next((who for who in found.values() if who is not None), None)
     if identity is None:
+        channel, address = links[0]
         person_id, _ = await repo.create_person(
             conn,
-            channel="console",
-            address=console,
+            channel=channel,
+            address=address,
             display_name=name,
             language="id",
             now=now,
@@ -523,6 +589,11 @@ async def _add_staff(
         held = await repo.roles_of(conn, person_id=person_id)
         if region is not None and any(r.role == role and r.region == region for r in held):
             raise UsageError(f"{name} is already {role} there")
+    for (channel, address), who in found.items():
+        if who is None and (identity is not None or (channel, address) != links[0]):
+            await repo.add_contact(
+                conn, person_id=person_id, channel=channel, address=address, now=now
+            )
     try:
         async with conn.begin_nested():
             await repo.add_membership(

@@ -145,11 +145,12 @@ class Dispatcher:
         if message.kind == BUTTON and message.button:
             await self._button(turn, message.button)
             return
-        if message.kind == MEDIA and message.media and await self._keep_media(turn):
-            if not text.strip():  # a caption is read as the answer, like typed text
-                await turn.say("common.media_saved", {"kind": message.media[0].kind})
-                await turn.repeat_question()
-                return
+        # A photo or file is kept; its caption, if any, is read on as typed text.
+        kept = message.kind == MEDIA and bool(message.media) and await self._keep_media(turn)
+        if kept and not text.strip():
+            await turn.say("common.media_saved", {"kind": message.media[0].kind})
+            await turn.repeat_question()
+            return
         if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
             await turn.say("common.unsupported")
             await turn.repeat_question()
@@ -233,8 +234,12 @@ class Dispatcher:
         flow = turn.session_flow()
         if flow is None or flow.id != flow_id:
             await turn.say("errors.stale_button")
-            if turn.joined and flow is None:
+            if flow is not None:  # a button of another flow: the open question again
+                await turn.repeat_question()
+            elif turn.joined:
                 await participant_commands.idle(turn)
+            else:
+                await participant_commands.outsider(turn)
             return
         await turn.step_flow(flow, Press(step, value))
 

@@ -19,8 +19,10 @@ import datetime as dt
 import hmac
 import logging
 import re
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,6 +54,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Capabilities, fit_button_data
 from bot.menus import EVERYONE, Menu, menu_for, staff_roles
@@ -147,27 +150,27 @@ class TelegramChannel:
             raise Ignored("not a message")
         if message.chat.type != "private":
             raise Ignored("a message in a group")
-        base = {
-            "channel": TELEGRAM,
-            "address": str(message.chat.id),
-            "external_id": external_id,
-            "display_name": _display_name(message.from_user),
-            "received_at": message.date,
-        }
+        base = InboundMessage(
+            channel=TELEGRAM,
+            address=str(message.chat.id),
+            external_id=external_id,
+            display_name=_display_name(message.from_user),
+            received_at=message.date,
+        )
         if update.edited_message is not None:
-            return InboundMessage(**base, kind=UNSUPPORTED, media=(Media("edit"),))
+            return replace(base, kind=UNSUPPORTED, media=(Media("edit"),))
         if message.text is not None:
-            return InboundMessage(**base, kind=TEXT, text=message.text)
+            return replace(base, kind=TEXT, text=message.text)
         caption = message.caption or ""
         if message.photo:
             largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
             media = Media("photo", largest.file_id, "image/jpeg")
-            return InboundMessage(**base, kind=MEDIA, text=caption, media=(media,))
+            return replace(base, kind=MEDIA, text=caption, media=(media,))
         if message.document is not None:
             doc = message.document
             media = Media("document", doc.file_id, doc.mime_type)
-            return InboundMessage(**base, kind=MEDIA, text=caption, media=(media,))
-        return InboundMessage(**base, kind=UNSUPPORTED, media=(Media(_kind_of(message)),))
+            return replace(base, kind=MEDIA, text=caption, media=(media,))
+        return replace(base, kind=UNSUPPORTED, media=(Media(_kind_of(message)),))
 
     # --- outbound ----------------------------------------------------------------
 
@@ -267,9 +270,7 @@ def classify(error: TelegramError) -> SendError:
     """A Bot API error as a failure class for the sender."""
     reason = f"{type(error).__name__}: {error.message}"[:300]
     if isinstance(error, RetryAfter):
-        wait = error.retry_after
-        seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-        return SendError(RETRY, reason, retry_after=seconds, code="429")
+        return SendError(RETRY, reason, retry_after=retry_seconds(error), code="429")
     if isinstance(error, Forbidden):  # blocked, deactivated, kicked from the group
         return SendError(UNREACHABLE, reason, code="403")
     if isinstance(error, ChatMigrated):
@@ -554,9 +555,16 @@ class Receiver:
 
 def _pause(error: TelegramError, failures: int) -> float:
     if isinstance(error, RetryAfter):
-        wait = error.retry_after
-        return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+        return retry_seconds(error)
     return float(min(2 ** min(failures, 6), 60))
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """RetryAfter's wait in seconds (PTB 22 gives an int or a timedelta, and warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 
 def webhook_mode(settings: Settings) -> bool:

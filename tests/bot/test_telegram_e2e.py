@@ -118,7 +118,9 @@ def texts(sent: list[Sent]) -> str:
 
 def answered(fake: FakeTelegram, update: dict[str, Any]) -> bool:
     query = update["callback_query"]["id"]
-    return any(c.params.get("callback_query_id") == query for c in fake.calls_of("answerCallbackQuery"))
+    return any(
+        c.params.get("callback_query_id") == query for c in fake.calls_of("answerCallbackQuery")
+    )
 
 
 async def until(condition: Any, timeout: float = 5.0) -> None:
@@ -267,10 +269,19 @@ async def test_stickers_voice_and_edits_get_a_polite_answer(bot: Bot) -> None:
     await make_cohort(bot.app)
     budi = bot.fake.user(5550003, "Budi")
     await bot.say(budi, f"/start {JOIN_CODE}")
-    sticker = budi.update(message=budi._message(sticker={
-        "file_id": "CAAC", "file_unique_id": "s", "type": "regular", "width": 512,
-        "height": 512, "is_animated": False, "is_video": False,
-    }))
+    sticker = budi.update(
+        message=budi._message(
+            sticker={
+                "file_id": "CAAC",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        )
+    )
     reply = await bot.deliver(budi, sticker)
     assert "belum bisa membaca pesan seperti itu" in reply and "Apakah kamu setuju?" in reply
     edited = budi.update(edited_message=budi._message(text="ya", edit_date=1))

@@ -174,9 +174,7 @@ class FakeTelegram:
         self, chat_id: int, status: int, description: str, retry_after: int | None = None
     ) -> None:
         """The next send to `chat_id` fails like that."""
-        self.failures.setdefault(chat_id, deque()).append(
-            Failure(status, description, retry_after)
-        )
+        self.failures.setdefault(chat_id, deque()).append(Failure(status, description, retry_after))
 
     # --- people ------------------------------------------------------------------
 
@@ -315,7 +313,10 @@ class FakeTelegram:
     def menu(self, chat_id: int | None = None, language: str = "") -> list[str]:
         """The command names set for a chat (or everyone), as Telegram would keep them."""
         scope = {"type": "chat", "chat_id": chat_id} if chat_id is not None else {"type": "default"}
-        return [c["command"] for c in self.commands.get((json.dumps(scope, sort_keys=True), language), [])]
+        return [
+            c["command"]
+            for c in self.commands.get((json.dumps(scope, sort_keys=True), language), [])
+        ]
 
     async def _m_getFile(self, params: dict[str, Any]) -> Response:
         file_id = str(params["file_id"])
