@@ -461,6 +461,7 @@ class Receiver:
     def __init__(self, app: App, channel: TelegramChannel, poll_timeout: int = POLL_TIMEOUT_S):
         self.app, self.channel, self.bot = app, channel, channel.bot
         self.poll_timeout = poll_timeout
+        self.closing = False  # set on shutdown: a failing long poll is then expected
 
     async def handle(self, raw: Update | dict[str, Any], *, answer_query: bool = True) -> bool:
         """Handle one update; False when it was ignored or could not be read."""
@@ -498,6 +499,8 @@ class Receiver:
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
             except TelegramError as error:
+                if self.closing:
+                    return
                 failures += 1
                 wait = _pause(error, failures)
                 log.warning("getUpdates failed (%s); again in %.0f s", error, wait)
@@ -594,6 +597,7 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
     menus = Menus(bot, app, settings.default_language)
 
     async def stop() -> None:
+        receiver.closing = True
         await bot.shutdown()
 
     if webhook_mode(settings):

@@ -359,3 +359,25 @@ async def test_a_photo_with_a_caption_answers_and_is_kept(app: App) -> None:
     async with app.db.begin() as conn:
         refs = (await conn.execute(select(Document.ref))).scalars().all()
     assert refs == ["AgACcaption"]
+
+
+async def test_a_forged_continue_button_does_not_skip_a_lesson(app: App) -> None:
+    await make_cohort(app)
+    for text in (f"/mulai {JOIN_CODE}", "ya", "Siti", "Tritis"):
+        await chat(app, "siti", text)
+    before = len(app.console.out.getvalue())  # type: ignore[attr-defined]
+    await app.dispatcher.handle(
+        InboundMessage(
+            channel="console",
+            address="siti",
+            external_id="forged",
+            kind=BUTTON,
+            button="week01:intro:ya",  # the open step, but not its button's value
+        )
+    )
+    await app.sender.drain()
+    reply = app.console.out.getvalue()[before:]  # type: ignore[attr-defined]
+    assert "Pertanyaan itu sudah ditutup" in reply and "Ini minggu pertamamu" in reply
+    async with app.db.begin() as conn:
+        who = await repo.find_identity(conn, channel="console", address="siti")
+    assert who is not None and who.session_step == "intro"

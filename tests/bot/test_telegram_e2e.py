@@ -355,6 +355,7 @@ async def test_429_is_retried_after_retry_after(polling: Bot) -> None:
     eko = fake.user(5550006, "Eko")
     fake.fail_next(eko.id, 429, "Too Many Requests: retry after 7", retry_after=7)
     assert await polling.say(eko, "halo") == ""
+    assert len(fake.calls_of("sendMessage")) == 1  # python-telegram-bot did not retry itself
     row = (await outbox_of(app, eko))[-1]
     assert row.status == "pending" and row.next_attempt_at == app.clock.now() + dt.timedelta(
         seconds=7
