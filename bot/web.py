@@ -20,9 +20,10 @@ from bot.app import App
 def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
     async def healthz(request: Request) -> Response:
         """200 when the database answers, 503 when it does not."""
-        try:  # begin(), not connect(): on SQLite a read holds the lock until it ends, and
-            # connect() ends in a task of its own, after the loop ran other turns
-
+        # begin(), not connect(): on SQLite any transaction holds the write lock (BEGIN
+        # IMMEDIATE), and a connect() block ends (rolls back) in a task of its own, so the
+        # loop first runs other tasks, whose BEGIN then blocks the loop on that lock.
+        try:
             async with app.db.begin() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as error:  # the database is down: say so, do not crash

@@ -780,9 +780,7 @@ async def get_document(conn: AsyncConnection, *, token: str) -> Row[Any] | None:
 
 async def list_documents(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
     stmt = (
-        select(documents_t)
-        .where(documents_t.c.person_id == person_id)
-        .order_by(documents_t.c.id)
+        select(documents_t).where(documents_t.c.person_id == person_id).order_by(documents_t.c.id)
     )
     return (await conn.execute(stmt)).all()
 
@@ -836,7 +834,7 @@ async def menu_people(
     )
     found: dict[str, tuple[str, set[str]]] = {}
     for row in (await conn.execute(stmt)).all():
-        language, roles = found.setdefault(row.address, (row.language, set()))
+        roles = found.setdefault(row.address, (row.language, set()))[1]
         if row.role:
             roles.add(row.role)
     return {address: (lang, frozenset(roles)) for address, (lang, roles) in found.items()}
