@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.channels.telegram import TelegramChannel, bot_username, deep_link
 from bot.config import Settings
 from bot.runner import serve
 from storage import repo
@@ -195,8 +196,12 @@ async def test_a_participant_joins_by_deep_link_and_does_week_one(bot: Bot) -> N
     await make_cohort(app)
     siti = fake.user(5550001, "Siti")
 
-    # Opening https://t.me/<bot>?start=CODE makes Telegram send "/start CODE".
-    reply = await bot.say(siti, f"/start {JOIN_CODE}")
+    # The link `jamaah cohort show` prints; opening it makes Telegram send "/start CODE".
+    channel = app.channels.get("telegram")
+    assert isinstance(channel, TelegramChannel)
+    link = deep_link(await bot_username(channel.bot, app.db), JOIN_CODE)
+    assert link == f"https://t.me/JamaahTestBot?start={JOIN_CODE}"
+    reply = await bot.say(siti, f"/start {link.rsplit('=', 1)[1]}")
     assert "Jamaah Tritis" in reply and "Apakah kamu setuju?" in reply
     consent = fake.sent_to(siti.id)[-1]
     assert consent.buttons == [("Ya", "join:privacy:ya"), ("Tidak", "join:privacy:tidak")]
@@ -352,6 +357,9 @@ async def test_a_blocked_bot_stops_sending_until_the_person_writes_again(polling
 async def test_429_is_retried_after_retry_after(polling: Bot) -> None:
     app, fake = polling.app, polling.fake
     await make_cohort(app)
+    # Polling began by removing any webhook (Telegram refuses getUpdates while one is set).
+    first_calls = [c.method for c in fake.calls if c.method in ("deleteWebhook", "getUpdates")]
+    assert first_calls[0] == "deleteWebhook"
     eko = fake.user(5550006, "Eko")
     fake.fail_next(eko.id, 429, "Too Many Requests: retry after 7", retry_after=7)
     assert await polling.say(eko, "halo") == ""
@@ -402,7 +410,7 @@ async def test_with_telegrams_limits_enforced_every_message_still_arrives_in_ord
 
 
 async def test_the_command_menus_follow_roles_and_languages(polling: Bot) -> None:
-    from bot.channels.telegram import Menus, TelegramChannel
+    from bot.channels.telegram import Menus
 
     app, fake = polling.app, polling.fake
     await until(lambda: bool(fake.menu()))
@@ -419,3 +427,14 @@ async def test_the_command_menus_follow_roles_and_languages(polling: Bot) -> Non
     await polling.say(hana, "/bahasa id")
     await menus.sync()
     assert fake.menu(hana.id) == []  # back to everyone's menu
+
+
+async def test_many_people_writing_at_once_all_get_their_answers(bot: Bot) -> None:
+    await make_cohort(bot.app)
+    people = [bot.fake.user(5560000 + i, f"Peserta {i}") for i in range(12)]
+    updates = [p.text_update(f"/start {JOIN_CODE}") for p in people]
+    await asyncio.gather(*(bot.fake.deliver(u) for u in updates))
+    for update in updates:
+        await bot.settle(update)
+    for person in people:
+        assert "Apakah kamu setuju?" in texts(bot.fake.sent_to(person.id)), person.first_name
