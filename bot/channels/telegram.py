@@ -96,6 +96,7 @@ DOCUMENT_REF = "document:"  # a media ref naming a row of the documents table by
 POLL_TIMEOUT_S = 30
 MENU_SYNC_S = 600.0
 USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
+MENUS_KEY = "telegram.menus"  # the chat menus set: address -> [[command, description]]
 
 
 class Ignored(ValueError):
@@ -391,7 +392,8 @@ class Menus:
 
     def __init__(self, bot: Bot, app: App, default_language: str = "id") -> None:
         self.bot, self.app, self.default_language = bot, app, default_language
-        self.known: dict[str, Menu] = {}
+        self.known: dict[str, Menu] = {}  # chat menus set, by address (kept in the database)
+        self._loaded = False
         self._default_done = False
 
     def _menu(self, roles: frozenset[str], language: str) -> Menu:
@@ -412,6 +414,11 @@ class Menus:
             wanted = await repo.menu_people(
                 conn, channel=TELEGRAM, default_language=self.default_language
             )
+            if not self._loaded:  # what an earlier run set, so that it can be undone
+                stored = await repo.get_value(conn, key=MENUS_KEY) or {}
+                self.known = {a: tuple((n, d) for n, d in m) for a, m in stored.items()}
+                self._loaded = True
+        before = dict(self.known)
         for address, (language, roles) in wanted.items():
             if only is not None and address not in only:
                 continue
@@ -432,6 +439,10 @@ class Menus:
                 await self.bot.delete_my_commands(scope=BotCommandScopeChat(_chat_id(address)))
                 calls += 1
             del self.known[address]
+        if self.known != before:
+            async with self.app.db.begin() as conn:
+                stored = {a: [list(entry) for entry in m] for a, m in self.known.items()}
+                await repo.set_value(conn, key=MENUS_KEY, value=stored)
         return calls
 
     async def _set(self, menu: Menu, chat_id: int | str | None, language: str | None) -> None:
@@ -467,14 +478,18 @@ class Receiver:
         """Handle one update; False when it was ignored or could not be read."""
         try:
             update = raw if isinstance(raw, Update) else Update.de_json(raw, self.bot)
-            message = self.channel.parse(update)
-        except Ignored:
-            return False
         except Exception:  # a malformed update must not stop the others
             log.exception("could not read a Telegram update")
             return False
-        if answer_query and update.callback_query is not None:
+        if answer_query and update.callback_query is not None:  # even an ignored one
             await self.answer_query(update.callback_query.id)
+        try:
+            message = self.channel.parse(update)
+        except Ignored:
+            return False
+        except Exception:
+            log.exception("could not read Telegram update %s", update.update_id)
+            return False
         await self.app.dispatcher.handle(message)
         self.app.sender.wake.set()
         return True
@@ -586,6 +601,9 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
     bot = make_bot(settings)
     try:
         await bot.initialize()  # checks the token; caches the bot's user
+        async with app.db.begin() as conn:  # for the deep links `cohort show` prints
+            key = USERNAME_KEY + bot.token.split(":", 1)[0]
+            await repo.set_value(conn, key=key, value=bot.username)
     except InvalidToken:
         await bot.shutdown()
         raise

@@ -381,3 +381,22 @@ async def test_a_forged_continue_button_does_not_skip_a_lesson(app: App) -> None
     async with app.db.begin() as conn:
         who = await repo.find_identity(conn, channel="console", address="siti")
     assert who is not None and who.session_step == "intro"
+
+
+async def test_the_fake_server_answers_python_telegram_bot_like_telegram(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    """The fake is only useful if PTB reads its answers as real ones."""
+    bot = channel.bot
+    assert bot.username == "JamaahTestBot"
+    sent = await bot.send_message(42, "Halo", reply_markup=keyboard([Button("Ya", "a:b:ya")]))
+    assert sent.chat.id == 42 and sent.text == "Halo"
+    edited = await bot.edit_message_text("Halo lagi", chat_id=42, message_id=sent.message_id)
+    assert not isinstance(edited, bool) and edited.text == "Halo lagi"
+    update = fake.user(42, "Siti").photo_update()
+    file_id = update["message"]["photo"][-1]["file_id"]
+    telegram_file = await bot.get_file(file_id)
+    assert await telegram_file.download_as_bytearray() == bytearray(fake.files[file_id])
+    assert await bot.answer_callback_query("cq1") is True
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("x", chat_id=42, message_id=999_999)

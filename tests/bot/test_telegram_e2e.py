@@ -424,8 +424,12 @@ async def test_the_command_menus_follow_roles_and_languages(polling: Bot) -> Non
     menus = Menus(channel.bot, app)
     await menus.sync()
     assert fake.menu(hana.id) == ["start", "help", "language", "progress"]
-    await polling.say(hana, "/bahasa id")
+    calls = len(fake.calls_of("setMyCommands"))
     await menus.sync()
+    assert len(fake.calls_of("setMyCommands")) == calls  # nothing changed, nothing sent
+    await polling.say(hana, "/bahasa id")
+    restarted = Menus(channel.bot, app)  # what was set is remembered across a restart
+    await restarted.sync()
     assert fake.menu(hana.id) == []  # back to everyone's menu
 
 
