@@ -442,3 +442,45 @@ async def test_many_people_writing_at_once_all_get_their_answers(bot: Bot) -> No
         await bot.settle(update)
     for person in people:
         assert "Apakah kamu setuju?" in texts(bot.fake.sent_to(person.id)), person.first_name
+
+
+async def test_jamaah_run_as_a_process_answers_on_telegram_and_stops_cleanly(
+    app: App, fake: FakeTelegram, db_url: str
+) -> None:
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    await make_cohort(app)
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "JAMAAH_DATABASE_URL": db_url,
+        "JAMAAH_TELEGRAM_TOKEN": fake.token,
+        "JAMAAH_TELEGRAM_BASE_URL": fake.base_url,
+    }
+    for name in ("JAMAAH_PUBLIC_URL", "JAMAAH_TELEGRAM_WEBHOOK_SECRET"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=root,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await until(lambda: bool(fake.calls_of("getUpdates")), timeout=30)
+        siti = fake.user(5570001, "Siti")
+        await siti.say(f"/start {JOIN_CODE}")
+        await until(lambda: "Apakah kamu setuju?" in texts(fake.sent_to(siti.id)), timeout=15)
+        await until(lambda: bool(fake.menu()), timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode(), stderr.decode()
