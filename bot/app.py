@@ -59,6 +59,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.not_allowed",
     "common.continue",
     "common.media_saved",
+    "common.edited",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.commands import Command, parse_command
 from bot.commands import participant as participant_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
-from bot.messages import BUTTON, MEDIA, TEXT, UNSUPPORTED, InboundMessage
+from bot.messages import BUTTON, EDIT, MEDIA, TEXT, UNSUPPORTED, InboundMessage
 from bot.turn import Turn, locale_of
 from content.loader import Content
 from flows.engine import Press, Reply, offered
@@ -152,7 +152,8 @@ class Dispatcher:
             await turn.repeat_question()
             return
         if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
-            await turn.say("common.unsupported")
+            edited = bool(message.media) and message.media[0].kind == EDIT
+            await turn.say("common.edited" if edited else "common.unsupported")
             await turn.repeat_question()
             return
         caps = turn.capabilities

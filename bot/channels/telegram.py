@@ -60,6 +60,7 @@ from bot.channels.base import Capabilities, fit_button_data
 from bot.menus import EVERYONE, Menu, menu_for, staff_roles
 from bot.messages import (
     BUTTON,
+    EDIT,
     MEDIA,
     PERMANENT,
     RETRY,
@@ -159,7 +160,7 @@ class TelegramChannel:
             received_at=message.date,
         )
         if update.edited_message is not None:
-            return replace(base, kind=UNSUPPORTED, media=(Media("edit"),))
+            return replace(base, kind=UNSUPPORTED, media=(Media(EDIT),))
         if message.text is not None:
             return replace(base, kind=TEXT, text=message.text)
         caption = message.caption or ""

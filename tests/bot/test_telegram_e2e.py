@@ -274,23 +274,10 @@ async def test_stickers_voice_and_edits_get_a_polite_answer(bot: Bot) -> None:
     await make_cohort(bot.app)
     budi = bot.fake.user(5550003, "Budi")
     await bot.say(budi, f"/start {JOIN_CODE}")
-    sticker = budi.update(
-        message=budi._message(
-            sticker={
-                "file_id": "CAAC",
-                "file_unique_id": "s",
-                "type": "regular",
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-            }
-        )
-    )
-    reply = await bot.deliver(budi, sticker)
+    reply = await bot.deliver(budi, budi.sticker_update())
     assert "belum bisa membaca pesan seperti itu" in reply and "Apakah kamu setuju?" in reply
-    edited = budi.update(edited_message=budi._message(text="ya", edit_date=1))
-    assert "belum bisa membaca" in await bot.deliver(budi, edited)
+    assert "belum bisa membaca" in await bot.deliver(budi, budi.voice_update())
+    assert "pesan yang diubah" in await bot.deliver(budi, budi.edit_update("ya"))
     # A guest's photo is not kept: they have agreed to nothing yet.
     assert "belum bisa membaca" in await bot.deliver(budi, budi.photo_update())
     async with bot.app.db.begin() as conn:

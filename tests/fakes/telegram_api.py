@@ -503,7 +503,7 @@ class FakeUser:
         await self.api.deliver(update)
         return update
 
-    async def send_sticker(self) -> dict[str, Any]:
+    def sticker_update(self) -> dict[str, Any]:
         sticker = {
             "file_id": "CAACsticker",
             "file_unique_id": "stk",
@@ -513,9 +513,14 @@ class FakeUser:
             "is_animated": False,
             "is_video": False,
         }
-        update = self.update(message=self._message(sticker=sticker))
-        await self.api.deliver(update)
-        return update
+        return self.update(message=self._message(sticker=sticker))
+
+    def voice_update(self) -> dict[str, Any]:
+        voice = {"file_id": "AwACvoice", "file_unique_id": "vc", "duration": 4}
+        return self.update(message=self._message(voice=voice))
+
+    def edit_update(self, text: str) -> dict[str, Any]:
+        return self.update(edited_message=self._message(text=text, edit_date=int(time.time())))
 
 
 def _photo_size(file_id: str, side: int) -> dict[str, Any]:
