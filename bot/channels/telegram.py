@@ -599,6 +599,8 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
         raise ValueError(
             "JAMAAH_TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -"
         )
+    # httpx logs every request's URL at INFO, and the URL holds the bot's token.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     bot = make_bot(settings)
     try:
         await bot.initialize()  # checks the token; caches the bot's user
@@ -607,7 +609,11 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
             await repo.set_value(conn, key=key, value=bot.username)
     except InvalidToken:
         await bot.shutdown()
-        raise
+        # PTB's message quotes the whole token: say which bot without the secret part.
+        bot_id = settings.telegram_token.split(":", 1)[0] if settings.telegram_token else "?"
+        raise RuntimeError(
+            f"Telegram refused JAMAAH_TELEGRAM_TOKEN (bot {bot_id}): check it with @BotFather"
+        ) from None
     except TelegramError as error:  # Telegram away at start: polling tries again
         log.warning("Telegram did not answer getMe at start (%s); going on", error)
     channel = TelegramChannel(bot, documents=document_loader(app.db))

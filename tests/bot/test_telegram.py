@@ -400,3 +400,19 @@ async def test_the_fake_server_answers_python_telegram_bot_like_telegram(
     assert await bot.answer_callback_query("cq1") is True
     with pytest.raises(BadRequest):
         await bot.edit_message_text("x", chat_id=42, message_id=999_999)
+
+
+async def test_a_wrong_token_stops_the_start_without_printing_it(
+    app: App, fake: FakeTelegram
+) -> None:
+    from bot.channels.telegram import setup
+
+    wrong = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_token=f"{fake.token.split(':')[0]}:WRONG-secret",
+        telegram_base_url=fake.base_url,
+    )
+    with pytest.raises(RuntimeError) as refused:
+        await setup(app, wrong)
+    assert "WRONG-secret" not in str(refused.value) and "refused" in str(refused.value)
+    assert "telegram" not in app.channels.names()
