@@ -83,6 +83,9 @@ if TYPE_CHECKING:
     from bot.runner import ChannelRuntime
 
 log = logging.getLogger(__name__)
+# PTB 22 warns on every RetryAfter that `retry_after` will become a timedelta;
+# `retry_seconds` reads either.
+warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
 
 TELEGRAM = "telegram"
 DEFAULT_API = "https://api.telegram.org"
@@ -579,10 +582,8 @@ def _pause(error: TelegramError, failures: int) -> float:
 
 
 def retry_seconds(error: RetryAfter) -> float:
-    """RetryAfter's wait in seconds (PTB 22 gives an int or a timedelta, and warns)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        wait = error.retry_after
+    """RetryAfter's wait in seconds (PTB 22 gives an int, or a timedelta when opted in)."""
+    wait = error.retry_after
     return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 

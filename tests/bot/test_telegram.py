@@ -41,6 +41,9 @@ from storage import repo
 from tests.conftest import JOIN_CODE, START, chat, make_cohort
 from tests.fakes.telegram_api import FakeTelegram
 
+# PTB 22 warns on each RetryAfter that its `retry_after` will become a timedelta.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:

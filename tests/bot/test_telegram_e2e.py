@@ -22,6 +22,9 @@ from storage.models import Contact, Document, InboundLog, Outbox, Progress
 from tests.conftest import JOIN_CODE, make_cohort
 from tests.fakes.telegram_api import FakeTelegram, FakeUser, Sent
 
+# PTB 22 warns on each RetryAfter that its `retry_after` will become a timedelta.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
+
 SECRET = "s3cret_webhook-token"
 
 
