@@ -419,3 +419,11 @@ async def test_a_wrong_token_stops_the_start_without_printing_it(
         await setup(app, wrong)
     assert "WRONG-secret" not in str(refused.value) and "refused" in str(refused.value)
     assert "telegram" not in app.channels.names()
+
+
+async def test_unescaped_html_fails_permanently_as_telegram_would(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    with pytest.raises(SendError) as bad:
+        await channel.send("42", OutboundMessage("1 < 2 & 3"), SendContext(now=START))
+    assert bad.value.failure == PERMANENT and "parse entities" in bad.value.reason

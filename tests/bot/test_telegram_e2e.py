@@ -474,3 +474,45 @@ async def test_jamaah_run_as_a_process_answers_on_telegram_and_stops_cleanly(
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode(), stderr.decode()
+
+
+async def test_a_long_message_and_a_document_through_the_outbox(polling: Bot) -> None:
+    app, fake = polling.app, polling.fake
+    await make_cohort(app)
+    indah = fake.user(5550010, "Indah")
+    await polling.say(indah, "halo")
+    contact = await contact_of(app, indah)
+    paragraphs = [f"Bagian {i}: " + "kata " * 150 for i in range(8)]  # ~6,000 characters
+    async with app.db.begin() as conn:
+        token = await repo.save_document(
+            conn,
+            person_id=contact.person_id,
+            filename="rencana-usaha.pdf",
+            content_type="application/pdf",
+            data=b"%PDF-1.4 rencana",
+            now=app.clock.now(),
+        )
+        await repo.enqueue(
+            conn,
+            rows=[
+                {"contact_id": contact.id, "payload": {"text": "\n\n".join(paragraphs)}},
+                {
+                    "contact_id": contact.id,
+                    "payload": {
+                        "text": "Ini rencana usahamu &lt;3",
+                        "media": {"kind": "document", "ref": f"document:{token}"},
+                    },
+                },
+            ],
+            now=app.clock.now(),
+        )
+    before = len(fake.sent_to(indah.id))
+    app.sender.wake.set()
+    await polling.settle()
+    sent = fake.sent_to(indah.id)[before:]
+    assert [s.method for s in sent] == ["sendMessage", "sendMessage", "sendDocument"]
+    assert all(len(s.text) <= 4096 for s in sent)
+    assert sent[1].text.startswith("Bagian ")  # cut between two paragraphs
+    assert sent[0].text.rstrip().endswith("kata")
+    assert sent[2].file == "upload:rencana-usaha.pdf"
+    assert sent[2].text == "Ini rencana usahamu &lt;3"

@@ -10,7 +10,8 @@ It simulates people (`FakeUser.say`, `press`, `send_photo`, ...): their updates 
 queued for `getUpdates` (long polling with offset and timeout) or POSTed to the webhook
 with its secret header once one is set. It records every call and what the bot sent,
 can make chats blocked (403) or unknown (400 "chat not found"), script failures, and
-enforce Telegram's limits (30 messages/s overall, 1/s per chat) with 429 replies.
+enforce Telegram's limits (30 messages/s overall, 1/s per chat) with 429 replies. Like
+Telegram, it refuses HTML text with a bare <, > or & (400 "can't parse entities").
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import re
 import socket
 import time
 import urllib.parse
@@ -368,6 +370,8 @@ class FakeTelegram:
             limited = self._limited(chat_id)
             if limited is not None:
                 return _error(429, f"Too Many Requests: retry after {limited}", limited)
+        if params.get("parse_mode") == "HTML" and not _valid_html(text):
+            return _error(400, "Bad Request: can't parse entities: unsupported start tag")
         if len(text) > (4096 if method == "sendMessage" else 1024):
             return _error(400, "Bad Request: message is too long")
         if method == "sendMessage" and not text.strip():
@@ -521,6 +525,19 @@ class FakeUser:
 
     def edit_update(self, text: str) -> dict[str, Any]:
         return self.update(edited_message=self._message(text=text, edit_date=int(time.time())))
+
+
+_TAG = re.compile(
+    r"</?(b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|a|code|pre|blockquote|tg-emoji)"
+    r"(\s[^<>]*)?>"
+)
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def _valid_html(text: str) -> bool:
+    """Telegram's rule: every <, > and & is part of a supported tag or an entity."""
+    rest = _ENTITY.sub("", _TAG.sub("", text))
+    return not any(c in rest for c in "<>&")
 
 
 def _photo_size(file_id: str, side: int) -> dict[str, Any]:
