@@ -477,6 +477,7 @@ class Receiver:
         self.app, self.channel, self.bot = app, channel, channel.bot
         self.poll_timeout = poll_timeout
         self.closing = False  # set on shutdown: a failing long poll is then expected
+        self._answering: set[asyncio.Task[None]] = set()
 
     async def handle(self, raw: Update | dict[str, Any], *, answer_query: bool = True) -> bool:
         """Handle one update; False when it was ignored or could not be read."""
@@ -486,7 +487,10 @@ class Receiver:
             log.exception("could not read a Telegram update")
             return False
         if answer_query and update.callback_query is not None:  # even an ignored one
-            await self.answer_query(update.callback_query.id)
+            # Beside the turn, not before it: the next updates need not wait for it.
+            task = asyncio.create_task(self.answer_query(update.callback_query.id))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
         try:
             message = self.channel.parse(update)
         except Ignored:
