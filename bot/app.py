@@ -71,6 +71,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.optout.done",
     "common.optout.resumed",
     "common.optout.reminder",
+    "common.media_saved",
+    "common.edited",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
 )

@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="add a facilitator or coordinator",
         description="Add a facilitator (of a cohort) or a coordinator (of a "
-        "region) and link their console name and/or WhatsApp number.",
+        "region) and link their console name, WhatsApp number and/or Telegram user id.",
     )
     db_option(add)
     add.add_argument("--name", required=True)
@@ -168,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--whatsapp",
         metavar="PHONE",
         help="their WhatsApp number: +62812…, 62812… or 0812… (stored as +62812…)",
+    )
+    add.add_argument(
+        "--telegram",
+        metavar="USER_ID",
+        help="their numeric Telegram user id (they get the staff command menu)",
     )
     add.set_defaults(run=cmd_staff_add)
 
@@ -468,7 +473,26 @@ async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
         except PhoneError:
             link = "(JAMAAH_TWILIO_WHATSAPP_FROM is not a phone number)"
         print(f"WhatsApp   {link}")
+    if settings.telegram_token:
+        print(f"Telegram   {await _telegram_link(args, settings, cohort.join_code)}")
     return 0
+
+
+async def _telegram_link(args: argparse.Namespace, settings: Settings, join_code: str) -> str:
+    """The deep link that opens the bot and joins: https://t.me/<bot>?start=<join code>."""
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram import bot_username, deep_link, make_bot
+
+    db = make_engine(_url(args, settings))
+    bot = make_bot(settings)
+    try:
+        return deep_link(await bot_username(bot, db), join_code)
+    except TelegramError as error:
+        return f"no link: Telegram did not say the bot's name ({error})"
+    finally:
+        await bot.shutdown()
+        await db.dispose()
 
 
 def wa_me_link(sender: str, join_code: str) -> str:
@@ -488,8 +512,11 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     if region is not None and not REGION.match(region):
         raise UsageError("--region: a path like jawa-tengah/salatiga")
     console = args.console.strip() if args.console else None
-    if not console and not args.whatsapp:
-        raise UsageError("give --console NAME or --whatsapp PHONE (or both)")
+    if not console and not args.whatsapp and not args.telegram:
+        raise UsageError("give --console NAME, --whatsapp PHONE or --telegram USER_ID")
+    if args.telegram is not None and not re.fullmatch(r"\d{1,15}", args.telegram.strip()):
+        raise UsageError("--telegram: the person's numeric Telegram user id, e.g. 123456789")
+    telegram = args.telegram.strip() if args.telegram else None
     whatsapp = None
     if args.whatsapp:
         try:
@@ -517,14 +544,38 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
                 region=region,
                 now=SystemClock().now(),
                 whatsapp=whatsapp,
+                telegram=telegram,
             )
     finally:
         await db.dispose()
     scope = f"cohort {args.cohort.upper()}" if args.cohort else f"region {region}"
     links = [f"console: {console}"] if console else []
     links += [f"WhatsApp: {mask_phone(whatsapp)}"] if whatsapp else []
+    links += [f"Telegram: {telegram}"] if telegram else []
     print(f"Added {args.name.strip()} as {args.role} of {scope} ({', '.join(links)}).")
+    if telegram and settings.telegram_token:
+        print(await _telegram_menu(args, settings, telegram))
     return 0
+
+
+async def _telegram_menu(args: argparse.Namespace, settings: Settings, address: str) -> str:
+    """Give a newly linked staff member their command menu on Telegram now."""
+    from bot.channels.telegram import Menus, make_bot
+
+    app = await open_app(_url(args, settings), default_language=settings.default_language)
+    bot = make_bot(settings)
+    try:
+        menus = Menus(bot, app, settings.default_language)
+        await menus.sync(only={address})
+        if address in menus.known:
+            return "Their Telegram command menu is set."
+        return (
+            "Their Telegram menu will be set once they have opened the bot "
+            "(the running bot checks every 10 minutes)."
+        )
+    finally:
+        await bot.shutdown()
+        await app.close()
 
 
 async def _add_staff(
@@ -537,10 +588,11 @@ async def _add_staff(
     region: str | None,
     now: dt.datetime,
     whatsapp: str | None = None,
+    telegram: str | None = None,
 ) -> None:
     """The staff member found by any of their addresses (or made), with every address
     linked to that one person, then the role."""
-    links = [("console", console), ("whatsapp", whatsapp)]
+    links = [("console", console), ("whatsapp", whatsapp), ("telegram", telegram)]
     identity = None
     for channel, address in links:
         if address and identity is None:

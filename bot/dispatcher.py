@@ -14,15 +14,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.channels.base import Registry
+from bot.channels.base import DIGEST_MARK, Registry, button_digest
 from bot.clock import Clock
 from bot.commands import Command, optout, parse_command
 from bot.commands import participant as participant_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
-from bot.messages import BUTTON, MEDIA, TEXT, UNSUPPORTED, InboundMessage, OutboundMessage
+from bot.messages import (
+    BUTTON,
+    EDIT,
+    MEDIA,
+    TEXT,
+    UNSUPPORTED,
+    InboundMessage,
+    OutboundMessage,
+)
 from bot.turn import Turn, locale_of
 from content.loader import Content
-from flows.engine import Press, Reply
+from flows.engine import Press, Reply, offered
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -169,8 +177,21 @@ class Dispatcher:
         if message.kind == BUTTON and message.button:
             await self._button(turn, message.button)
             return
+        # A photo or file the channel did not keep itself: keep its reference; a caption,
+        # if any, is read on as typed text.
+        kept = (
+            message.kind == MEDIA
+            and bool(message.media)
+            and not photos
+            and await self._keep_media(turn)
+        )
+        if kept and not text.strip():
+            await turn.say("common.media_saved", {"kind": message.media[0].kind})
+            await turn.repeat_question()
+            return
         if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
-            await turn.say("common.unsupported")
+            edited = bool(message.media) and message.media[0].kind == EDIT
+            await turn.say("common.edited" if edited else "common.unsupported")
             await turn.repeat_question()
             return
         if parsed is not None:
@@ -215,7 +236,33 @@ class Dispatcher:
         held = await repo.roles_of(turn.conn, person_id=turn.person_id)
         return (STAFF if held else GUEST) in command.roles
 
+    async def _keep_media(self, turn: Turn) -> bool:
+        """Keep a reference to the photos or files a participant or staff member sent.
+
+        Only the channel's reference (a file id or URL) is kept, with the question that
+        was open, for their facilitator to see later. A guest has not consented to
+        anything being kept: nothing is, and they are told we cannot read it.
+        """
+        if not turn.joined and not await repo.roles_of(turn.conn, person_id=turn.person_id):
+            return False
+        message = turn.message
+        where = turn.identity.session_step or "chat"
+        for number, media in enumerate(message.media, start=1):
+            if not media.ref:
+                continue
+            await repo.save_document(
+                turn.conn,
+                person_id=turn.person_id,
+                filename=f"{media.kind}-{where}-{message.external_id}-{number}"[:200],
+                content_type=media.content_type or "application/octet-stream",
+                ref=media.ref[:500],
+                now=turn.now,
+            )
+        return True
+
     async def _button(self, turn: Turn, data: str) -> None:
+        if data.startswith(DIGEST_MARK):  # a channel shortened it: find the button it was
+            data = self._undigest(turn, data) or ""
         flow_id, _, rest = data.partition(":")
         step, _, value = rest.partition(":")
         if await turn.start_pending():
@@ -223,10 +270,26 @@ class Dispatcher:
         flow = turn.session_flow()
         if flow is None or flow.id != flow_id:
             await turn.say("errors.stale_button")
-            if turn.joined and flow is None:
+            if flow is not None:  # a button of another flow: the open question again
+                await turn.repeat_question()
+            elif turn.joined:
                 await participant_commands.idle(turn)
+            else:
+                await participant_commands.outsider(turn)
             return
         await turn.step_flow(flow, Press(step, value))
+
+    @staticmethod
+    def _undigest(turn: Turn, digest: str) -> str | None:
+        """The open question's button data whose digest is `digest`, if any."""
+        flow, step = turn.session_flow(), turn.identity.session_step
+        if flow is None or step is None:
+            return None
+        for value in offered(flow, step):
+            data = f"{flow.id}:{step}:{value}"
+            if button_digest(data) == digest:
+                return data
+        return None
 
     async def _apologise(self, message: InboundMessage) -> None:
         """Something broke: roll back, but still tell the person (never silence)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 # What a person sent: typed text, a button press, or something the bot cannot read.
 TEXT, BUTTON, MEDIA, UNSUPPORTED = "text", "button", "media", "unsupported"
+EDIT = "edit"  # the Media kind of an UNSUPPORTED message that edits an earlier one
 
 
 @dataclass(frozen=True)

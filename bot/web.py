@@ -24,8 +24,11 @@ from storage import repo
 def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
     async def healthz(request: Request) -> Response:
         """200 when the database answers, 503 when it does not."""
+        # begin(), not connect(): on SQLite any transaction holds the write lock (BEGIN
+        # IMMEDIATE), and a connect() block ends (rolls back) in a task of its own, so the
+        # loop first runs other tasks, whose BEGIN then blocks the loop on that lock.
         try:
-            async with app.db.connect() as conn:
+            async with app.db.begin() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as error:  # the database is down: say so, do not crash
             return JSONResponse({"ok": False, "error": type(error).__name__}, status_code=503)

@@ -146,7 +146,9 @@ def advance(
     if isinstance(event, Repeat):
         return state, _prompt(step)
     if step.kind == "say":  # a paused lesson: any reply or its own button goes on
-        if isinstance(event, Press) and event.step != step.id:
+        if isinstance(event, Press) and (
+            event.step != step.id or event.value != CONTINUE_BUTTON.value
+        ):
             return state, [Say("errors.stale_button"), *_prompt(step)]
         return _run(flow, state, flow.position(step.id) + 1, [], now)
     if step.kind != "ask":
@@ -223,6 +225,12 @@ def _prompt(step: Step) -> list[Effect]:
         buttons = (CONTINUE_BUTTON,) if step.pause else ()
         return [Say(step.message, {}, buttons, step.id if step.pause else None)]
     return []
+
+
+def offered(flow: Flow, step_id: str) -> tuple[str, ...]:
+    """The values of the buttons the question at `step_id` offers (none if it has none)."""
+    index = flow.index.get(step_id)
+    return tuple(b.value for b in _buttons(flow.steps[index])) if index is not None else ()
 
 
 def _buttons(step: Step) -> tuple[Button, ...]:

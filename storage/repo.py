@@ -8,6 +8,7 @@ model tables; every function states what it reads or writes.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -56,6 +57,7 @@ inbound_t = cast(Table, InboundLog.__table__)
 outbox_t = cast(Table, Outbox.__table__)
 audit_t = cast(Table, AuditLog.__table__)
 state_t = cast(Table, SystemState.__table__)
+documents_t = cast(Table, Document.__table__)
 
 PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
 STAFF_ROLES = (FACILITATOR, COORDINATOR)
@@ -860,7 +862,13 @@ async def contact_by_address(
 
 
 async def add_contact(
-    conn: AsyncConnection, *, person_id: int, channel: str, address: str, now: dt.datetime
+    conn: AsyncConnection,
+    *,
+    person_id: int,
+    channel: str,
+    address: str,
+    now: dt.datetime,
+    display_name: str | None = None,
 ) -> int:
     """Link one more channel address to a person (a facilitator's WhatsApp number)."""
     result = await conn.execute(
@@ -869,6 +877,7 @@ async def add_contact(
             channel=channel,
             address=address,
             person_id=person_id,
+            display_name=display_name,
             opted_out=False,
             unreachable=False,
             created_at=now,
@@ -984,3 +993,71 @@ async def undelivered(
         .order_by(outbox_t.c.id)
     )
     return (await conn.execute(stmt)).all()
+
+
+async def save_document(
+    conn: AsyncConnection,
+    *,
+    person_id: int | None,
+    filename: str,
+    content_type: str,
+    now: dt.datetime,
+    ref: str | None = None,
+    data: bytes | None = None,
+    expires_at: dt.datetime | None = None,
+) -> str:
+    """Keep a file (its bytes, or a channel's reference to it); returns its token."""
+    token = secrets.token_urlsafe(24)
+    await conn.execute(
+        insert(documents_t).values(
+            token=token,
+            person_id=person_id,
+            filename=filename,
+            content_type=content_type,
+            data=data,
+            ref=ref,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token
+
+
+async def get_document(conn: AsyncConnection, *, token: str) -> Row[Any] | None:
+    return (await conn.execute(select(documents_t).where(documents_t.c.token == token))).first()
+
+
+async def list_documents(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
+    stmt = (
+        select(documents_t).where(documents_t.c.person_id == person_id).order_by(documents_t.c.id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def menu_people(
+    conn: AsyncConnection, *, channel: str, default_language: str
+) -> dict[str, tuple[str, frozenset[str]]]:
+    """Contacts on `channel` whose command menu differs from everyone's: staff, and people
+    who chose another language. address -> (language, their staff roles)."""
+    stmt = (
+        select(contacts.c.address, people.c.language, memberships.c.role)
+        .select_from(
+            contacts.join(people, people.c.id == contacts.c.person_id).outerjoin(
+                memberships,
+                and_(
+                    memberships.c.person_id == people.c.id,
+                    memberships.c.role.in_(STAFF_ROLES),
+                ),
+            )
+        )
+        .where(
+            contacts.c.channel == channel,
+            or_(people.c.language != default_language, memberships.c.role.is_not(None)),
+        )
+    )
+    found: dict[str, tuple[str, set[str]]] = {}
+    for row in (await conn.execute(stmt)).all():
+        roles = found.setdefault(row.address, (row.language, set()))[1]
+        if row.role:
+            roles.add(row.role)
+    return {address: (lang, frozenset(roles)) for address, (lang, roles) in found.items()}

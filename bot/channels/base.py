@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,3 +81,24 @@ def split_text(text: str, limit: int) -> list[str]:
     if rest or not parts:
         parts.append(rest)
     return parts
+
+
+DIGEST_MARK = "#"
+
+
+def button_digest(data: str) -> str:
+    """A short stand-in for button data: '#' and 16 URL-safe characters.
+
+    For channels that limit a button's data (Telegram: 64 bytes). The dispatcher
+    recognises it by comparing it with the digests of the open question's buttons, so
+    a stale or forged digest is refused like any stale button.
+    """
+    digest = hashlib.blake2b(data.encode("utf-8"), digest_size=12).digest()
+    return DIGEST_MARK + base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def fit_button_data(data: str, limit: int) -> str:
+    """`data` itself when it fits in `limit` bytes (UTF-8), else its digest."""
+    if len(data.encode("utf-8")) <= limit and not data.startswith(DIGEST_MARK):
+        return data
+    return button_digest(data)

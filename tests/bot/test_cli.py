@@ -389,7 +389,10 @@ async def test_staff_with_a_whatsapp_number_and_the_wa_me_join_link(
         "staff", "add", "--name", "X", "--role", "facilitator", "--cohort", "TRITIS-01",
         db=db_url, check=False,
     )  # fmt: skip
-    assert neither.returncode == 2 and "--console NAME or --whatsapp PHONE" in neither.stderr
+    assert (
+        neither.returncode == 2
+        and "give --console NAME, --whatsapp PHONE or --telegram USER_ID" in neither.stderr
+    )
 
     plain = run("cohort", "show", "TRITIS-01", db=db_url)
     assert "wa.me" not in plain.stdout

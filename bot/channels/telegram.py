@@ -1,0 +1,641 @@
+"""The Telegram channel, on python-telegram-bot 22's `Bot` (the HTTP client only).
+
+`TelegramChannel` is the adapter: `parse` turns an update into an `InboundMessage`,
+`send` delivers one message and classifies failures. `setup` (called by `jamaah run`)
+registers it and receives updates by long polling, or by webhook on the one Starlette
+app when `JAMAAH_PUBLIC_URL` and `JAMAAH_TELEGRAM_WEBHOOK_SECRET` are set. Both hand
+the updates to the same dispatcher, which processes each update id once.
+
+python-telegram-bot's `Application` is not used: it would keep its own queue, retries
+and rate limits, while here the outbox and its sender decide what goes when (and the
+Bot never retries or throttles on its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import re
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import Capabilities, fit_button_data
+from bot.menus import EVERYONE, Menu, menu_for, staff_roles
+from bot.messages import (
+    BUTTON,
+    EDIT,
+    MEDIA,
+    PERMANENT,
+    RETRY,
+    TEXT,
+    UNREACHABLE,
+    UNSUPPORTED,
+    Button,
+    InboundMessage,
+    Media,
+    OutboundMessage,
+    SendContext,
+    SendError,
+    SendResult,
+)
+from storage import repo
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Settings
+    from bot.runner import ChannelRuntime
+
+log = logging.getLogger(__name__)
+# PTB 22 warns on every RetryAfter that `retry_after` will become a timedelta;
+# `retry_seconds` reads either.
+warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
+
+TELEGRAM = "telegram"
+DEFAULT_API = "https://api.telegram.org"
+CALLBACK_DATA_MAX = 64  # bytes
+CAPTION_MAX = 1024
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+GROUP_PER_MINUTE = 20  # Telegram: about 20 messages a minute to one group
+DOCUMENT_REF = "doc:"  # a media ref naming a row of the documents table by token
+POLL_TIMEOUT_S = 30
+MENU_SYNC_S = 600.0
+USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
+MENUS_KEY = "telegram.menus"  # the chat menus set: address -> [[command, description]]
+
+
+class Ignored(ValueError):
+    """An update that is nobody's message to answer (a group, a member change, ...)."""
+
+
+DocumentLoader = Callable[[str], Awaitable[tuple[str, bytes] | None]]
+
+
+class TelegramChannel:
+    name = TELEGRAM
+    capabilities = Capabilities(
+        max_text=4096,
+        buttons=True,
+        media=True,
+        templates=False,
+        markup="html",
+        rate_per_s=30.0,
+        per_chat_per_s=1.0,
+    )
+
+    def __init__(self, bot: Bot, *, documents: DocumentLoader | None = None) -> None:
+        self.bot = bot
+        self.documents = documents
+        self._group_sends: dict[str, deque[dt.datetime]] = {}
+
+    # --- inbound -----------------------------------------------------------------
+
+    def parse(self, raw: Any) -> InboundMessage:
+        """An update (a `telegram.Update` or its JSON) as an InboundMessage.
+
+        Raises `Ignored` for updates that are not a person writing to the bot in a
+        private chat.
+        """
+        update = raw if isinstance(raw, Update) else Update.de_json(raw, self.bot)
+        external_id = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            chat = query.message.chat if query.message is not None else None
+            if chat is not None and chat.type != "private":
+                raise Ignored("a button in a group")
+            return InboundMessage(
+                channel=TELEGRAM,
+                address=str(chat.id if chat is not None else query.from_user.id),
+                external_id=external_id,
+                kind=BUTTON,
+                button=query.data or "",
+                display_name=_display_name(query.from_user),
+            )
+        message = update.message or update.edited_message
+        if message is None:
+            raise Ignored("not a message")
+        if message.chat.type != "private":
+            raise Ignored("a message in a group")
+        base = InboundMessage(
+            channel=TELEGRAM,
+            address=str(message.chat.id),
+            external_id=external_id,
+            display_name=_display_name(message.from_user),
+            received_at=message.date,
+        )
+        if update.edited_message is not None:
+            return replace(base, kind=UNSUPPORTED, media=(Media(EDIT),))
+        if message.text is not None:
+            return replace(base, kind=TEXT, text=message.text)
+        caption = message.caption or ""
+        if message.photo:
+            largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            media = Media("photo", largest.file_id, "image/jpeg")
+            return replace(base, kind=MEDIA, text=caption, media=(media,))
+        if message.document is not None:
+            doc = message.document
+            media = Media("document", doc.file_id, doc.mime_type)
+            return replace(base, kind=MEDIA, text=caption, media=(media,))
+        return replace(base, kind=UNSUPPORTED, media=(Media(_kind_of(message)),))
+
+    # --- outbound ----------------------------------------------------------------
+
+    async def send(
+        self, address: str, message: OutboundMessage, context: SendContext | None = None
+    ) -> SendResult:
+        """Send one message (text at most 4096 characters: the sender splits longer)."""
+        chat_id = _chat_id(address)
+        group = isinstance(chat_id, int) and chat_id < 0
+        if group and context is not None:
+            self._check_group_pace(address, context.now)
+        markup = keyboard(message.buttons)
+        try:
+            if message.media is not None:
+                ids = await self._send_media(chat_id, message, markup)
+            else:
+                sent = await self.bot.send_message(
+                    chat_id,
+                    message.text or "…",
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                ids = [sent.message_id]
+        except TelegramError as error:
+            raise classify(error) from error
+        if group and context is not None:
+            self._group_sends.setdefault(address, deque()).append(context.now)
+        return SendResult(external_id=",".join(str(i) for i in ids))
+
+    async def _send_media(
+        self, chat_id: int | str, message: OutboundMessage, markup: InlineKeyboardMarkup | None
+    ) -> list[int]:
+        media = message.media
+        assert media is not None
+        payload: Any = media.ref
+        if media.ref.startswith(DOCUMENT_REF):
+            found = await self.documents(media.ref[len(DOCUMENT_REF) :]) if self.documents else None
+            if found is None:
+                raise SendError(PERMANENT, f"no document {media.ref}")
+            filename, data = found
+            payload = InputFile(data, filename=filename)
+        fits = len(message.text) <= CAPTION_MAX
+        caption = message.text if fits and message.text else None
+        options: dict[str, Any] = {
+            "caption": caption,
+            "parse_mode": ParseMode.HTML if caption else None,
+            "reply_markup": markup if fits else None,
+        }
+        sent: Message
+        if media.kind == "photo":
+            sent = await self.bot.send_photo(chat_id, payload, **options)
+        else:
+            sent = await self.bot.send_document(chat_id, payload, **options)
+        ids = [sent.message_id]
+        if not fits:  # too long for a caption: the text follows as a message
+            more = await self.bot.send_message(
+                chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            ids.append(more.message_id)
+        return ids
+
+    def _check_group_pace(self, address: str, now: dt.datetime) -> None:
+        """At most 20 messages a minute to a group: later ones wait (RETRY, retry_after)."""
+        sent = self._group_sends.get(address)
+        if not sent:
+            return
+        while sent and now - sent[0] >= dt.timedelta(minutes=1):
+            sent.popleft()
+        if len(sent) >= GROUP_PER_MINUTE:
+            wait = (sent[0] + dt.timedelta(minutes=1) - now).total_seconds()
+            raise SendError(RETRY, "group limit: 20 a minute", retry_after=max(wait, 1.0))
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """Inline buttons, short ones side by side (up to three, ~24 characters a row)."""
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    width = 0
+    for button in buttons:
+        data = fit_button_data(button.data, CALLBACK_DATA_MAX)
+        cell = InlineKeyboardButton(button.label[:64], callback_data=data)
+        if rows and len(rows[-1]) < 3 and width + len(button.label) <= 24:
+            rows[-1].append(cell)
+            width += len(button.label)
+        else:
+            rows.append([cell])
+            width = len(button.label)
+    return InlineKeyboardMarkup(rows)
+
+
+def classify(error: TelegramError) -> SendError:
+    """A Bot API error as a failure class for the sender."""
+    reason = f"{type(error).__name__}: {error.message}"[:300]
+    if isinstance(error, RetryAfter):
+        return SendError(RETRY, reason, retry_after=retry_seconds(error), code="429")
+    if isinstance(error, Forbidden):  # blocked, deactivated, kicked from the group
+        return SendError(UNREACHABLE, reason, code="403")
+    if isinstance(error, ChatMigrated):
+        return SendError(PERMANENT, f"{reason} (now {error.new_chat_id})", code="400")
+    if isinstance(error, BadRequest):  # chat not found, bad markup: never going to work
+        return SendError(PERMANENT, reason, code="400")
+    if isinstance(error, TimedOut):
+        return SendError(RETRY, reason, code="timeout")
+    if isinstance(error, InvalidToken):  # the operator's to fix; keep the messages
+        return SendError(RETRY, reason, code="401")
+    if isinstance(error, Conflict):
+        return SendError(RETRY, reason, code="409")
+    if isinstance(error, NetworkError):  # network trouble or a 5xx
+        return SendError(RETRY, reason, code="network")
+    return SendError(RETRY, reason)
+
+
+def _chat_id(address: str) -> int | str:
+    return int(address) if re.fullmatch(r"-?\d+", address) else address
+
+
+def _display_name(user: Any) -> str | None:
+    if user is None:
+        return None
+    return str(user.full_name)[:120] or None
+
+
+def _kind_of(message: Message) -> str:
+    for kind in (
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "video_note",
+        "animation",
+        "location",
+        "venue",
+        "contact",
+        "poll",
+        "dice",
+    ):
+        if getattr(message, kind, None):
+            return kind
+    return "other"
+
+
+def api_urls(base: str | None) -> tuple[str, str]:
+    """(base_url, base_file_url) for a Bot API server's root URL (Telegram's by default)."""
+    root = (base or DEFAULT_API).rstrip("/")
+    root = root.removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def make_bot(settings: Settings) -> Bot:
+    """A Bot for the settings' token and server. It neither retries nor throttles."""
+    assert settings.telegram_token
+    base_url, base_file_url = api_urls(settings.telegram_base_url)
+    return Bot(
+        settings.telegram_token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        request=HTTPXRequest(
+            connection_pool_size=8,
+            connect_timeout=10.0,
+            read_timeout=15.0,
+            write_timeout=20.0,
+            pool_timeout=5.0,
+            media_write_timeout=60.0,
+        ),
+        get_updates_request=HTTPXRequest(
+            connection_pool_size=1, connect_timeout=10.0, read_timeout=10.0
+        ),
+    )
+
+
+def deep_link(username: str, join_code: str) -> str:
+    return f"https://t.me/{username}?start={join_code}"
+
+
+async def bot_username(bot: Bot, db: AsyncEngine) -> str:
+    """The bot's @username (without @), asked once with getMe and kept in the database."""
+    key = USERNAME_KEY + bot.token.split(":", 1)[0]
+    async with db.begin() as conn:
+        cached = await repo.get_value(conn, key=key)
+    if cached:
+        return str(cached)
+    me = await bot.get_me()
+    username = str(me.username)
+    async with db.begin() as conn:
+        await repo.set_value(conn, key=key, value=username)
+    return username
+
+
+def document_loader(db: AsyncEngine) -> DocumentLoader:
+    """Reads a document the bot made (the business-plan PDF) by its token."""
+
+    async def load(token: str) -> tuple[str, bytes] | None:
+        async with db.begin() as conn:
+            row = await repo.get_document(conn, token=token)
+        if row is None or row.data is None:
+            return None
+        return str(row.filename), bytes(row.data)
+
+    return load
+
+
+# --- command menus -------------------------------------------------------------------
+
+
+class Menus:
+    """Keeps Telegram's command menus in step with roles and languages.
+
+    Everyone gets the participant commands (default scope, Indonesian, and English for
+    English-language Telegram apps). Staff, and people who chose the other language,
+    get a menu for their own chat in their language. What was set is remembered, so a
+    sync only calls Telegram for what changed.
+    """
+
+    def __init__(self, bot: Bot, app: App, default_language: str = "id") -> None:
+        self.bot, self.app, self.default_language = bot, app, default_language
+        self.known: dict[str, Menu] = {}  # chat menus set, by address (kept in the database)
+        self._loaded = False
+        self._default_done = False
+
+    def _menu(self, roles: frozenset[str], language: str) -> Menu:
+        locale = language if language in ("id", "en") else "id"
+        commands = list(self.app.dispatcher.commands.values())
+        return menu_for(commands, roles, locale, self.app.content.renderer)
+
+    async def sync(self, only: set[str] | None = None) -> int:
+        """Set the menus that changed; returns how many calls were made."""
+        calls = 0
+        if not self._default_done:
+            other = "en" if self.default_language != "en" else "id"
+            await self._set(self._menu(EVERYONE, self.default_language), None, None)
+            await self._set(self._menu(EVERYONE, other), None, other)
+            self._default_done = True
+            calls += 2
+        async with self.app.db.begin() as conn:
+            wanted = await repo.menu_people(
+                conn, channel=TELEGRAM, default_language=self.default_language
+            )
+            if not self._loaded:  # what an earlier run set, so that it can be undone
+                stored = await repo.get_value(conn, key=MENUS_KEY) or {}
+                self.known = {a: tuple((n, d) for n, d in m) for a, m in stored.items()}
+                self._loaded = True
+        before = dict(self.known)
+        for address, (language, roles) in wanted.items():
+            if only is not None and address not in only:
+                continue
+            menu_roles = staff_roles(roles) or EVERYONE
+            menu = self._menu(menu_roles, language)
+            if self.known.get(address) == menu:
+                continue
+            try:
+                await self._set(menu, _chat_id(address), None)
+                self.known[address] = menu
+                calls += 1
+            except TelegramError as error:  # not started the bot yet, say: next time
+                log.warning("could not set the Telegram menu of %s: %s", address, error)
+        for address in [a for a in self.known if a not in wanted]:
+            if only is not None and address not in only:
+                continue
+            with contextlib.suppress(TelegramError):
+                await self.bot.delete_my_commands(scope=BotCommandScopeChat(_chat_id(address)))
+                calls += 1
+            del self.known[address]
+        if self.known != before:
+            async with self.app.db.begin() as conn:
+                stored = {a: [list(entry) for entry in m] for a, m in self.known.items()}
+                await repo.set_value(conn, key=MENUS_KEY, value=stored)
+        return calls
+
+    async def _set(self, menu: Menu, chat_id: int | str | None, language: str | None) -> None:
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else BotCommandScopeDefault()
+        await self.bot.set_my_commands(
+            [BotCommand(name, description) for name, description in menu],
+            scope=scope,
+            language_code=language,
+        )
+
+    async def run(self, every_s: float = MENU_SYNC_S) -> None:
+        """Sync now and every `every_s` seconds (roles change from the command line)."""
+        while True:
+            try:
+                await self.sync()
+            except Exception:  # Telegram or the database is away: try again later
+                log.exception("syncing the Telegram menus failed")
+            await asyncio.sleep(every_s)
+
+
+# --- running: polling or webhook -----------------------------------------------------
+
+
+class Receiver:
+    """Hands updates to the dispatcher and wakes the sender; answers button spinners."""
+
+    def __init__(self, app: App, channel: TelegramChannel, poll_timeout: int = POLL_TIMEOUT_S):
+        self.app, self.channel, self.bot = app, channel, channel.bot
+        self.poll_timeout = poll_timeout
+        self.closing = False  # set on shutdown: a failing long poll is then expected
+        self._answering: set[asyncio.Task[None]] = set()
+
+    async def handle(self, raw: Update | dict[str, Any], *, answer_query: bool = True) -> bool:
+        """Handle one update; False when it was ignored or could not be read."""
+        try:
+            update = raw if isinstance(raw, Update) else Update.de_json(raw, self.bot)
+        except Exception:  # a malformed update must not stop the others
+            log.exception("could not read a Telegram update")
+            return False
+        if answer_query and update.callback_query is not None:  # even an ignored one
+            # Beside the turn, not before it: the next updates need not wait for it.
+            task = asyncio.create_task(self.answer_query(update.callback_query.id))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+        try:
+            message = self.channel.parse(update)
+        except Ignored:
+            return False
+        except Exception:
+            log.exception("could not read Telegram update %s", update.update_id)
+            return False
+        await self.app.dispatcher.handle(message)
+        self.app.sender.wake.set()
+        return True
+
+    async def answer_query(self, query_id: str) -> None:
+        """Stop the button's spinner; the answer itself comes as a message."""
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as error:  # too old, or Telegram away: the reply still comes
+            log.info("answering callback query %s failed: %s", query_id, error)
+
+    async def poll(self) -> None:
+        """Long polling: getUpdates with an offset, forever."""
+        await self._until_done(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            except TelegramError as error:
+                if self.closing:
+                    return
+                failures += 1
+                wait = _pause(error, failures)
+                log.warning("getUpdates failed (%s); again in %.0f s", error, wait)
+                await asyncio.sleep(wait)
+                continue
+            failures = 0
+            for update in updates:
+                await self.handle(update)
+                offset = update.update_id + 1
+
+    async def register_webhook(self, url: str, secret: str) -> None:
+        await self._until_done(
+            lambda: self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            )
+        )
+
+    async def _until_done(self, call: Callable[[], Awaitable[Any]]) -> None:
+        failures = 0
+        while True:
+            try:
+                await call()
+                return
+            except TelegramError as error:
+                failures += 1
+                wait = _pause(error, failures)
+                log.warning("Telegram call failed (%s); again in %.0f s", error, wait)
+                await asyncio.sleep(wait)
+
+    def webhook_route(self, secret: str) -> Route:
+        expected = secret.encode("ascii")
+
+        async def webhook(request: Request) -> Response:
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, expected):
+                return Response("forbidden", status_code=403)
+            try:
+                data = await request.json()
+                update = Update.de_json(data, self.bot)
+            except Exception:
+                return Response("not an update", status_code=400)
+            await self.handle(update, answer_query=False)
+            query = update.callback_query
+            if query is not None:  # answer the spinner in the reply: no extra request
+                return JSONResponse(
+                    {"method": "answerCallbackQuery", "callback_query_id": query.id}
+                )
+            return Response(status_code=200)
+
+        return Route(WEBHOOK_PATH, webhook, methods=["POST"])
+
+
+def _pause(error: TelegramError, failures: int) -> float:
+    if isinstance(error, RetryAfter):
+        return retry_seconds(error)
+    return float(min(2 ** min(failures, 6), 60))
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """RetryAfter's wait in seconds (PTB 22 gives an int, or a timedelta when opted in)."""
+    wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+
+
+def webhook_mode(settings: Settings) -> bool:
+    return bool(settings.public_url and settings.telegram_webhook_secret)
+
+
+async def setup(app: App, settings: Settings) -> ChannelRuntime:
+    """Register the Telegram channel; poll, or take updates by webhook."""
+    from bot.runner import ChannelRuntime
+
+    secret = settings.telegram_webhook_secret
+    if secret is not None and not SECRET.match(secret):
+        raise ValueError(
+            "JAMAAH_TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    # httpx logs every request's URL at INFO, and the URL holds the bot's token.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    bot = make_bot(settings)
+    try:
+        await bot.initialize()  # checks the token; caches the bot's user
+        async with app.db.begin() as conn:  # for the deep links `cohort show` prints
+            key = USERNAME_KEY + bot.token.split(":", 1)[0]
+            await repo.set_value(conn, key=key, value=bot.username)
+    except InvalidToken:
+        await bot.shutdown()
+        # PTB's message quotes the whole token: say which bot without the secret part.
+        bot_id = settings.telegram_token.split(":", 1)[0] if settings.telegram_token else "?"
+        raise RuntimeError(
+            f"Telegram refused JAMAAH_TELEGRAM_TOKEN (bot {bot_id}): check it with @BotFather"
+        ) from None
+    except TelegramError as error:  # Telegram away at start: polling tries again
+        log.warning("Telegram did not answer getMe at start (%s); going on", error)
+    channel = TelegramChannel(bot, documents=document_loader(app.db))
+    app.channels.register(channel)
+    receiver = Receiver(app, channel)
+    menus = Menus(bot, app, settings.default_language)
+
+    async def stop() -> None:
+        receiver.closing = True
+        await bot.shutdown()
+
+    if webhook_mode(settings):
+        assert settings.public_url and secret
+        url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+        return ChannelRuntime(
+            routes=[receiver.webhook_route(secret)],
+            tasks=[lambda: receiver.register_webhook(url, secret), menus.run],
+            stop=stop,
+        )
+    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run], stop=stop)
