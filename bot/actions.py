@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.programme import PROGRAMME_ACTIONS
 from bot.turn import Turn
 from storage import repo
 
@@ -64,3 +65,4 @@ async def forget(turn: Turn) -> bool:
 
 
 ACTIONS: dict[str, Callable[[Turn], Awaitable[bool]]] = {"join": join, "forget": forget}
+ACTIONS.update(PROGRAMME_ACTIONS)  # the calculators and the permit advisor

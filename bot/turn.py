@@ -81,6 +81,20 @@ class Turn:
             self._answers = await repo.load_answers(self.conn, person_id=self.person_id)
         return self._answers
 
+    async def save_answer(self, key: str, value: Any, display: Mapping[str, str]) -> None:
+        """Save an answer the bot worked out (a result, not a reply); history is kept."""
+        known = await self.answers()
+        await repo.save_answer(
+            self.conn,
+            person_id=self.person_id,
+            key=key,
+            value=value,
+            display=display,
+            now=self.now,
+            exists=key in known,
+        )
+        known[key] = _AnswerRow(key, value, dict(display))
+
     # --- what we say ---------------------------------------------------------------
 
     async def context(self, uses: frozenset[str] | None = None) -> dict[str, Any]:
