@@ -146,6 +146,34 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "commands": ["/bantuan", "/progres"],
     "role": "participant",
     "kind": "sticker",
+    # the programme's calculators, advisor and plan (bot/programme.py, bot/plan.py)
+    "n": 2,
+    "total": 5,
+    "product": "Keripik singkong",
+    "because": ["fish"],
+    "steps": ["nib", "pirt", "halal_self", "merek", "label_food"],
+    "max_total": 15,
+    "lowest_month": 3,
+    "lowest_cash": "-Rp 150.000",
+    "closing": "Rp 2.400.000",
+    "rows": [
+        {
+            "rank": i,
+            "name": "Keripik singkong pedas manis",
+            "total": 13,
+            "weak": ["skill", "permit"],
+            "month": i,
+            "units": 1250,
+            "inflow": "Rp 12.500.000",
+            "outflow": "Rp 11.750.000",
+            "closing": "-Rp 1.250.000",
+        }
+        for i in range(1, 7)
+    ],
+    "items": [{"n": i, "week": 7, "label": "Biaya bahan per produksi", "value": "Rp 60.000"}
+              for i in range(1, 11)],
+    "filename": "rencana-usaha-siti.pdf",
+    "changed": ["calc_hpp", "calc_costing", "cash_flow"],
 }
 
 
