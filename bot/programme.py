@@ -330,6 +330,7 @@ PROGRAMME_ACTIONS: dict[str, Callable[[Turn], Awaitable[bool]]] = {
 # runs only if its own inputs are all there; a failure leaves the earlier result.
 DEPENDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("w3.c", "w3.has_third"), "rank_ideas"),
+    (("w3.c", "w3.has_third", "w3.pick"), "choose_idea"),
     (("w6.units_per_batch", "w7.materials", "w7.labour", "w7.overhead"), "calc_hpp"),
     (("w6.", "w7."), "calc_costing"),
     (CAPITAL_KEYS, "capital_total"),

@@ -170,9 +170,17 @@ SAMPLE_PARAMS: dict[str, Any] = {
         }
         for i in range(1, 7)
     ],
-    "items": [{"n": i, "week": 7, "label": "Biaya bahan per produksi", "value": "Rp 60.000"}
-              for i in range(1, 11)],
-    "filename": "rencana-usaha-siti.pdf",
+    "items": [
+        {"n": i, "week": 7, "label": "Biaya bahan per produksi", "value": "Rp 60.000"}
+        for i in range(1, 11)
+    ],
+    "filename": "rencana-usaha-siti-2027-03-15.pdf",
+    "date": "15 Maret 2027",
+    "week_list": "7, 9",
+    "weeks": [{"week": w, "count": 16} for w in range(1, 13)],
+    "first": True,
+    "count": 16,
+    "shown": "Rp 65.000",
     "changed": ["calc_hpp", "calc_costing", "cash_flow"],
 }
 

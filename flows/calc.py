@@ -31,7 +31,7 @@ class CalcError(ValueError):
 
 def format_rupiah(amount: int | float) -> str:
     """1250000 -> "Rp 1.250.000" (a fraction is rounded to the nearest rupiah)."""
-    return _format_rupiah(int(math.floor(amount + 0.5)) if isinstance(amount, float) else amount)
+    return _format_rupiah(math.floor(amount + 0.5) if isinstance(amount, float) else amount)
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -65,7 +65,7 @@ def round_price(amount: int | float | Fraction, step: int = PRICE_STEP) -> int:
     """Up to the next multiple of `step` (Rp 7.150 -> Rp 7.500; Rp 7.500 stays)."""
     if step <= 0:
         raise CalcError("the price step must be more than zero")
-    return int(math.ceil(Fraction(amount) / step)) * step
+    return math.ceil(Fraction(amount) / step) * step
 
 
 def price_from_hpp(hpp: int, margin_pct: int | float, step: int = PRICE_STEP) -> int:
