@@ -173,6 +173,8 @@ async def _funding_mix(turn: Turn) -> None:
 
 def cash_flow_of(values: Mapping[str, Any]) -> calc.CashFlow:
     """The 12-month cash flow from weeks 6, 7, 9 and 10; Missing names what is not there."""
+    for key in ("w7.price", "w7.hpp", "w7.fixed_costs", "w9.capital_total", "w9.funding_total"):
+        _need(values, key)  # the earliest week missing is the one to name
     capacity = int(values["w7.capacity"]) if values.get("w7.capacity") else None
     units = calc.plan_units(
         _int(values, "w10.units_month1"),
