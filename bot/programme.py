@@ -92,12 +92,20 @@ async def _rank_ideas(turn: Turn) -> None:
     await turn.save_answer("w3.top", names[0], _same(names[0]))
 
 
-async def _choose_idea(turn: Turn) -> None:
+async def _choose_idea(turn: Turn, *, keep: bool = False) -> None:
+    """w3.choice from the rank number picked (w3.pick). With `keep` (after /ubah changed a
+    score), a product still among the candidates stays chosen even if its rank moved."""
     values = await _values(turn)
     names = list(_need(values, "w3.candidates"))
+    if keep and values.get("w3.choice") in names:
+        return
     pick = int(str(_need(values, "w3.pick")))
     choice = names[min(max(pick, 1), len(names)) - 1]
     await turn.save_answer("w3.choice", choice, _same(choice))
+
+
+async def _keep_choice(turn: Turn) -> None:
+    await _choose_idea(turn, keep=True)
 
 
 # --- week 7: costing ------------------------------------------------------------------
@@ -275,10 +283,13 @@ def product_name(values: Mapping[str, Any], *, advisor: bool) -> str:
     return next((str(values[k]) for k in keys if values.get(k)), "")
 
 
-async def _legal_route(turn: Turn) -> None:
+async def _legal_route(turn: Turn, *, in_week: bool | None = None) -> None:
+    """The permit route from the izin.* answers; shown step by step. In week 12 (or
+    after /ubah changed one of week 12's answers) it is also the plan's w12.permit_route."""
     values = await _values(turn)
     route = legal.advise(product_of(values))
-    in_week = turn.identity.session_flow == "week12"
+    if in_week is None:
+        in_week = turn.identity.session_flow == "week12"
     product = product_name(values, advisor=not in_week)
     data = {**route.to_json(), "product": product}
     chain = _rendered(turn, "izin.chain", {"steps": list(route.steps)})
@@ -294,6 +305,10 @@ async def _legal_route(turn: Turn) -> None:
         )
 
 
+async def _legal_route_week12(turn: Turn) -> None:
+    await _legal_route(turn, in_week=True)
+
+
 # --- running them ---------------------------------------------------------------------
 
 Compute = Callable[[Turn], Awaitable[None]]
@@ -306,6 +321,9 @@ COMPUTE: dict[str, Compute] = {
     "funding_mix": _funding_mix,
     "cash_flow": _cash_flow,
     "legal_route": _legal_route,
+    # only after /ubah (recompute_after)
+    "keep_choice": _keep_choice,
+    "legal_route_week12": _legal_route_week12,
 }
 
 
@@ -325,19 +343,31 @@ def _action(compute: Compute) -> Callable[[Turn], Awaitable[bool]]:
 
 
 PROGRAMME_ACTIONS: dict[str, Callable[[Turn], Awaitable[bool]]] = {
-    name: _action(compute) for name, compute in COMPUTE.items()
+    name: _action(COMPUTE[name])
+    for name in (
+        "rank_ideas",
+        "choose_idea",
+        "calc_hpp",
+        "calc_costing",
+        "capital_total",
+        "funding_mix",
+        "cash_flow",
+        "legal_route",
+    )
 }
 
 # After a changed answer (/ubah), the computations that depend on it, in order. Each
 # runs only if its own inputs are all there; a failure leaves the earlier result.
 DEPENDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("w3.c", "w3.has_third"), "rank_ideas"),
-    (("w3.c", "w3.has_third", "w3.pick"), "choose_idea"),
+    (("w3.c", "w3.has_third"), "keep_choice"),
+    (("w3.pick",), "choose_idea"),
     (("w6.units_per_batch", "w7.materials", "w7.labour", "w7.overhead"), "calc_hpp"),
     (("w6.", "w7."), "calc_costing"),
     (CAPITAL_KEYS, "capital_total"),
     (("w9.",), "funding_mix"),
     (("w6.", "w7.", "w9.", "w10.units_month1", "w10.growth_pct"), "cash_flow"),
+    (("izin.",), "legal_route_week12"),
 )
 
 

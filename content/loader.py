@@ -181,7 +181,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "first": True,
     "count": 16,
     "shown": "Rp 65.000",
-    "changed": ["calc_hpp", "calc_costing", "cash_flow"],
+    "changed": ["calc_hpp", "calc_costing", "cash_flow", "keep_choice", "legal_route_week12"],
 }
 
 

@@ -377,3 +377,43 @@ async def test_ubah_refuses_an_unfinished_week_and_a_wrong_number(app: App) -> N
     await run_week7(app)
     assert "Minggu 9 belum selesai" in await say(app, "/ubah 9")
     assert "Pilih nomor 1 sampai" in await say(app, "/ubah 7 99")
+
+
+def test_every_action_a_flow_may_name_has_a_handler() -> None:
+    from bot.actions import ACTIONS
+    from flows.spec import ACTIONS as NAMED
+
+    assert set(NAMED) == set(ACTIONS)
+
+
+async def test_ubah_a_score_reranks_but_keeps_the_chosen_product(app: App) -> None:
+    await at_week(app, 3, {})
+    await say(app, "lanjut", "lanjut", "Itik", "2", "2", "2", "1", "3")  # 10
+    await say(app, "Mocaf", "3", "2", "2", "2", "2", "tidak", "2", "Itik lebih dicari")  # 11
+    assert (await saved(app))["w3.choice"] == "Itik"
+    # Itik's demand from 2 to 3: now 11 against 11, and demand breaks the tie for Itik.
+    out = await say(app, "/ubah 3")
+    number = next(
+        line.split(".")[0].strip()
+        for line in out.splitlines()
+        if "Itik — permintaan" in line or ("permintaan" in line and "Itik" in line)
+    )
+    out = await say(app, f"/ubah 3 {number}", "3")
+    assert "urutan calon produk" in out
+    answers = await saved(app)
+    assert answers["w3.candidates"] == ["Itik", "Mocaf"]
+    assert answers["w3.choice"] == "Itik"
+
+
+async def test_ubah_a_week12_answer_gives_the_new_permit_route(app: App) -> None:
+    await at_week(app, 12, {"w4.product": "Keripik singkong"})
+    await say(app, "lanjut", "ya", "9", "ya", "tidak", "tidak")
+    assert (await saved(app))["w12.permit_route"]["distribution"] == "pirt"
+    await say(app, "lanjut", "ya", "ya", "Keripik Singkong Tritis, 100 g")
+    out = await say(app, "/ubah 12")
+    number = next(
+        line.split(".")[0].strip() for line in out.splitlines() if "Mana yang paling cocok" in line
+    )
+    out = await say(app, f"/ubah 12 {number}", "4")  # sold frozen after all
+    assert "2/5 BPOM MD" in out and "jalur izin" in out
+    assert (await saved(app))["w12.permit_route"]["distribution"] == "bpom_md"
