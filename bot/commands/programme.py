@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Any
 
 from bot.messages import Media, OutboundMessage
@@ -18,10 +19,14 @@ EDIT_CHUNK = 8  # answers per message in the /ubah list
 LABEL_CHARS, VALUE_CHARS = 48, 40
 
 
-async def _busy(turn: Turn) -> bool:
-    """True (after saying so) when a module's question is open: finish it first."""
+async def _busy(turn: Turn, *, editing_ok: bool = False) -> bool:
+    """True (after saying so) when a module's question is open: finish it first.
+
+    The advisor's own questions may be left (its answers are kept); a question asked
+    again by /ubah may be left for another /ubah when `editing_ok`.
+    """
     flow = turn.session_flow()
-    if flow is None or flow.id == "izin" or turn.editing:
+    if flow is None or flow.id == "izin" or (editing_ok and turn.editing):
         return False
     await turn.say("calc.busy", {"title": flow.title[turn.locale]})
     await turn.repeat_question()
@@ -98,21 +103,27 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
 def _label(turn: Turn, step: Step, context: dict[str, Any]) -> str:
-    """The question's first sentence, short: what the answer was about."""
+    """What the answer was about: the question's first sentence that asks ("...?"),
+    without a lead-in such as "Pertanyaan 2 dari 5:", kept short."""
     assert step.message is not None
-    text = turn.content.renderer.render(step.message, turn.locale, {**context, **dict(step.params)})
-    first = text.strip().split("\n", 1)[0]
-    for stop in ("? ", ". ", ": "):
-        if stop in first:
-            first = first.split(stop, 1)[0] + stop.strip()
-            break
-    return _short(first, LABEL_CHARS)
+    text = turn.content.renderer.render(
+        step.message, turn.locale, {**context, **dict(step.params)}
+    )
+    sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
+    question = next((s for s in sentences if s.endswith("?")), sentences[0] if sentences else "")
+    head, colon, rest = question.partition(": ")
+    if colon and len(head) <= 25 and rest:
+        question = rest[:1].upper() + rest[1:]
+    return _short(question, LABEL_CHARS)
 
 
 async def edit(turn: Turn, args: str) -> None:
     """/ubah: the finished weeks; /ubah 7: that week's answers; /ubah 7 3: redo answer 3."""
-    if await _busy(turn):
+    if await _busy(turn, editing_ok=True):
         return
     cohort_id = turn.identity.cohort_id
     rows = await repo.list_progress(turn.conn, person_id=turn.person_id, cohort_id=cohort_id or 0)

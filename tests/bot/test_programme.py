@@ -417,3 +417,22 @@ async def test_ubah_a_week12_answer_gives_the_new_permit_route(app: App) -> None
     out = await say(app, f"/ubah 12 {number}", "4")  # sold frozen after all
     assert "2/5 BPOM MD" in out and "jalur izin" in out
     assert (await saved(app))["w12.permit_route"]["distribution"] == "bpom_md"
+
+
+def test_the_advisors_answers_become_a_product_ignoring_answers_that_no_longer_apply() -> None:
+    from bot.programme import product_of
+    from flows.legal import Product
+
+    assert product_of({"izin.food": False, "izin.category": "susu"}) == Product(food=False)
+    # Shelf life and a medicine claim answered for an earlier product do not count for milk.
+    stale = {"izin.keeps": True, "izin.claim": True}
+    milk = product_of(
+        {**stale, "izin.food": True, "izin.category": "susu", "izin.slaughter": False}
+    )
+    assert milk == Product(food=True, dairy=True)
+    meat = product_of({"izin.food": True, "izin.category": "daging"})
+    assert meat == Product(food=True, meat=True, slaughter_ingredients=True)
+    other = product_of(
+        {"izin.food": True, "izin.category": "lainnya", "izin.keeps": True, "izin.claim": False}
+    )
+    assert other == Product(food=True, keeps_over_7_days=True)
