@@ -110,9 +110,7 @@ def _label(turn: Turn, step: Step, context: dict[str, Any]) -> str:
     """What the answer was about: the question's first sentence that asks ("...?"),
     without a lead-in such as "Pertanyaan 2 dari 5:", kept short."""
     assert step.message is not None
-    text = turn.content.renderer.render(
-        step.message, turn.locale, {**context, **dict(step.params)}
-    )
+    text = turn.content.renderer.render(step.message, turn.locale, {**context, **dict(step.params)})
     sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
     question = next((s for s in sentences if s.endswith("?")), sentences[0] if sentences else "")
     head, colon, rest = question.partition(": ")
