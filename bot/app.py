@@ -21,23 +21,6 @@ from flows import legal, plan
 from storage import repo
 from storage.db import make_engine, upgrade
 
-LEGAL_STEPS = (
-    legal.NIB,
-    legal.PIRT,
-    legal.BPOM_MD,
-    legal.BPOM_TR,
-    legal.PSAH,
-    legal.FRESH,
-    legal.SNI,
-    legal.HALAL_SELF,
-    legal.HALAL_REGULAR,
-    legal.MEREK,
-    legal.LABEL_FOOD,
-    legal.LABEL_GOODS,
-)
-PLAN_TABLE = ("month", "units", "opening", "inflow", "outflow", "closing")
-PLAN_SECTIONS = plan.SECTION_IDS
-PLAN_LABELS = tuple(plan.all_label_keys())
 DAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 ERRORS = (
     "empty",
@@ -89,7 +72,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "week10.summary_line",
     "izin.route_intro",
     "izin.chain",
-    *(f"izin.step.{code}" for code in LEGAL_STEPS),
+    *(f"izin.step.{code}" for code in legal.STEPS),
     "plan.summary",
     "plan.document",
     "plan.title",
@@ -99,9 +82,9 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "plan.cash_title",
     "plan.cash_negative",
     "plan.footer",
-    *(f"plan.table.{name}" for name in PLAN_TABLE),
-    *(f"plan.section.{section}" for section in PLAN_SECTIONS),
-    *PLAN_LABELS,
+    *(f"plan.table.{name}" for name in plan.CASH_COLUMNS),
+    *(f"plan.section.{section}" for section in plan.SECTION_IDS),
+    *plan.all_label_keys(),
     "edit.weeks",
     "edit.nothing",
     "edit.not_done",

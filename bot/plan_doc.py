@@ -99,10 +99,7 @@ def plan_document(
     if flow is not None:
         cash = CashTable(
             title=text("plan.cash_title"),
-            headers=tuple(
-                text(f"plan.table.{name}")
-                for name in ("month", "units", "opening", "inflow", "outflow", "closing")
-            ),
+            headers=tuple(text(f"plan.table.{name}") for name in plan.CASH_COLUMNS),
             rows=tuple(
                 (
                     str(m.month),

@@ -37,6 +37,20 @@ LABEL_FOOD = "label_food"  # the food label checklist (PerBPOM 31/2018 as amende
 LABEL_GOODS = "label_goods"  # a simple label for goods that are not food
 
 DISTRIBUTION = (PIRT, BPOM_MD, BPOM_TR, PSAH, FRESH)
+STEPS = (
+    NIB,
+    PIRT,
+    BPOM_MD,
+    BPOM_TR,
+    PSAH,
+    FRESH,
+    SNI,
+    HALAL_SELF,
+    HALAL_REGULAR,
+    MEREK,
+    LABEL_FOOD,
+    LABEL_GOODS,
+)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("cashflow", (("w10.cashflow", 10),)),
 )
 SECTION_IDS = tuple(section for section, _ in SECTIONS)
+# The cash-flow table's columns (messages plan.table.<column>).
+CASH_COLUMNS = ("month", "units", "opening", "inflow", "outflow", "closing")
 
 
 def label_key(answer_key: str) -> str:
