@@ -116,11 +116,8 @@ async def _calc_hpp(turn: Turn) -> None:
     materials, labour = _int(values, "w7.materials"), _int(values, "w7.labour")
     overhead, units = _int(values, "w7.overhead"), _need(values, "w6.units_per_batch")
     hpp = calc.hpp_per_unit(materials, labour, overhead, units)
-    await turn.save_answer(
-        "w7.batch_cost",
-        calc.batch_cost(materials, labour, overhead),
-        _rupiah(calc.batch_cost(materials, labour, overhead)),
-    )
+    batch = calc.batch_cost(materials, labour, overhead)
+    await turn.save_answer("w7.batch_cost", batch, _rupiah(batch))
     await turn.save_answer("w7.hpp", hpp, _rupiah(hpp))
 
 
@@ -140,10 +137,9 @@ async def _calc_costing(turn: Turn) -> None:
     else:
         status = "ok"
     await turn.save_answer("w7.price", price, _rupiah(price))
+    real = calc.margin_pct_of(price, hpp)  # the margin after rounding the price up
     await turn.save_answer(
-        "w7.margin_real",
-        calc.margin_pct_of(price, hpp),
-        {loc: f"{format_number(calc.margin_pct_of(price, hpp), loc)}%" for loc in LOCALES},
+        "w7.margin_real", real, {loc: f"{format_number(real, loc)}%" for loc in LOCALES}
     )
     await turn.save_answer(
         "w7.break_even",
@@ -171,9 +167,8 @@ async def _funding_mix(turn: Turn) -> None:
     gap = funded - _int(values, "w9.capital_total")
     await turn.save_answer("w9.funding_total", funded, _rupiah(funded))
     await turn.save_answer("w9.funding_gap", gap, _rupiah(abs(gap)))
-    await turn.save_answer(
-        "w9.funding_status", "short" if gap < 0 else "ok", _same("short" if gap < 0 else "ok")
-    )
+    status = "short" if gap < 0 else "ok"
+    await turn.save_answer("w9.funding_status", status, _same(status))
 
 
 # --- week 10: the sales plan and the cash flow -----------------------------------------
