@@ -204,8 +204,11 @@ def _cash_table(pdf: FPDF, cash: CashTable) -> None:
         pdf.set_text_color(0, 0, 0)
 
 
-def filename_for(name: str, today: dt.date) -> str:
-    """'rencana-usaha-siti-2027-03-15.pdf': ASCII letters and digits only."""
+FILE_PREFIX = {"id": "rencana-usaha", "en": "business-plan"}
+
+
+def filename_for(name: str, today: dt.date, locale: str = "id") -> str:
+    """'rencana-usaha-siti-2027-03-15.pdf' (in English 'business-plan-...'): ASCII only."""
     slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in name.lower())
     slug = "-".join(part for part in slug.split("-") if part)[:30] or "jamaah"
-    return f"rencana-usaha-{slug}-{today.isoformat()}.pdf"
+    return f"{FILE_PREFIX.get(locale, FILE_PREFIX['id'])}-{slug}-{today.isoformat()}.pdf"

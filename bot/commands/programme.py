@@ -63,7 +63,7 @@ async def business_plan(turn: Turn, args: str) -> None:
     # About a quarter of a second of CPU: off the event loop, so that other people's
     # messages and the sender go on meanwhile (this person's turn waits for it).
     data = await asyncio.to_thread(render_pdf, document, turn.now)
-    filename = filename_for(turn.identity.name or context.get("name") or "", today)
+    filename = filename_for(turn.identity.name or context.get("name") or "", today, locale)
     token = await documents.save_document(
         turn.conn,
         person_id=turn.person_id,

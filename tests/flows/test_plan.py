@@ -49,3 +49,4 @@ def test_labels_and_file_names() -> None:
     assert filename_for("Siti Aminah", day) == "rencana-usaha-siti-aminah-2027-03-15.pdf"
     assert filename_for("Dédé / 'x'", day) == "rencana-usaha-d-d-x-2027-03-15.pdf"
     assert filename_for("", day) == "rencana-usaha-jamaah-2027-03-15.pdf"
+    assert filename_for("Budi", day, "en") == "business-plan-budi-2027-03-15.pdf"
