@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.programme import PROGRAMME_ACTIONS
 from bot.turn import Turn, _AnswerRow
 from flows.answers import format_number, format_rupiah
 from flows.spec import LOCALES
@@ -146,3 +147,4 @@ async def plan_vs_actual(turn: Turn) -> bool:
 ACTIONS.update(
     keep_product=keep_product, weekly_profit=weekly_profit, plan_vs_actual=plan_vs_actual
 )
+ACTIONS.update(PROGRAMME_ACTIONS)  # the calculators and the permit advisor

@@ -18,6 +18,7 @@ from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
 from bot.sender import Sender
 from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
+from flows import legal, plan
 from storage import repo
 from storage.db import make_engine, upgrade
 
@@ -75,6 +76,38 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "common.edited",
     *(f"common.days.{day}" for day in DAYS),
     *(f"errors.{code}" for code in ERRORS),
+    # the programme's calculators, permit advisor, plan and edit (bot/programme.py,
+    # bot/commands/programme.py, bot/plan_doc.py)
+    "calc.missing",
+    "calc.failed",
+    "calc.none",
+    "calc.busy",
+    "week03.ranking_lines",
+    "week10.table",
+    "week10.summary_line",
+    "izin.route_intro",
+    "izin.chain",
+    *(f"izin.step.{code}" for code in legal.STEPS),
+    "plan.summary",
+    "plan.document",
+    "plan.title",
+    "plan.subtitle",
+    "plan.item_missing",
+    "plan.missing",
+    "plan.cash_title",
+    "plan.cash_negative",
+    "plan.footer",
+    *(f"plan.table.{name}" for name in plan.CASH_COLUMNS),
+    *(f"plan.section.{section}" for section in plan.SECTION_IDS),
+    *plan.all_label_keys(),
+    "edit.weeks",
+    "edit.nothing",
+    "edit.not_done",
+    "edit.list",
+    "edit.how",
+    "edit.bad_number",
+    "edit.again",
+    "edit.saved",
 )
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

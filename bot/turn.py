@@ -84,6 +84,20 @@ class Turn:
             self._answers = await repo.load_answers(self.conn, person_id=self.person_id)
         return self._answers
 
+    async def save_answer(self, key: str, value: Any, display: Mapping[str, str]) -> None:
+        """Save an answer the bot worked out (a result, not a reply); history is kept."""
+        known = await self.answers()
+        await repo.save_answer(
+            self.conn,
+            person_id=self.person_id,
+            key=key,
+            value=value,
+            display=display,
+            now=self.now,
+            exists=key in known,
+        )
+        known[key] = _AnswerRow(key, value, dict(display))
+
     # --- what we say ---------------------------------------------------------------
 
     async def context(self, uses: frozenset[str] | None = None) -> dict[str, Any]:
@@ -220,6 +234,9 @@ class Turn:
         else:
             state = replace(current, answers=raw)
         new_state, effects = advance(flow, state, event, self.local_now)
+        if self.editing and not isinstance(event, Start):
+            await self._apply_edit(flow, new_state, effects)
+            return
         unchanged = new_state == state and not isinstance(event, Start)
         await self._apply(flow, new_state, effects, save=not unchanged)
 
@@ -288,6 +305,64 @@ class Turn:
             self.update_identity(
                 session_flow=flow.id, session_step=state.step, session_state=state.to_json()
             )
+
+    @property
+    def editing(self) -> bool:
+        """Whether the open session redoes one earlier answer (/ubah), not a whole module."""
+        return bool((self.identity.session_state or {}).get("edit"))
+
+    async def start_edit(self, flow: Flow, step_id: str) -> None:
+        """Ask the question at `step_id` again; its answer replaces the saved one (/ubah)."""
+        state = {"errors": 0, "done": False, "edit": True}
+        cohort_id = self.identity.cohort_id
+        await repo.save_session(
+            self.conn,
+            person_id=self.person_id,
+            cohort_id=cohort_id,
+            flow=flow.id,
+            step=step_id,
+            state=state,
+            now=self.now,
+        )
+        self.update_identity(
+            session_flow=flow.id,
+            session_step=step_id,
+            session_state=state,
+            session_cohort_id=cohort_id,
+        )
+        await self.step_flow(flow, Repeat())
+
+    async def _apply_edit(self, flow: Flow, state: FlowState, effects: list[Effect]) -> None:
+        """One question asked again: save its answer, redo what depends on it, and stop.
+
+        Until a valid answer comes, the question (or its error message) is shown again
+        and the session stays in edit mode; the rest of the module is not run.
+        """
+        saved = next((e for e in effects if isinstance(e, SaveAnswer)), None)
+        if saved is None:
+            for effect in effects:
+                if isinstance(effect, Say):
+                    await self.say(effect.key, effect.params, effect.buttons, effect.step, flow.id)
+            data = {**state.to_json(), "edit": True}
+            await repo.save_session(
+                self.conn,
+                person_id=self.person_id,
+                cohort_id=self.identity.session_cohort_id,
+                flow=flow.id,
+                step=state.step,
+                state=data,
+                now=self.now,
+            )
+            self.update_identity(session_step=state.step, session_state=data)
+            return
+        await self.save_answer(saved.key, saved.value, saved.display)
+        await self.end_session()
+        from bot.programme import recompute_after  # the programme uses Turn; imported late
+
+        redone = await recompute_after(self, saved.key)
+        await self.say(
+            "edit.saved", {"changed": redone, "shown": saved.display.get(self.locale, "")}
+        )
 
     async def end_session(self) -> None:
         await repo.delete_session(self.conn, person_id=self.person_id)

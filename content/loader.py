@@ -160,15 +160,48 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "kind": "sticker",
     # scheduled messages (content/locales/*/nudges.yaml)
     "goal": "Punya penghasilan sendiri untuk membantu orang tua",
-    "product": "keripik singkong",
     "participant": "Dewi",
     "days": 7,
     "time": "16.00",
-    "total": 25,
     "finished": ["Siti", "Dewi", "Rudi"],
     "behind": [{"name": "Agus", "week": 1}, {"name": "Rina", "week": 2}],
     "unreachable": ["Bayu"],
     "opens": "Senin, 11 Januari 2027, 07.00",
+    # the programme's calculators, advisor and plan (bot/programme.py, bot/plan.py)
+    "n": 2,
+    "total": 5,
+    "product": "Keripik singkong",
+    "because": ["fish"],
+    "steps": ["nib", "pirt", "halal_self", "merek", "label_food"],
+    "max_total": 15,
+    "lowest_month": 3,
+    "lowest_cash": "-Rp 150.000",
+    "closing": "Rp 2.400.000",
+    "rows": [
+        {
+            "rank": i,
+            "name": "Keripik singkong pedas manis",
+            "total": 13,
+            "weak": ["skill", "permit"],
+            "month": i,
+            "units": 1250,
+            "inflow": "Rp 12.500.000",
+            "outflow": "Rp 11.750.000",
+            "closing": "-Rp 1.250.000",
+        }
+        for i in range(1, 7)
+    ],
+    "items": [
+        {"n": i, "week": 7, "label": "Biaya bahan per produksi", "value": "Rp 60.000"}
+        for i in range(1, 11)
+    ],
+    "filename": "rencana-usaha-siti-2027-03-15.pdf",
+    "date": "15 Maret 2027",
+    "week_list": "7, 9",
+    "weeks": [{"week": w, "count": 16} for w in range(1, 13)],
+    "first": True,
+    "shown": "Rp 65.000",
+    "changed": ["calc_hpp", "calc_costing", "cash_flow", "keep_choice", "legal_route_week12"],
 }
 
 

@@ -219,11 +219,11 @@ def _run(
 def _prompt(step: Step) -> list[Effect]:
     if step.kind == "ask":
         assert step.message is not None
-        return [Say(step.message, {}, _buttons(step), step.id)]
+        return [Say(step.message, dict(step.params), _buttons(step), step.id)]
     if step.kind == "say":
         assert step.message is not None
         buttons = (CONTINUE_BUTTON,) if step.pause else ()
-        return [Say(step.message, {}, buttons, step.id if step.pause else None)]
+        return [Say(step.message, dict(step.params), buttons, step.id if step.pause else None)]
     return []
 
 

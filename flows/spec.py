@@ -21,6 +21,15 @@ ACTIONS = (
     "keep_product",  # week 4: the product chosen in week 3 becomes w4.product
     "weekly_profit",  # week 14: this week's profit from income and costs
     "plan_vs_actual",  # week 15: sales against the plan
+    # the programme's calculators and advisor (bot/programme.py)
+    "rank_ideas",
+    "choose_idea",
+    "calc_hpp",
+    "calc_costing",
+    "capital_total",
+    "funding_mix",
+    "cash_flow",
+    "legal_route",
 )
 # The answers an action saves (bot/actions.py), so that content can rely on them.
 ACTION_ANSWERS: dict[str, tuple[str, ...]] = {
@@ -33,6 +42,7 @@ LOCALES = ("id", "en")
 _ID = re.compile(r"^[a-z0-9_]+$")
 _KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _ANSWER_KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+_VAR = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class FlowError(ValueError):
@@ -83,6 +93,9 @@ class Step:
     target: str | None = None  # goto
     action: str | None = None  # action
     then: str | None = None  # end: the next flow
+    # say / ask: fixed values the message may use (`vars: {n: 2}`), so that one message
+    # serves several steps ("candidate {{ n }}").
+    params: tuple[tuple[str, str | int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,11 +229,17 @@ def _build_step(raw: Any, position: int, source: str) -> Step:
         raise FlowError(source, step_id, f"a step needs exactly one of {', '.join(STEP_KINDS)}")
     kind = kinds[0]
     if kind == "say":
-        _only(raw, {"id", "say", "pause"}, source, step_id)
+        _only(raw, {"id", "say", "pause", "vars"}, source, step_id)
         pause = raw.get("pause", False)
         if not isinstance(pause, bool):
             raise FlowError(source, step_id, "pause must be true or false")
-        return Step(step_id, kind, message=_message_key(raw["say"], source, step_id), pause=pause)
+        return Step(
+            step_id,
+            kind,
+            message=_message_key(raw["say"], source, step_id),
+            pause=pause,
+            params=_vars(raw.get("vars"), source, step_id),
+        )
     if kind == "ask":
         return _build_ask(raw, step_id, source)
     if kind == "branch":
@@ -254,7 +273,7 @@ def _build_ask(raw: Mapping[str, Any], step_id: str, source: str) -> Step:
     answer_type = raw.get("type")
     if answer_type not in ANSWER_TYPES:
         raise FlowError(source, step_id, f"type must be one of {', '.join(ANSWER_TYPES)}")
-    allowed = {"id", "ask", "type", "save"} | {
+    allowed = {"id", "ask", "type", "save", "vars"} | {
         "text": {"min_length", "max_length", "min_items"},
         "number": {"min", "max", "integer"},
         "rupiah": {"min", "max"},
@@ -325,8 +344,24 @@ def _build_ask(raw: Mapping[str, Any], step_id: str, source: str) -> Step:
         message=_message_key(raw["ask"], source, step_id),
         answer_type=answer_type,
         save=save,
+        params=_vars(raw.get("vars"), source, step_id),
         **fields,
     )
+
+
+def _vars(value: Any, source: str, step_id: str) -> tuple[tuple[str, str | int], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or not value:
+        raise FlowError(source, step_id, "vars must map names to values")
+    pairs: list[tuple[str, str | int]] = []
+    for name, item in value.items():
+        if not isinstance(name, str) or not _VAR.match(name):
+            raise FlowError(source, step_id, f"vars: {name!r} is not a name like n or week")
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise FlowError(source, step_id, f"vars: {name} must be text or a whole number")
+        pairs.append((name, item))
+    return tuple(pairs)
 
 
 def _build_rule(rule: Any, source: str, step_id: str) -> Rule:

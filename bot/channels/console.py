@@ -60,4 +60,7 @@ def format_message(address: str, message: OutboundMessage) -> str:
     out = [f"→ {address}: {lines[0]}"]
     out += [f"  {line}" if line else "" for line in lines[1:]]
     out += [f"  [{i}] {button.label}" for i, button in enumerate(message.buttons, start=1)]
+    if message.media is not None:  # the console cannot show a file: say that it is there
+        kind = message.media.content_type or message.media.kind
+        out.append(f"  📎 {message.media.kind} ready ({kind})")
     return "\n".join(out) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import Command
+from bot.commands import Command, programme
 from bot.scheduler import calendar_of
 from bot.turn import Turn
 from flows import pacing
@@ -162,4 +162,7 @@ COMMANDS = (
     Command("bantuan", ("help",), help_, (GUEST, PARTICIPANT, STAFF)),
     Command("bahasa", ("language",), language, (GUEST, PARTICIPANT, STAFF)),
     Command("progres", ("progress",), progress, (GUEST, PARTICIPANT, STAFF)),
+    Command("izin", ("permit",), programme.permit, (PARTICIPANT,)),
+    Command("rencana", ("plan",), programme.business_plan, (PARTICIPANT,)),
+    Command("ubah", ("edit",), programme.edit, (PARTICIPANT,)),
 )

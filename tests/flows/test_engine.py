@@ -231,3 +231,27 @@ def test_dates_are_read_in_the_local_day_the_engine_is_given() -> None:
         SaveAnswer("d.when", "2027-01-06", {"id": "6 Januari 2027", "en": "6 January 2027"})
         in effects
     )
+
+
+def test_a_steps_vars_reach_its_message_and_its_repeat() -> None:
+    flow = build_flow(
+        {
+            "id": "cands",
+            "title": {"id": "C", "en": "C"},
+            "steps": [
+                {"id": "c1", "ask": "c.name", "type": "text", "save": "c.c1", "vars": {"n": 1}},
+                {"id": "c2", "ask": "c.name", "type": "text", "save": "c.c2", "vars": {"n": 2}},
+                {"id": "bye", "end": "c.bye"},
+            ],
+        },
+        "cands.yaml",
+    )
+    state, effects = advance(flow, None, Start(), NOW)
+    assert [(e.key, dict(e.params)) for e in effects if isinstance(e, Say)] == [
+        ("c.name", {"n": 1})
+    ]
+    state, effects = advance(flow, state, Reply("Keripik"), NOW)
+    asked = [e for e in effects if isinstance(e, Say)]
+    assert asked[0].params == {"n": 2}
+    _, again = advance(flow, state, Repeat(), NOW)
+    assert [dict(e.params) for e in again if isinstance(e, Say)] == [{"n": 2}]

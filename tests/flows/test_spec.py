@@ -76,3 +76,22 @@ def test_a_paused_lesson_breaks_a_loop() -> None:
         flow({"id": "a", "say": "f.a", "pause": True}, {"id": "b", "goto": "a"}), "f.yaml"
     )
     assert [s.id for s in built.steps] == ["a", "b"]
+
+
+def test_vars_give_a_step_fixed_values_for_its_message() -> None:
+    built = build_flow(
+        flow(
+            {"id": "name2", "ask": "f.ask_name", "type": "text", "save": "x.c2", "vars": {"n": 2}},
+            {"id": "hi", "say": "f.hi", "vars": {"who": "kamu"}},
+            END,
+        ),
+        "f.yaml",
+    )
+    assert dict(built.step("name2").params) == {"n": 2}
+    assert dict(built.step("hi").params) == {"who": "kamu"}
+
+
+@pytest.mark.parametrize("bad", [{}, {"N": 1}, {"n": True}, {"n": [1]}, "n=1"])
+def test_bad_vars_are_refused(bad: Any) -> None:
+    with pytest.raises(FlowError, match="vars"):
+        build_flow(flow({"id": "a", "say": "f.a", "vars": bad}, END), "f.yaml")
