@@ -15,10 +15,14 @@ from collections.abc import Callable
 
 class TokenBucket:
     """`rate` tokens a second, holding at most `burst`; waiters are served most urgent
-    first (lowest priority number), then in the order they came."""
+    first (lowest priority number), then in the order they came.
+
+    A burst of 1.5 lets a grant that fires a little late (a busy event loop) catch up
+    half a token, while any one second still holds at most `rate` + 0.5 sends: with the
+    sender's headroom that stays under the channel's limit."""
 
     def __init__(
-        self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self, rate: float, burst: float = 1.5, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a bucket needs a positive rate and room for one token")

@@ -88,6 +88,7 @@ class Scheduler:
         self.chunk, self.session_chunk = chunk, session_chunk
         self.on_queued = on_queued
         self._running = asyncio.Lock()
+        self._markups: dict[str, str] = {}
 
     # --- the tick ------------------------------------------------------------------
 
@@ -206,19 +207,22 @@ class Scheduler:
         staff_by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
         for person in staff:
             staff_by_cohort[person.cohort_id].append(person)
-        goals = await sched.answers_of(
-            conn, person_ids=[m.person_id for m in members], keys=[GOAL_KEY]
-        )
         outbox: list[dict[str, Any]] = []
         pending: list[dict[str, Any]] = []
         unlock_weeks = {event.week for _r, _c, event in fresh if event.kind == UNLOCK}
         finished: dict[int, set[int]] = {}
-        for week in unlock_weeks:
-            if week and week > 1:
-                # Ready: the week before is done, this one is not (nor begun).
-                finished[week] = await sched.finished_week(
-                    conn, cohort_ids=cohort_ids, week=week - 1
-                ) - await sched.finished_week(conn, cohort_ids=cohort_ids, week=week)
+        opening = sorted(w for w in unlock_weeks if w and w > 1)
+        if opening:
+            done = await sched.finished_weeks(
+                conn, cohort_ids=cohort_ids, weeks={*opening, *(w - 1 for w in opening)}
+            )
+            for week in opening:
+                # Ready: the week before is done, this one is not.
+                finished[week] = {p for p, weeks in done.items() if week - 1 in weeks} - {
+                    p for p, weeks in done.items() if week in weeks
+                }
+        waiting = sorted(set().union(*finished.values())) if finished else []
+        goals = await sched.answers_of(conn, person_ids=waiting, keys=[GOAL_KEY]) if waiting else {}
         progress = (
             await sched.done_weeks(conn, cohort_ids=cohort_ids)
             if any(event.kind == DIGEST for _r, _c, event in fresh)
@@ -455,21 +459,26 @@ class Scheduler:
         if getattr(person, "opted_out", False) or getattr(person, "unreachable", False):
             return
         locale = locale_of(person.language)
-        context = {
+        context: dict[str, Any] = {
             "name": name if name is not None else (person.name or ""),
             "meeting_day": "",
             "village": "",
             "answers": {},
-            **{k: _shown(v, locale) for k, v in params.items()},
         }
-        try:
-            markup = self.channels.capabilities(person.channel).markup
-        except UnknownChannel:
-            markup = "plain"
+        template_vars = {"name": context["name"]}
+        for k, v in params.items():
+            shown = _shown(v, locale) if isinstance(v, Mapping) else v
+            context[k] = shown
+            if isinstance(shown, str | int):
+                template_vars[k] = str(shown)
+        markup = self._markups.get(person.channel)
+        if markup is None:
+            try:
+                markup = self.channels.capabilities(person.channel).markup
+            except UnknownChannel:
+                markup = "plain"
+            self._markups[person.channel] = markup
         text = self.content.renderer.render(key, locale, context, markup)
-        template_vars = {
-            k: str(v) for k, v in context.items() if isinstance(v, str | int) and k != "answers"
-        }
         outbox.append(
             {
                 "contact_id": person.contact_id,

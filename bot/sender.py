@@ -37,6 +37,9 @@ from storage import repo
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Pace a little under a channel's published limits, so that network jitter bunching
+# requests together never tips us over them (a 429 costs a whole retry_after).
+HEADROOM = 0.98
 BACKOFF_BASE_S = 5.0
 BACKOFF_MAX_S = 3600.0
 
@@ -84,12 +87,14 @@ class Sender:
 
     def _bucket(self, name: str) -> TokenBucket:
         if name not in self._buckets:
-            self._buckets[name] = TokenBucket(self.channels.capabilities(name).rate_per_s)
+            rate = self.channels.capabilities(name).rate_per_s * HEADROOM
+            self._buckets[name] = TokenBucket(rate)
         return self._buckets[name]
 
     def _pacer(self, name: str) -> ChatPacer:
         if name not in self._pacers:
-            self._pacers[name] = ChatPacer(self.channels.capabilities(name).per_chat_per_s)
+            rate = self.channels.capabilities(name).per_chat_per_s * HEADROOM
+            self._pacers[name] = ChatPacer(rate)
         return self._pacers[name]
 
     def _room(self, name: str) -> int:

@@ -13,15 +13,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Nudge
+from storage.models import Nudge, UTCDateTime
 from storage.repo import (
     FACILITATOR,
     PARTICIPANT,
+    _upsert,
     answers_t,
     cohorts,
     contacts,
@@ -73,22 +73,33 @@ async def set_next_ticks(
         )
 
 
+_INSERT_NUDGE = _upsert(
+    "INSERT INTO nudges (key, person_id, cohort_id, kind, week, due_at, created_at, status) "
+    "VALUES (:key, :person_id, :cohort_id, :kind, :week, :due_at, :created_at, :status) "
+    "ON CONFLICT (key) DO NOTHING",
+    due_at=UTCDateTime(),
+    created_at=UTCDateTime(),
+)
+
+
 async def claim_keys(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Record nudges by key; returns the keys that are new (the rest happened before)."""
+    """Record nudges by key; returns the keys that are new (the rest happened before).
+
+    The rows' cohorts or sessions are claimed by this worker (SKIP LOCKED), so no other
+    worker records the same keys meanwhile; ON CONFLICT makes sure of it anyway.
+    """
     if not rows:
         return set()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    new: set[str] = set()
-    for start in range(0, len(rows), 1000):
-        chunk = [dict(r) for r in rows[start : start + 1000]]
-        stmt = (
-            dialect.insert(nudges_t)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(nudges_t.c.key)
-        )
-        new.update(r[0] for r in (await conn.execute(stmt)).all())
-    return new
+    wanted = [str(r["key"]) for r in rows]
+    seen: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        found = await conn.execute(select(nudges_t.c.key).where(nudges_t.c.key.in_(chunk)))
+        seen.update(k for (k,) in found.all())
+    fresh = [dict(r) for r in rows if r["key"] not in seen]
+    if fresh:
+        await conn.execute(_INSERT_NUDGE, fresh)
+    return {str(r["key"]) for r in fresh}
 
 
 async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
@@ -157,14 +168,28 @@ async def done_weeks(
     return {pid: (int(n), int(top)) for pid, n, top in (await conn.execute(stmt)).all()}
 
 
-async def finished_week(conn: AsyncConnection, *, cohort_ids: Sequence[int], week: int) -> set[int]:
-    """The people of these cohorts who have finished `week`."""
-    stmt = select(progress_t.c.person_id).where(
+async def finished_weeks(
+    conn: AsyncConnection, *, cohort_ids: Sequence[int], weeks: set[int]
+) -> dict[int, set[int]]:
+    """person → which of `weeks` they have finished, for these cohorts' people."""
+    stmt = select(progress_t.c.person_id, progress_t.c.week).where(
         progress_t.c.cohort_id.in_(cohort_ids),
-        progress_t.c.week == week,
+        progress_t.c.week.in_(sorted(weeks)),
         progress_t.c.status == "done",
     )
-    return {r[0] for r in (await conn.execute(stmt)).all()}
+    found: dict[int, set[int]] = {}
+    for person_id, week in (await conn.execute(stmt)).all():
+        found.setdefault(person_id, set()).add(week)
+    return found
+
+
+_PENDING_SESSION = _upsert(
+    "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at, "
+    "nudge_stage) VALUES (:person_id, :cohort_id, :flow, :step, :state, :now, 0) "
+    "ON CONFLICT (person_id) DO NOTHING",
+    state=JSON(),
+    now=UTCDateTime(),
+)
 
 
 async def start_pending_sessions(
@@ -172,26 +197,20 @@ async def start_pending_sessions(
 ) -> None:
     """A week waiting for the person: their next message starts it; silence is counted
     from now. People who have a session already keep it."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    values = [
-        {
-            "person_id": r["person_id"],
-            "cohort_id": r["cohort_id"],
-            "flow": r["flow"],
-            "step": r["step"],
-            "state": {"pending_start": True},
-            "updated_at": now,
-            "nudge_stage": 0,
-        }
-        for r in rows
-    ]
-    for start in range(0, len(values), 1000):
+    if rows:
         await conn.execute(
-            dialect.insert(sessions)
-            .values(values[start : start + 1000])
-            .on_conflict_do_nothing(index_elements=["person_id"])
+            _PENDING_SESSION,
+            [
+                {
+                    "person_id": r["person_id"],
+                    "cohort_id": r["cohort_id"],
+                    "flow": r["flow"],
+                    "step": r["step"],
+                    "state": {"pending_start": True},
+                    "now": now,
+                }
+                for r in rows
+            ],
         )
 
 
@@ -302,7 +321,7 @@ __all__ = [
     "done_weeks",
     "due_cohorts",
     "facilitators",
-    "finished_week",
+    "finished_weeks",
     "participants",
     "person_contacts",
     "set_next_ticks",
