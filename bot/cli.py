@@ -22,6 +22,7 @@ from bot.clock import SystemClock, parse_duration
 from bot.config import Settings, SettingsError
 from bot.phones import PhoneError, mask_phone, normalise_phone
 from content.loader import CONTENT_DIR, ContentError, check_content, load_content
+from flows.pacing import DAY_NAMES, ScheduleError, parse_time
 from storage import repo
 from storage.db import DatabaseURLError, make_engine, upgrade
 
@@ -57,6 +58,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except KeyboardInterrupt:
         return 130
+
+
+def schedule_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--meeting-day",
+        choices=DAY_NAMES,
+        help="the weekly meeting's day (senin … minggu)",
+    )
+    p.add_argument("--meeting-time", metavar="HH:MM", help="the meeting's local time")
+    p.add_argument(
+        "--quiet", metavar="HH:MM-HH:MM", help="quiet hours, local (default 21:00-06:00)"
+    )
+
+
+def schedule_values(args: argparse.Namespace) -> dict[str, str]:
+    """The cohort columns the schedule options set, checked."""
+    values: dict[str, str] = {}
+    if args.meeting_day:
+        values["meeting_day"] = args.meeting_day
+    if args.meeting_time:
+        values["meeting_time"] = _clock_time(args.meeting_time, "--meeting-time")
+    if args.quiet:
+        start, sep, end = args.quiet.partition("-")
+        if not sep:
+            raise UsageError("--quiet: like 21:00-06:00")
+        values["quiet_start"] = _clock_time(start, "--quiet")
+        values["quiet_end"] = _clock_time(end, "--quiet")
+    return values
+
+
+def _clock_time(text: str, option: str) -> str:
+    try:
+        at = parse_time(text.strip().replace(".", ":"))  # 16.00 is how Indonesians write it
+    except ScheduleError:
+        raise UsageError(f"{option}: {text!r} is not a time like 16:00") from None
+    if not (0 <= at.hour < 24):
+        raise UsageError(f"{option}: {text!r} is not a time like 16:00")
+    return f"{at:%H:%M}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +177,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="most participants (default: the programme's, 25)",
     )
     create.add_argument("--language", choices=("id", "en"), default="id")
+    schedule_options(create)
     create.set_defaults(run=cmd_cohort_create)
+    setting = csub.add_parser(
+        "set",
+        help="change a cohort's meeting day and time or quiet hours",
+        description="Change a cohort's meeting day and time (announced the evening "
+        "before and the morning of) or its quiet hours (no nudges then).",
+    )
+    db_option(setting)
+    setting.add_argument("code", help="the cohort's code")
+    schedule_options(setting)
+    setting.set_defaults(run=cmd_cohort_set)
     listing = csub.add_parser("list", help="list cohorts", description="List all cohorts.")
     db_option(listing)
     listing.set_defaults(run=cmd_cohort_list)
@@ -381,6 +431,7 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
         ) from None
     if not args.name.strip() or len(args.name) > 120:
         raise UsageError("--name: 1-120 characters")
+    schedule = schedule_values(args)
     content = load_content()  # refuses a missing or corrupt file; only the capacity is read
     capacity = args.capacity or content.program.default_capacity
     if not 1 <= capacity <= 1000:
@@ -395,7 +446,7 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
             join_code = new_join_code()
             while await repo.get_cohort(conn, join_code=join_code):
                 join_code = new_join_code()
-            await repo.create_cohort(
+            cohort_id = await repo.create_cohort(
                 conn,
                 code=args.code.upper(),
                 name=args.name.strip(),
@@ -407,6 +458,8 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
                 join_code=join_code,
                 now=now,
             )
+            if schedule:
+                await repo.update_cohort(conn, cohort_id=cohort_id, **schedule)
             await repo.audit(
                 conn,
                 actor="cli",
@@ -422,6 +475,31 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
         f"starts {start}, {args.timezone}, capacity {capacity}."
     )
     print(f"Join code: {join_code}  (participants send: /mulai {join_code})")
+    return 0
+
+
+async def cmd_cohort_set(args: argparse.Namespace, settings: Settings) -> int:
+    values = schedule_values(args)
+    if not values:
+        raise UsageError("give --meeting-day, --meeting-time or --quiet")
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.begin() as conn:
+            cohort = await repo.get_cohort(conn, code=args.code)
+            if cohort is None:
+                raise UsageError(f"no cohort with code {args.code!r}")
+            now = SystemClock().now()
+            # next_tick_at = now: the scheduler works the calendar out again.
+            await repo.update_cohort(conn, cohort_id=cohort.id, next_tick_at=now, **values)
+            await repo.audit(
+                conn, actor="cli", action="cohort.set", now=now, target=cohort.code,
+                details=values,
+            )  # fmt: skip
+    finally:
+        await db.dispose()
+    shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in values.items())
+    print(f"Cohort {cohort.code}: {shown}.")
     return 0
 
 
@@ -461,7 +539,8 @@ async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Region     {cohort.region}")
     print(f"Starts     {cohort.start_date}  ({cohort.timezone})")
     print(f"Language   {cohort.language}")
-    print(f"Meeting    {cohort.meeting_day or 'not set yet'}")
+    meeting = cohort.meeting_day or "not set yet (jamaah cohort set CODE --meeting-day …)"
+    print(f"Meeting    {meeting}{' ' + cohort.meeting_time if cohort.meeting_time else ''}")
     print(f"Quiet      {cohort.quiet_start}-{cohort.quiet_end} local")
     print(f"Members    {members}/{cohort.capacity} participants")
     for person in staff:

@@ -143,6 +143,11 @@ async def create_cohort(
     return int(result.scalar_one())
 
 
+async def update_cohort(conn: AsyncConnection, *, cohort_id: int, **values: Any) -> None:
+    """Change a cohort's settings (meeting day and time, quiet hours, next tick)."""
+    await conn.execute(update(cohorts).where(cohorts.c.id == cohort_id).values(**values))
+
+
 async def get_cohort(
     conn: AsyncConnection,
     *,

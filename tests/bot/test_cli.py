@@ -428,3 +428,20 @@ def test_run_refuses_broken_whatsapp_settings_plainly(
     monkeypatch.setenv("JAMAAH_TWILIO_WHATSAPP_FROM", "my sender")
     result = run("run", db=db_url, check=False)
     assert result.returncode == 2 and "JAMAAH_TWILIO_WHATSAPP_FROM" in result.stderr
+
+
+def test_a_cohorts_meeting_and_quiet_hours_are_set_and_shown(db_url: str) -> None:
+    created = run(
+        "cohort", "create", "--code", "SET-01", "--name", "Jamaah Set", "--region",
+        "jawa-tengah/salatiga", "--start", "2027-01-04", "--meeting-day", "kamis",
+        "--meeting-time", "16.00", db=db_url, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr  # "16.00", the Indonesian way, is fine
+    changed = run("cohort", "set", "SET-01", "--quiet", "22:00-05:30", db=db_url)
+    assert "quiet start 22:00, quiet end 05:30" in changed.stdout
+    shown = run("cohort", "show", "SET-01", db=db_url).stdout
+    assert "Meeting    kamis 16:00" in shown and "Quiet      22:00-05:30" in shown
+    bad = run("cohort", "set", "SET-01", "--meeting-time", "25:00", db=db_url, check=False)
+    assert bad.returncode == 2 and "is not a time like 16:00" in bad.stderr
+    nothing = run("cohort", "set", "SET-01", db=db_url, check=False)
+    assert nothing.returncode == 2 and "give --meeting-day" in nothing.stderr
