@@ -32,9 +32,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: the inbound benchmark (see bench/README.md)
+## bench: the benchmarks (see bench/README.md); each prints one JSON line at the end
 bench: $(STAMP)
 	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/reply_latency.py
+	$(BIN)/python bench/nudge_tick.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -479,6 +479,8 @@ class Scheduler:
                 markup = "plain"
             self._markups[person.channel] = markup
         text = self.content.renderer.render(key, locale, context, markup)
+        # A template outside WhatsApp's window may carry the whole message as one value.
+        template_vars.setdefault("summary", " ".join(text.split())[:500])
         outbox.append(
             {
                 "contact_id": person.contact_id,
