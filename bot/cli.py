@@ -381,6 +381,9 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                     join_code=new_join_code(),
                     now=now,
                 )
+                await repo.update_cohort(
+                    conn, cohort_id=cohort_id, meeting_day="kamis", meeting_time="16:00"
+                )
                 await _add_staff(
                     conn,
                     name="Bu Ani",
@@ -398,6 +401,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         name = f"peserta{number}"
         print(f"Demo cohort {cohort.code} ({cohort.name}), database {url}")
         print(f"Join code: {cohort.join_code}   Type: /mulai {cohort.join_code}")
+        print("Weeks open on Mondays at 07:00 WIB; ':clock +7d' moves the clock a week on.")
         print("(English: /language en)\n")
         if not sys.stdin.isatty():
             return await run_script(app, (f"{name}: {line}" for line in sys.stdin))
