@@ -178,8 +178,7 @@ async def run_ours(load: Load, url: str | None = None) -> dict[str, Any]:
 async def run_ptb(load: Load, url: str | None = None) -> dict[str, Any]:
     """The same load through python-telegram-bot's AIORateLimiter instead of our sender:
     every message is handed to PTB at once; its limiter spaces them."""
-    from telegram import Bot
-    from telegram.ext import AIORateLimiter
+    from telegram.ext import AIORateLimiter, ExtBot
     from telegram.request import HTTPXRequest
 
     from bot.channels.telegram import api_urls
@@ -187,7 +186,7 @@ async def run_ptb(load: Load, url: str | None = None) -> dict[str, Any]:
     fake = await TimedFake().start()
     app, _unused = await _app(url, fake)
     base_url, base_file_url = api_urls(fake.base_url)
-    bot = Bot(
+    bot: ExtBot[Any] = ExtBot(
         fake.token,
         base_url=base_url,
         base_file_url=base_file_url,

@@ -185,7 +185,8 @@ class Outbox(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
+        # What is due, in claim order: a claim walks it and stops at its LIMIT.
+        Index("ix_outbox_claim", "status", "priority", "id", "next_attempt_at"),
         Index("ix_outbox_external_id", "external_id"),
         Index("ix_outbox_chat_order", "contact_id", "status", "id"),  # one chat in order
     )

@@ -642,10 +642,6 @@ async def claim_due(
         .where(stale, outbox_t.c.attempts >= max_attempts)
         .values(status="failed", error=f"gave up after {max_attempts}: the sender stopped")
     )
-    due = or_(
-        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
-        and_(stale, outbox_t.c.attempts < max_attempts),
-    )
     earlier = _earlier.alias("earlier")
     first_in_chat = ~(
         select(earlier.c.id)
@@ -657,18 +653,29 @@ async def claim_due(
         )
         .exists()
     )
-    pick = select(outbox_t.c.id).where(due, first_in_chat)
+    on_channel = None
     if channels is not None or other_than is not None:
         on_channel = select(contacts.c.id).where(contacts.c.id == outbox_t.c.contact_id)
         if channels is not None:
             on_channel = on_channel.where(contacts.c.channel.in_(channels))
         if other_than is not None:
             on_channel = on_channel.where(contacts.c.channel.not_in(other_than))
-        pick = pick.where(on_channel.exists())
-    pick = pick.order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        pick = pick.with_for_update(of=outbox_t, skip_locked=True)
-    ids = [row.id for row in (await conn.execute(pick)).all()]
+    ids: list[int] = []
+    # Two walks, each along an index in claim order so that LIMIT stops it early: the
+    # claims a dead sender left (few), then what is waiting, most urgent lane first.
+    for due in (
+        and_(stale, outbox_t.c.attempts < max_attempts),
+        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
+    ):
+        if len(ids) >= limit:
+            break
+        pick = select(outbox_t.c.id).where(due, first_in_chat)
+        if on_channel is not None:
+            pick = pick.where(on_channel.exists())
+        pick = pick.order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit - len(ids))
+        if conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(of=outbox_t, skip_locked=True)
+        ids += [row.id for row in (await conn.execute(pick)).all()]
     if not ids:
         return []
     await conn.execute(
