@@ -47,6 +47,13 @@ class TimedFake(FakeTelegram):
         self.enforce_limits = True
         self.accepted: list[tuple[float, int, str]] = []  # (time, chat, text)
         self.refused_429 = 0
+        self.refused_chat = 0  # of which for the per-chat limit
+
+    def _limited(self, chat_id: int) -> int | None:
+        wait = super()._limited(chat_id)
+        if wait is not None and len(self._sends) < self.overall_per_s:
+            self.refused_chat += 1
+        return wait
 
     def _send(self, method: str, params: dict[str, Any], text: str, file: Any) -> Any:
         response = super()._send(method, params, text, file)
@@ -258,6 +265,7 @@ def _figures(fake: TimedFake, load: Load, started: float) -> dict[str, Any]:
         "rate_per_s": round(rate, 2),
         "rate_ratio": round(rate / fake.overall_per_s, 4),
         "http_429": fake.refused_429,
+        "http_429_per_chat": fake.refused_chat,
         "lost": load.recipients - len(set(chats)),
         "duplicates": len(chats) - len(set(chats)),
     }

@@ -1,7 +1,7 @@
-"""Token buckets for the sender: a channel's overall rate and each chat's.
+"""Rate limits for the sender: a channel's overall rate and each chat's.
 
-Pacing is real time (the event loop's monotonic clock), not the simulated clock:
-it is about how fast messages reach a channel's servers, which live in real time.
+Pacing is real time (the event loop's monotonic clock), not the simulated clock: it is
+about how fast messages reach a channel's servers, which live in real time.
 """
 
 from __future__ import annotations
@@ -10,67 +10,68 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections import deque
 from collections.abc import Callable
 
 
-class TokenBucket:
-    """`rate` tokens a second, holding at most `burst`; waiters are served most urgent
-    first (lowest priority number), then in the order they came.
+class SlidingWindow:
+    """At most `limit` sends in any `window` seconds, as Telegram counts them, spread out
+    by a token bucket (`limit / window` a second, holding `burst` tokens).
 
-    A burst of 1.5 lets a grant that fires a little late (a busy event loop) catch up
-    half a token, while any one second still holds at most `rate` + 0.5 sends: with the
-    sender's headroom that stays under the channel's limit."""
+    Waiters are served most urgent first (lowest priority number), then in the order
+    they came. The window is the hard guarantee; the bucket keeps sends evenly spaced,
+    so that a reply never waits behind a whole window's burst, while letting a grant
+    that came late (a busy event loop) catch up a little without losing throughput.
+    """
 
     def __init__(
-        self, rate: float, burst: float = 1.5, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int,
+        window: float,
+        burst: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("a bucket needs a positive rate and room for one token")
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self._tokens = burst
+        if limit < 1 or window <= 0:
+            raise ValueError("a window needs room for one send and a positive length")
+        self.limit, self.window, self.clock = limit, window, clock
+        self.rate = limit / window
+        self.burst = max(1.0, min(burst, float(limit)))
+        self._tokens = 1.0
         self._last = clock()
-        self._paused_until = 0.0
+        self._sent: deque[float] = deque()
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
-    def _refill(self) -> None:
-        now = self.clock()
-        if now < self._paused_until:
-            self._last = now
-            return
-        start = max(self._last, self._paused_until)
-        self._tokens = min(self.burst, self._tokens + (now - start) * self.rate)
+    def _free(self, now: float) -> bool:
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+        return len(self._sent) < self.limit and self._tokens >= 1.0
+
+    def _take(self, now: float) -> None:
+        self._tokens -= 1.0
+        self._sent.append(now)
 
     async def acquire(self, priority: int = 0) -> None:
-        self._refill()
-        if not self._waiters and self._tokens >= 1 and self.clock() >= self._paused_until:
-            self._tokens -= 1
+        now = self.clock()
+        if not self._waiters and self._free(now):
+            self._take(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
         self._wake_later()
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self._tokens += 1  # granted as we were cancelled: give it back
-            raise
-
-    def pause(self, seconds: float) -> None:
-        """No tokens for `seconds` (the channel said: retry after)."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
-        self._tokens = min(self._tokens, 0.0)
+        await future  # cancelled: _grant skips it
 
     def _grant(self) -> None:
         self._timer = None
-        self._refill()
-        while self._waiters and self._tokens >= 1 and self.clock() >= self._paused_until:
+        now = self.clock()
+        while self._waiters and self._free(now):
             _p, _n, future = heapq.heappop(self._waiters)
             if future.done():
                 continue  # its waiter was cancelled
-            self._tokens -= 1
+            self._take(now)
             future.set_result(None)
         while self._waiters and self._waiters[0][2].done():
             heapq.heappop(self._waiters)
@@ -81,28 +82,35 @@ class TokenBucket:
         if self._timer is not None:
             return
         now = self.clock()
-        wait = max(self._paused_until - now, (1 - self._tokens) / self.rate, 0.0)
-        self._timer = asyncio.get_running_loop().call_later(wait, self._grant)
+        wait = max((1.0 - self._tokens) / self.rate, 0.0)
+        if len(self._sent) >= self.limit:
+            wait = max(wait, self._sent[0] + self.window - now)
+        self._timer = asyncio.get_running_loop().call_later(max(wait, 0.0), self._grant)
 
 
 class ChatPacer:
-    """At most `rate` messages a second to any one chat: each chat's next free moment."""
+    """At least `gap` seconds between two messages to one chat, counted from when each
+    was actually handed to the channel (after waiting for the channel's own limit)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.gap = 1.0 / rate
+    def __init__(self, gap: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.gap = gap
         self.clock = clock
-        self._next: dict[object, float] = {}
+        self._last: dict[object, float] = {}
 
     async def wait(self, chat: object) -> None:
-        now = self.clock()
-        ready = self._next.get(chat, 0.0)
-        if ready > now:
-            await asyncio.sleep(ready - now)
+        """Until the chat may have its next message."""
+        while True:
+            ready = self._last.get(chat, float("-inf")) + self.gap
             now = self.clock()
-        self._next[chat] = max(now, ready) + self.gap
-        if len(self._next) > 50_000:  # forget chats whose moment has long passed
-            cutoff = now - 10 * self.gap
-            self._next = {k: v for k, v in self._next.items() if v > cutoff}
+            if ready <= now:
+                return
+            await asyncio.sleep(ready - now)
+
+    def sent(self, chat: object) -> None:
+        now = self.clock()
+        self._last[chat] = now
+        if len(self._last) > 50_000:  # forget chats whose moment has long passed
+            self._last = {k: v for k, v in self._last.items() if v > now - self.gap}
 
 
-__all__ = ["ChatPacer", "TokenBucket"]
+__all__ = ["ChatPacer", "SlidingWindow"]

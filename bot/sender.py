@@ -31,7 +31,7 @@ from bot.messages import (
     SendContext,
     SendError,
 )
-from bot.ratelimit import ChatPacer, TokenBucket
+from bot.ratelimit import ChatPacer, SlidingWindow
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # Pace a little under a channel's published limits, so that network jitter bunching
 # requests together never tips us over them (a 429 costs a whole retry_after).
-HEADROOM = 0.98
+HEADROOM = 0.98  # overall: `rate` messages in any 1/0.98 s
+CHAT_HEADROOM = 0.95  # one chat: a gap of 1/0.95 s at 1 message a second
 BACKOFF_BASE_S = 5.0
 BACKOFF_MAX_S = 3600.0
 
@@ -60,7 +61,7 @@ def backoff(attempts: int) -> dt.timedelta:
 class Sender:
     """Sends what the outbox holds, at each channel's pace, most urgent first.
 
-    Each channel has a token bucket for its overall rate and a pacer per chat
+    Each channel has a sliding window for its overall rate and a pacer per chat
     (`Capabilities.rate_per_s`, `per_chat_per_s`). Messages to different chats go out
     concurrently; a chat has one message in flight at a time, in order (the claim only
     takes a chat's first waiting message). A reply claimed while a broadcast drains is
@@ -81,20 +82,21 @@ class Sender:
         self.batch, self.stale_after = batch, stale_after
         self.horizon_s = horizon_s  # claim about this many seconds of sending ahead
         self.wake = asyncio.Event()
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, SlidingWindow] = {}
         self._pacers: dict[str, ChatPacer] = {}
         self._draining = asyncio.Lock()
 
-    def _bucket(self, name: str) -> TokenBucket:
+    def _bucket(self, name: str) -> SlidingWindow:
         if name not in self._buckets:
-            rate = self.channels.capabilities(name).rate_per_s * HEADROOM
-            self._buckets[name] = TokenBucket(rate)
+            rate = self.channels.capabilities(name).rate_per_s
+            limit = max(1, int(rate))
+            self._buckets[name] = SlidingWindow(limit, limit / rate / HEADROOM)
         return self._buckets[name]
 
     def _pacer(self, name: str) -> ChatPacer:
         if name not in self._pacers:
-            rate = self.channels.capabilities(name).per_chat_per_s * HEADROOM
-            self._pacers[name] = ChatPacer(rate)
+            rate = self.channels.capabilities(name).per_chat_per_s
+            self._pacers[name] = ChatPacer(1.0 / rate / CHAT_HEADROOM)
         return self._pacers[name]
 
     def _room(self, name: str) -> int:
@@ -219,6 +221,8 @@ class Sender:
                 )
                 await pacer.wait(contact_id)
                 await bucket.acquire(row.priority)
+                await pacer.wait(contact_id)  # another message to the chat went meanwhile
+                pacer.sent(contact_id)
                 # A retry_after is kept by the row (next_attempt_at) and the chat's later
                 # messages wait behind it: no pause here, on the simulated clock or real.
                 result = await channel.send(row.address, piece, context)
