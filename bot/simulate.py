@@ -136,17 +136,22 @@ NO_ALLOWED = {"join.consent", "w1.agree_rules"}  # these are always answered yes
 # --- the channel the bot's messages reach -----------------------------------------------
 
 
-class RecordingChannel:
-    """The console channel's name and capabilities; it keeps what each address got."""
+class _Sink(io.StringIO):
+    """Where the app's own console channel would print: nowhere."""
 
-    name = CONSOLE
-    capabilities = ConsoleChannel.capabilities
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class RecordingChannel(ConsoleChannel):
+    """The console channel, but it keeps what each address got instead of printing it."""
 
     def __init__(self) -> None:
+        super().__init__(_Sink())
         self.inbox: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.last_text: dict[str, str] = {}
         self.sent = 0
-        self._ids = itertools.count(1)
+        self._sim_ids = itertools.count(1)
 
     async def send(
         self, address: str, message: OutboundMessage, context: SendContext | None = None
@@ -154,18 +159,11 @@ class RecordingChannel:
         self.inbox[address].append((message.kind, message.text))
         self.last_text[address] = message.text
         self.sent += 1
-        return SendResult(external_id=f"sim-{next(self._ids)}")
+        return SendResult(external_id=f"sim-{next(self._sim_ids)}")
 
     def take(self) -> dict[str, list[tuple[str, str]]]:
         got, self.inbox = self.inbox, defaultdict(list)
         return got
-
-
-class _Sink(io.StringIO):
-    """Where the app's own console channel would print: nowhere."""
-
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 # --- answering whatever the bot asks -------------------------------------------------------
@@ -273,7 +271,8 @@ class Person:
     quiet: bool = False  # acts no more
     stuck: dict[str, Any] | None = None
     starts: Counter[str] = field(default_factory=Counter)  # times each week flow began
-    messages: int = 0
+    messages: int = 0  # messages this person sent
+    received: Counter[str] = field(default_factory=Counter)  # the bot's, by kind
 
 
 @dataclass
@@ -565,19 +564,25 @@ class Simulation:
                 person = self.by_address.get(address)
                 if person is None:
                     continue
+                person.received.update(kind for kind, _text in got)
                 for kind in sorted({kind for kind, _text in got}):
                     await self.react(person, kind)
+            acted = False
             for person in self.people:
                 if person.quiet or person.wake_at is None or person.wake_at > now:
                     continue
                 person.wake_at = None
                 await self.sitting(person)
-            await self.app.sender.drain()
+                acted = True
+            if acted:
+                await self.app.sender.drain()
             day = int((now - begin) / DAY)
             if progress is not None and day != shown:
                 shown = day
                 progress(min(day, total_days), total_days)
-        self.channel.take()
+        for address, got in self.channel.take().items():
+            if address in self.by_address:
+                self.by_address[address].received.update(kind for kind, _text in got)
 
 
 # --- the summary ------------------------------------------------------------------------------
@@ -597,6 +602,14 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
             row.status: row.n
             for row in await conn.execute(
                 select(Outbox.status, func.count().label("n")).group_by(Outbox.status)
+            )
+        }
+        alerted = {
+            row.person_id: row.n
+            for row in await conn.execute(
+                select(Nudge.person_id, func.count().label("n"))
+                .where(Nudge.cohort_id.in_(cohort_ids), Nudge.kind == "alert")
+                .group_by(Nudge.person_id)
             )
         }
         nudges = {
@@ -641,6 +654,9 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
             "weeks_done": sorted(done.get(p.person_id or -1, set())),
             "stop_week": p.stop_week if p.persona == "stopper" else None,
             "messages": p.messages,
+            "received": dict(sorted(p.received.items())),
+            "alerts_about": alerted.get(p.person_id or -1, 0),
+            "stuck": p.stuck is not None,
         }
         for p in sim.people
     ]
@@ -654,6 +670,7 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
         "messages_by_kind": dict(sorted(kinds.items())),
         "messages_total": sum(kinds.values()),
         "outbox_status": dict(sorted(statuses.items())),
+        "delivered": sim.channel.sent,
         "inbound_messages": sum(p.messages for p in sim.people),
         "completion_by_week": completion,
         "reminders_sent": kinds.get("reminder", 0),
