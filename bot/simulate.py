@@ -272,6 +272,7 @@ class Person:
     stuck: dict[str, Any] | None = None
     starts: Counter[str] = field(default_factory=Counter)  # times each week flow began
     messages: int = 0  # messages this person sent
+    behind: int = 0  # weeks finished after the next one had opened
     received: Counter[str] = field(default_factory=Counter)  # the bot's, by kind
 
 
@@ -498,6 +499,10 @@ class Simulation:
             if 1 in await self.done_weeks(person):
                 person.quiet = True
         elif person.persona == "late" and await self.next_open_week(person) is not None:
+            # Behind the calendar: the next week opened while this one was still open,
+            # so no unlock comes for it and, with no session open, no reminder either.
+            # These people come back on their own here; real ones may not.
+            person.behind += 1
             later = self.app.clock.now() + DAY * person.rng.uniform(1, 2)
             person.wake_at = self._daytime(person, later)
 
@@ -657,6 +662,7 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
             "received": dict(sorted(p.received.items())),
             "alerts_about": alerted.get(p.person_id or -1, 0),
             "stuck": p.stuck is not None,
+            "behind": p.behind,
         }
         for p in sim.people
     ]
@@ -679,6 +685,9 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
         "personas": personas,
         "people": people,
         "stuck": [p.stuck for p in sim.people if p.stuck],
+        # Weeks finished after the next one had opened: nothing from the bot follows
+        # (no unlock, no reminder without an open session); see Simulation._between_weeks.
+        "behind_without_prompt": sum(p.behind for p in sim.people),
         "wall_time_s": round(wall_s, 2),
     }
 
@@ -715,6 +724,10 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{p['weeks_done_mean']} / {p['weeks_done_max']}  "
             f"finished all: {p['finished_all']}"
         )
+    lines.append(
+        "Weeks finished after the next had opened (the bot sends nothing for those): "
+        f"{summary['behind_without_prompt']}"
+    )
     stuck = summary["stuck"]
     lines += ["", f"Stuck participants: {len(stuck)}"]
     for s in stuck:
