@@ -451,7 +451,9 @@ class Simulation:
             flow_id, step_id, state = current
             flow = self.content.flows.get(flow_id)
             if flow is None or step_id not in flow.index:
-                self._stuck(person, None, step_id, f"a session in an unknown flow {flow_id!r}")
+                await self._stuck(
+                    person, None, step_id, f"a session in an unknown flow {flow_id!r}"
+                )
                 return
             if state.get("pending_start"):  # a week the scheduler opened: any message starts it
                 await self.say(person, person.rng.choice(("halo", "siap", "mulai kak")))
@@ -466,14 +468,16 @@ class Simulation:
             if here == person.last:
                 person.repeats += 1
                 if person.repeats + 1 >= REPEATS_STUCK:
-                    self._stuck(person, flow, step_id, "the bot asked the same question 3 times")
+                    await self._stuck(
+                        person, flow, step_id, "the bot asked the same question 3 times"
+                    )
                     return
             else:
                 person.repeats = 0
                 if flow.week is not None and step_id == flow.steps[0].id:
                     person.starts[flow_id] += 1
                     if person.starts[flow_id] >= REPEATS_STUCK:
-                        self._stuck(person, flow, step_id, "the week began 3 times")
+                        await self._stuck(person, flow, step_id, "the week began 3 times")
                         return
             step = flow.step(step_id)
             text = answer_for(
@@ -484,7 +488,9 @@ class Simulation:
             sent += 1
             if flow.week is not None:
                 answered += 1
-        self._stuck(person, None, "", f"more than {MAX_MESSAGES_PER_SITTING} messages at once")
+        await self._stuck(
+            person, None, "", f"more than {MAX_MESSAGES_PER_SITTING} messages at once"
+        )
 
     async def _goes_on(self, person: Person) -> bool:
         """Whether the person starts the next week right away (it is open, they are keen)."""
@@ -506,7 +512,8 @@ class Simulation:
             later = self.app.clock.now() + DAY * person.rng.uniform(1, 2)
             person.wake_at = self._daytime(person, later)
 
-    def _stuck(self, person: Person, flow: Flow | None, step: str, detail: str) -> None:
+    async def _stuck(self, person: Person, flow: Flow | None, step: str, detail: str) -> None:
+        await self.app.sender.drain()  # what the bot said last reaches the recorder
         person.stuck = {
             "participant": person.address,
             "persona": person.persona,

@@ -206,3 +206,23 @@ def test_the_command_runs_and_prints_json(tmp: Path) -> None:
 def test_next_monday() -> None:
     assert cli.next_monday(dt.date(2026, 11, 22)) == dt.date(2026, 11, 23)  # a Sunday
     assert cli.next_monday(dt.date(2026, 11, 23)) == dt.date(2026, 11, 30)  # a Monday
+
+
+async def test_a_question_the_answerer_cannot_pass_is_a_stuck_participant_not_a_crash(
+    tmp: Path, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import simulate as module
+
+    real = module.answer_for
+
+    def refuses_dues(step: Any, **kwargs: Any) -> str:
+        return "terserah kak" if step.save == "w1.dues" else real(step, **kwargs)
+
+    monkeypatch.setattr(module, "answer_for", refuses_dues)
+    options = Options(cohorts=1, participants=1, weeks=1, seed=1, start=START)
+    summary = await simulate(f"sqlite+aiosqlite:///{tmp}/stuck.db", options, content=content)
+    [stuck] = summary["stuck"]
+    assert (stuck["flow"], stuck["step"]) == ("week01", "dues")
+    assert "same question 3 times" in stuck["detail"] and stuck["bot_said"]
+    assert summary["completion_by_week"] == {1: 0}
+    assert "Stuck participants: 1" in format_summary(summary)
