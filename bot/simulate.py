@@ -420,7 +420,7 @@ class Simulation:
         """The week this person may start now (behind the calendar), if any."""
         done = await self.done_weeks(person)
         week = next((w for w in range(1, MAX_WEEKS + 1) if w not in done), None)
-        if week is None or week >= person.stop_week:
+        if week is None or week >= person.stop_week or self.content.flow_for_week(week) is None:
             return None
         async with self.app.db.connect() as conn:
             cohort = await repo.get_cohort(conn, cohort_id=self.cohorts[person.cohort].id)
