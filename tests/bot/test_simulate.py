@@ -226,3 +226,17 @@ async def test_a_question_the_answerer_cannot_pass_is_a_stuck_participant_not_a_
     assert "same question 3 times" in stuck["detail"] and stuck["bot_said"]
     assert summary["completion_by_week"] == {1: 0}
     assert "Stuck participants: 1" in format_summary(summary)
+
+
+def test_progress_is_a_bar_redrawn_in_place_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    show = progress_printer(out)
+    for day in (0, 2, 4):
+        show(day, 4)
+    assert out.getvalue() == (
+        f"\r[{'.' * 30}] day 0/4\r[{'#' * 15}{'.' * 15}] day 2/4\r[{'#' * 30}] day 4/4\n"
+    )
