@@ -236,6 +236,39 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(up)
     up.set_defaults(run=cmd_db_upgrade)
 
+    sim = sub.add_parser(
+        "simulate",
+        help="run whole cohorts through the programme on the simulated clock",
+        description="Create cohorts (spread over Asia/Jakarta, Asia/Makassar and "
+        "Asia/Jayapura, each with a facilitator and a meeting day), let scripted "
+        "participants (diligent, late, silent, stoppers) join through the real "
+        "dispatcher and answer the bot, and move the simulated clock on hour by hour "
+        "with the scheduler and the sender running. Progress goes to stderr; a summary "
+        "(messages per kind, completion by week, reminders, alerts, stuck "
+        "participants) to stdout. The same --seed gives the same summary.",
+    )
+    sim.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: a fresh temporary SQLite file, removed afterwards)",
+    )
+    sim.add_argument(
+        "--reuse",
+        action="store_true",
+        help="allow a database that already has cohorts (new ones are added beside them)",
+    )
+    sim.add_argument("--cohorts", type=int, default=1, help="how many cohorts (1-200, default 1)")
+    sim.add_argument(
+        "--participants", type=int, default=25, help="participants per cohort (1-25, default 25)"
+    )
+    sim.add_argument("--weeks", type=int, default=16, help="weeks to simulate (1-16, default 16)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument(
+        "--start", metavar="YYYY-MM-DD", help="the cohorts' start date (default: next Monday)"
+    )
+    sim.add_argument("--json", action="store_true", help="print the summary as a JSON object")
+    sim.set_defaults(run=cmd_simulate)
+
     content = sub.add_parser(
         "content", help="check the programme content", description="Programme content."
     )
@@ -723,6 +756,64 @@ async def _add_staff(
         target=f"person:{person_id}",
         details={"role": role, "cohort_id": cohort_id, "region": region},
     )
+
+
+# --- simulation --------------------------------------------------------------------
+
+
+def next_monday(today: dt.date) -> dt.date:
+    """The Monday after `today` (a week on when today is a Monday)."""
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+async def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    import shutil
+    import tempfile
+
+    from bot.simulate import Options, format_summary, has_cohorts, progress_printer, simulate
+
+    if not 1 <= args.cohorts <= 200:
+        raise UsageError("--cohorts: between 1 and 200")
+    if not 1 <= args.participants <= 25:
+        raise UsageError("--participants: between 1 and 25 (a cohort's capacity)")
+    if not 1 <= args.weeks <= 16:
+        raise UsageError("--weeks: between 1 and 16")
+    if args.start:
+        try:
+            start = dt.date.fromisoformat(args.start)
+        except ValueError:
+            raise UsageError(f"--start: {args.start!r} is not a date like 2027-01-04") from None
+    else:
+        start = next_monday(SystemClock().now().date())
+    folder = None
+    if args.db:
+        url = args.db
+        if not args.reuse and await has_cohorts(url):
+            raise UsageError(
+                "that database has cohorts already: give another --db, none (a temporary "
+                "one), or --reuse to add the simulated cohorts beside them"
+            )
+    else:
+        folder = tempfile.mkdtemp(prefix="jamaah-simulate-")
+        url = f"sqlite+aiosqlite:///{folder}/simulate.db"
+    options = Options(
+        cohorts=args.cohorts,
+        participants=args.participants,
+        weeks=args.weeks,
+        seed=args.seed,
+        start=start,
+    )
+    try:
+        summary = await simulate(url, options, progress=progress_printer(sys.stderr))
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(format_summary(summary), end="")
+    return 0
 
 
 # --- maintenance -------------------------------------------------------------------
