@@ -265,7 +265,10 @@ class Scheduler:
                     else "nudges.meeting_morning"
                 )
                 meeting_local = (event.meeting_at or event.at).astimezone(cal.zone)
+                silent = len(self.schedule.ladder)
                 for person in people:
+                    if (person.nudge_stage or 0) >= silent and self.schedule.alerts:
+                        continue  # silent past the alert: their facilitator reaches out
                     self._queue(
                         outbox,
                         person,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.channels.base import Capabilities
 from bot.messages import Button, InboundMessage, OutboundMessage
 from content.loader import Content
+from flows import pacing
 from flows.effects import (
     Button as FlowButton,
 )
@@ -245,6 +246,7 @@ class Turn:
     ) -> None:
         queue = list(effects)
         ended = False
+        completed: int | None = None  # the week this turn finished, if any
         while queue:
             effect = queue.pop(0)
             if isinstance(effect, Say):
@@ -263,6 +265,7 @@ class Turn:
                 if known is not None:
                     known[effect.key] = _AnswerRow(effect.key, effect.value, dict(effect.display))
             elif isinstance(effect, CompleteModule):
+                completed = effect.week
                 cohort_id = self.identity.session_cohort_id or self.identity.cohort_id
                 if cohort_id is not None:
                     await repo.complete_week(
@@ -292,6 +295,8 @@ class Turn:
                         self.content.flows[effect.next_flow], cohort_id=self.identity.cohort_id
                     )
                     return
+                if completed is not None:
+                    await self._open_next_week(completed)
         if not ended and save:
             await repo.save_session(
                 self.conn,
@@ -364,6 +369,41 @@ class Turn:
             "edit.saved", {"changed": redone, "shown": saved.display.get(self.locale, "")}
         )
 
+    async def _open_next_week(self, week: int) -> None:
+        """A week finished after the calendar opened the next one: that week waits for the
+        person (their next message starts it) and its silence counts from now, so the
+        reminders cover someone who stops between weeks too."""
+        cohort_id = self.identity.cohort_id
+        following = self.content.flow_for_week(week + 1)
+        if cohort_id is None or following is None:
+            return
+        cohort = await repo.get_cohort(self.conn, cohort_id=cohort_id)
+        if cohort is None:
+            return
+        schedule = self.content.program.schedule
+        calendar = pacing.Calendar(start=cohort.start_date, timezone=cohort.timezone)
+        if pacing.calendar_week(calendar, self.now, schedule) < week + 1:
+            return  # not open yet: the weekly unlock will open it
+        done = await repo.list_progress(self.conn, person_id=self.person_id, cohort_id=cohort_id)
+        if any(r.week == week + 1 and r.status == "done" for r in done):
+            return
+        state = {"pending_start": True}
+        await repo.save_session(
+            self.conn,
+            person_id=self.person_id,
+            cohort_id=cohort_id,
+            flow=following.id,
+            step=following.steps[0].id,
+            state=state,
+            now=self.now,
+        )
+        self.update_identity(
+            session_flow=following.id,
+            session_step=following.steps[0].id,
+            session_state=state,
+            session_cohort_id=cohort_id,
+        )
+
     async def end_session(self) -> None:
         await repo.delete_session(self.conn, person_id=self.person_id)
         self.update_identity(
@@ -375,8 +415,8 @@ class Turn:
         flow = self.session_flow()
         if flow is None or self.identity.session_step is None:
             return False
-        if await self.start_pending():
-            return True
+        if self.pending_start:
+            return False  # a week waiting to begin has asked nothing yet
         await self.step_flow(flow, Repeat())
         return True
 

@@ -636,59 +636,101 @@ async def claim_due(
     whose sending crashes the process is not tried forever. On PostgreSQL rows are
     locked with SKIP LOCKED, so workers never share one.
     """
-    stale = and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - stale_after)
-    await conn.execute(
-        update(outbox_t)
-        .where(stale, outbox_t.c.attempts >= max_attempts)
-        .values(status="failed", error=f"gave up after {max_attempts}: the sender stopped")
+    postgres = conn.dialect.name == "postgresql"
+    give_up, walks, mark, read = _claim_statements(
+        channels is not None, other_than is not None, postgres
+    )
+    params: dict[str, Any] = {
+        "now": now,
+        "cutoff": now - stale_after,
+        "max_attempts": max_attempts,
+        "error": f"gave up after {max_attempts}: the sender stopped",
+    }
+    if channels is not None:
+        params["channels"] = list(channels)
+    if other_than is not None:
+        params["others"] = list(other_than)
+    await conn.execute(give_up, params)
+    ids: list[int] = []
+    # Two walks, each along an index in claim order so that LIMIT stops it early: the
+    # claims a dead sender left (few), then what is waiting, most urgent lane first.
+    for walk in walks:
+        if len(ids) >= limit:
+            break
+        found = await conn.execute(walk, {**params, "lim": limit - len(ids)})
+        ids += [row.id for row in found.all()]
+    if not ids:
+        return []
+    await conn.execute(mark, {"ids": ids, "now": now})
+    return (await conn.execute(read, {"ids": ids})).all()
+
+
+_CLAIMS: dict[tuple[bool, bool, bool], tuple[Any, tuple[Any, Any], Any, Any]] = {}
+
+
+def _claim_statements(
+    by_channel: bool, other_channels: bool, postgres: bool
+) -> tuple[Any, tuple[Any, Any], Any, Any]:
+    """The claim's statements, built once: building and keying them cost more than
+    SQLite takes to run them (about 2.5 ms against 0.5 ms a claim)."""
+    key = (by_channel, other_channels, postgres)
+    if key in _CLAIMS:
+        return _CLAIMS[key]
+    o = outbox_t
+    stale = and_(
+        o.c.status == "sending", o.c.claimed_at <= bindparam("cutoff", type_=UTCDateTime())
+    )
+    give_up = (
+        update(o)
+        .where(stale, o.c.attempts >= bindparam("max_attempts"))
+        .values(status="failed", error=bindparam("error"))
     )
     earlier = _earlier.alias("earlier")
     first_in_chat = ~(
         select(earlier.c.id)
         .where(
-            earlier.c.contact_id == outbox_t.c.contact_id,
-            earlier.c.id < outbox_t.c.id,
+            earlier.c.contact_id == o.c.contact_id,
+            earlier.c.id < o.c.id,
             earlier.c.status.in_(("pending", "sending")),
-            earlier.c.priority <= outbox_t.c.priority,
+            earlier.c.priority <= o.c.priority,
         )
         .exists()
     )
-    on_channel = None
-    if channels is not None or other_than is not None:
-        on_channel = select(contacts.c.id).where(contacts.c.id == outbox_t.c.contact_id)
-        if channels is not None:
-            on_channel = on_channel.where(contacts.c.channel.in_(channels))
-        if other_than is not None:
-            on_channel = on_channel.where(contacts.c.channel.not_in(other_than))
-    ids: list[int] = []
-    # Two walks, each along an index in claim order so that LIMIT stops it early: the
-    # claims a dead sender left (few), then what is waiting, most urgent lane first.
+    on_channel = select(contacts.c.id).where(contacts.c.id == o.c.contact_id)
+    if by_channel:
+        on_channel = on_channel.where(contacts.c.channel.in_(bindparam("channels", expanding=True)))
+    if other_channels:
+        on_channel = on_channel.where(
+            contacts.c.channel.not_in(bindparam("others", expanding=True))
+        )
+    walks = []
     for due in (
-        and_(stale, outbox_t.c.attempts < max_attempts),
-        and_(outbox_t.c.status == "pending", outbox_t.c.next_attempt_at <= now),
+        and_(stale, o.c.attempts < bindparam("max_attempts")),
+        and_(o.c.status == "pending", o.c.next_attempt_at <= bindparam("now", type_=UTCDateTime())),
     ):
-        if len(ids) >= limit:
-            break
-        pick = select(outbox_t.c.id).where(due, first_in_chat)
-        if on_channel is not None:
+        pick = select(o.c.id).where(due, first_in_chat)
+        if by_channel or other_channels:
             pick = pick.where(on_channel.exists())
-        pick = pick.order_by(outbox_t.c.priority, outbox_t.c.id).limit(limit - len(ids))
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(of=outbox_t, skip_locked=True)
-        ids += [row.id for row in (await conn.execute(pick)).all()]
-    if not ids:
-        return []
-    await conn.execute(
-        update(outbox_t)
-        .where(outbox_t.c.id.in_(ids))
-        .values(status="sending", claimed_at=now, attempts=outbox_t.c.attempts + 1)
+        pick = pick.order_by(o.c.priority, o.c.id).limit(bindparam("lim"))
+        if postgres:
+            pick = pick.with_for_update(of=o, skip_locked=True)
+        walks.append(pick)
+    ids: Any = bindparam("ids", expanding=True)
+    mark = (
+        update(o)
+        .where(o.c.id.in_(ids))
+        .values(
+            status="sending",
+            claimed_at=bindparam("now", type_=UTCDateTime()),
+            attempts=o.c.attempts + 1,
+        )
     )
-    stmt = (
+    read = (
         select(
-            outbox_t.c.id,
-            outbox_t.c.payload,
-            outbox_t.c.attempts,
-            outbox_t.c.priority,
+            o.c.id,
+            o.c.payload,
+            o.c.attempts,
+            o.c.priority,
             contacts.c.id.label("contact_id"),
             contacts.c.channel,
             contacts.c.address,
@@ -696,11 +738,12 @@ async def claim_due(
             contacts.c.unreachable,
             contacts.c.last_inbound_at,
         )
-        .join(contacts, contacts.c.id == outbox_t.c.contact_id)
-        .where(outbox_t.c.id.in_(ids))
-        .order_by(outbox_t.c.priority, outbox_t.c.id)
+        .join(contacts, contacts.c.id == o.c.contact_id)
+        .where(o.c.id.in_(ids))
+        .order_by(o.c.priority, o.c.id)
     )
-    return (await conn.execute(stmt)).all()
+    _CLAIMS[key] = (give_up, (walks[0], walks[1]), mark, read)
+    return _CLAIMS[key]
 
 
 _earlier = outbox_t
@@ -720,11 +763,19 @@ async def release_claims(conn: AsyncConnection) -> int:
 async def mark_sent(
     conn: AsyncConnection, *, outbox_id: int, external_id: str | None, now: dt.datetime
 ) -> None:
-    await conn.execute(
-        update(outbox_t)
-        .where(outbox_t.c.id == outbox_id)
-        .values(status="sent", external_id=external_id, sent_at=now, error=None)
+    await conn.execute(_MARK_SENT, {"outbox_id": outbox_id, "external_id": external_id, "now": now})
+
+
+_MARK_SENT = (
+    update(outbox_t)
+    .where(outbox_t.c.id == bindparam("outbox_id"))
+    .values(
+        status="sent",
+        external_id=bindparam("external_id"),
+        sent_at=bindparam("now", type_=UTCDateTime()),
+        error=None,
     )
+)
 
 
 async def mark_retry(

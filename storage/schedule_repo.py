@@ -119,6 +119,7 @@ async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> S
             contacts.c.opted_out,
             contacts.c.unreachable,
             sessions.c.flow.label("session_flow"),
+            sessions.c.nudge_stage,
         )
         .select_from(
             memberships.join(people, people.c.id == memberships.c.person_id)

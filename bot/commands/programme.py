@@ -28,6 +28,8 @@ async def _busy(turn: Turn, *, editing_ok: bool = False) -> bool:
     flow = turn.session_flow()
     if flow is None or flow.id == "izin" or (editing_ok and turn.editing):
         return False
+    if turn.pending_start:  # a week waiting to begin asks nothing yet
+        return False
     await turn.say("calc.busy", {"title": flow.title[turn.locale]})
     await turn.repeat_question()
     return True
