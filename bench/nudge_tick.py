@@ -49,6 +49,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from storage import repo  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import Outbox  # noqa: E402
+from storage.schedule_repo import nudges_t  # noqa: E402
 
 COHORTS, SIZE = 4000, 25
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
@@ -139,6 +140,14 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
                              "updated_at": since,
                              "nudge_stage": _stage(TICK_AT - dt.timedelta(hours=1) - since)}
                         )  # fmt: skip
+            # Last Sunday's digests went out then (the tick that ran them left their keys).
+            sunday = TICK_AT - dt.timedelta(hours=14)
+            nudge_rows = [
+                {"key": f"digest:{row['code']}:{dt.date(2027, 2, 28)}", "person_id": None,
+                 "cohort_id": row["id"], "kind": "digest", "week": None, "due_at": sunday,
+                 "created_at": sunday, "status": "queued"}
+                for row in cohort_rows
+            ]  # fmt: skip
             tables = [
                 (repo.cohorts, cohort_rows),
                 (repo.people, person_rows),
@@ -147,6 +156,7 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
                 (repo.progress_t, progress_rows),
                 (repo.sessions, session_rows),
                 (repo.answers_t, answer_rows),
+                (nudges_t, nudge_rows),
             ]
             for table, rows in tables:
                 for i in range(0, len(rows), 5000):

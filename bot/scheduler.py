@@ -470,9 +470,9 @@ class Scheduler:
         }
         template_vars = {"name": context["name"]}
         for k, v in params.items():
-            shown = _shown(v, locale) if isinstance(v, Mapping) else v
+            shown = _shown(v, locale) if type(v) is dict else v
             context[k] = shown
-            if isinstance(shown, str | int):
+            if type(shown) is str or type(shown) is int:
                 template_vars[k] = str(shown)
         markup = self._markups.get(person.channel)
         if markup is None:
@@ -482,8 +482,8 @@ class Scheduler:
                 markup = "plain"
             self._markups[person.channel] = markup
         text = self.content.renderer.render(key, locale, context, markup)
-        # A template outside WhatsApp's window may carry the whole message as one value.
-        template_vars.setdefault("summary", " ".join(text.split())[:500])
+        if kind in (DIGEST, ALERT):  # their template carries the message as one value
+            template_vars.setdefault("summary", " ".join(text.split())[:500])
         outbox.append(
             {
                 "contact_id": person.contact_id,

@@ -589,7 +589,16 @@ async def list_progress(
 # --- outbox -------------------------------------------------------------------------
 
 PRIORITY_REPLY, PRIORITY_NUDGE, PRIORITY_BROADCAST = 0, 1, 2
-_INSERT_OUTBOX = insert(outbox_t)
+# Text, with typed parameters: a scheduler tick queues thousands of rows at once, and
+# the ORM-level INSERT's per-row processing cost as much as SQLite's own work.
+_INSERT_OUTBOX = _upsert(
+    "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
+    "next_attempt_at, created_at) VALUES (:contact_id, :payload, :priority, :dedupe_key, "
+    ":kind, 'pending', 0, :next_attempt_at, :created_at)",
+    payload=JSON(),
+    next_attempt_at=UTCDateTime(),
+    created_at=UTCDateTime(),
+)
 
 
 async def enqueue(
@@ -603,8 +612,6 @@ async def enqueue(
             "priority": row.get("priority", PRIORITY_REPLY),
             "dedupe_key": row.get("dedupe_key"),
             "kind": row.get("kind") or row["payload"].get("kind") or "reply",
-            "status": "pending",
-            "attempts": 0,
             "next_attempt_at": row.get("not_before", now),
             "created_at": now,
         }
