@@ -334,8 +334,12 @@ async def run_script(app: App, lines: Iterable[str], err: TextIO | None = None) 
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if line.startswith(":"):
-            if not await _console_command(app, line, err):
+            handled = await _console_command(app, line, err)
+            if handled is None:
                 print(f"line {number}: unknown directive {line!r} (try ':clock +2d')", file=err)
+                status = 1
+            elif not handled:
+                print(f"line {number}: the clock did not move: {line!r}", file=err)
                 status = 1
             continue
         match = SCRIPT_LINE.match(line)
@@ -364,7 +368,7 @@ async def interactive(app: App, name: str) -> int:
             name = line[4:].strip() or name
             continue
         if line.startswith(":"):
-            if not await _console_command(app, line, sys.stdout):
+            if await _console_command(app, line, sys.stdout) is None:
                 print("Directives: :clock +2d | :as NAME | :quit")
             continue
         await say(app, name, line)
@@ -376,15 +380,17 @@ async def say(app: App, name: str, text: str) -> None:
     await app.sender.drain()
 
 
-async def _console_command(app: App, line: str, out: TextIO) -> bool:
+async def _console_command(app: App, line: str, out: TextIO) -> bool | None:
+    """Carry out ':clock +2d'; None for an unknown directive, False (the reason written
+    to `out`) when the duration cannot be read."""
     word, _, rest = line[1:].partition(" ")
     if word != "clock":
-        return False
+        return None
     try:
         delta = parse_duration(rest)
     except ValueError as error:
         print(str(error), file=out)
-        return True
+        return False
     now = await app.step_clock(delta, dt.timedelta(hours=1))  # nudges go out on time
     print(f"# clock: {now:%Y-%m-%d %H:%M} UTC", file=app.console.out)
     return True

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 10_000  # longer text is cut before it reaches any parser or log
 STORED_MEDIA = "doc:"  # a Media.ref "doc:<token>": a file the channel kept in `documents`
 TOUCH_EVERY = dt.timedelta(minutes=1)
+# Someone silent this long may not recall the open question: a reply that does not fit
+# it gets the whole question again (the first reminder goes after two days).
+RETURNING_AFTER = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,9 @@ class Dispatcher:
                 await turn.say("errors.empty")
                 await turn.repeat_question()
                 return
-            await turn.step_flow(flow, Reply(text))
+            last = turn.identity.last_inbound_at
+            returning = last is not None and turn.now - last >= RETURNING_AFTER
+            await turn.step_flow(flow, Reply(text, returning=returning))
             return
         if turn.joined:
             await participant_commands.idle(turn)

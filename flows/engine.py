@@ -83,9 +83,11 @@ class Start:
 
 @dataclass(frozen=True)
 class Reply:
-    """The person typed `text`."""
+    """The person typed `text`. `returning`: they come back after a long silence (days),
+    so a reply that does not fit is followed by the whole question, not just the hint."""
 
     text: str
+    returning: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def advance(
         effects: list[Effect] = [
             Say(f"errors.{error.code}", _error_params(error), _buttons(step), step.id)
         ]
+        if isinstance(event, Reply) and event.returning:  # they may not recall the question
+            effects = [Say(f"errors.{error.code}", _error_params(error)), *_prompt(step)]
         if errors % HELP_AFTER_ERRORS == 0:
             effects.append(Say("errors.help_offer"))
         return replace(state, errors=errors), effects

@@ -243,6 +243,16 @@ def test_a_script_line_that_is_not_a_message_is_reported_with_its_number(db_url:
     assert "→ siti:" in result.stdout  # the good line was still answered
 
 
+def test_a_clock_line_that_cannot_be_read_fails_the_script(db_url: str) -> None:
+    # '+5d2h' is no duration the clock takes: the script must not go on as if time moved
+    result = run(
+        "chat", "--script", "-", stdin="siti: halo\n:clock +5d2h\n", db=db_url, check=False
+    )
+    assert result.returncode == 1
+    assert "line 2: the clock did not move" in result.stderr
+    assert "is not a duration" in result.stderr
+
+
 def test_every_subcommand_has_help() -> None:
     for args in (
         ["--help"],

@@ -244,7 +244,7 @@ async def test_the_weekly_digest_tells_the_facilitator_who_is_done_behind_or_unr
     _, to, text, _ = digests[0]
     assert to == "fasil-TRITIS-01"
     assert "Sudah selesai minggu 2: 1 (siti)" in text
-    assert "agus: masih di minggu 1" in text
+    assert "Tertinggal: 1\n• agus: masih di minggu 1\n" in text  # one line each
     assert "Tidak bisa dihubungi: 1 (agus)" in text
 
 

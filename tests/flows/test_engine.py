@@ -97,6 +97,18 @@ def test_a_wrong_answer_reprompts_and_the_third_offers_help() -> None:
     assert state.errors == 0 and state.step == "pay"
 
 
+def test_a_wrong_answer_after_days_away_shows_the_whole_question_again() -> None:
+    state, _ = advance(MINI, None, Start(), NOW)
+    state, effects = advance(MINI, state, Reply("maaf, baru sempat", returning=True), NOW)
+    assert keys(effects) == ["errors.rupiah", "mini.price"] and state.errors == 1
+    state, _ = advance(MINI, state, Reply("20000"), NOW)
+    state, effects = advance(MINI, state, Reply("halo lagi", returning=True), NOW)
+    assert keys(effects) == ["errors.choice", "mini.pay"]
+    hint, question = effects
+    assert isinstance(hint, Say) and isinstance(question, Say)
+    assert hint.buttons == () and [b.value for b in question.buttons] == ["qris", "tunai"]
+
+
 def test_choice_by_button_and_stale_buttons() -> None:
     state, _ = advance(MINI, None, Start(), NOW)
     state, _ = advance(MINI, state, Reply("20000"), NOW)
