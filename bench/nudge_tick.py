@@ -172,6 +172,15 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
     return counts
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: after fork and exec
+    that still counts the parent's memory at the fork (here, the seeding's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 async def tick(url: str) -> dict[str, Any]:
     """Runs in its own process: open the app at TICK_AT and run one tick."""
     from bot.app import open_app
@@ -190,7 +199,7 @@ async def tick(url: str) -> dict[str, Any]:
             "by_kind": dict(stats.sent),
             "cohorts_read": stats.cohorts,
             "sessions_moved": stats.sessions,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": _peak_rss_mb(),
         }
     finally:
         await app.close()

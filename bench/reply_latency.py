@@ -1,7 +1,8 @@
-"""Replies while a broadcast drains: 100 participants each write 5 messages, 2–4 s apart,
+"""Replies while a broadcast drains: 100 participants each write 5 messages, 10–20 s apart,
 while a 3,000-recipient broadcast goes out at Telegram's limits (30 messages/s overall,
 1 message/s per chat, enforced by the fake Bot API server with 429s). The talkers are
-among the broadcast's recipients. Latency: from the moment the message is handed to the
+among the broadcast's recipients; together they write about 7 messages a second, each
+answered with one message. Latency: from the moment the message is handed to the
 dispatcher to the moment the fake server accepts the reply.
 
 Run twice on the same fake server: through our outbox and sender (replies in the first

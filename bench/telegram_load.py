@@ -118,7 +118,8 @@ def _update(chat: int, update_id: int, text: str) -> dict[str, Any]:
 
 
 async def _talk(app: App, load: Load, send_reply: Any = None) -> None:
-    """Each talker writes `messages_each` times, 2–4 s apart, while the broadcast drains."""
+    """Each talker writes `messages_each` times, 10–20 s apart (a person reading a
+    question and typing the answer on a phone), while the broadcast drains."""
     rng = random.Random(load.seed)
     channel = app.channels.get("telegram")
     talkers = rng.sample(range(load.recipients), load.talkers)
@@ -126,7 +127,7 @@ async def _talk(app: App, load: Load, send_reply: Any = None) -> None:
 
     async def one(n: int) -> None:
         chat = FIRST_CHAT + n
-        await asyncio.sleep(rng.uniform(3.0, 10.0))
+        await asyncio.sleep(rng.uniform(3.0, 20.0))
         for _ in range(load.messages_each):
             message = channel.parse(_update(chat, next(update_ids), "/bantuan"))
             load.inbound.append((time.monotonic(), chat))
@@ -135,7 +136,7 @@ async def _talk(app: App, load: Load, send_reply: Any = None) -> None:
                 app.sender.wake.set()
             else:
                 await send_reply(chat)
-            await asyncio.sleep(rng.uniform(2.0, 4.0))
+            await asyncio.sleep(rng.uniform(10.0, 20.0))
 
     await asyncio.gather(*(one(n) for n in talkers))
 
