@@ -308,21 +308,14 @@ async def create_person(
             .returning(people.c.id)
         )
     ).scalar_one()
-    contact_id = (
-        await conn.execute(
-            insert(contacts)
-            .values(
-                channel=channel,
-                address=address,
-                person_id=person_id,
-                display_name=display_name,
-                opted_out=False,
-                unreachable=False,
-                created_at=now,
-            )
-            .returning(contacts.c.id)
-        )
-    ).scalar_one()
+    contact_id = await add_contact(
+        conn,
+        person_id=person_id,
+        channel=channel,
+        address=address,
+        now=now,
+        display_name=display_name,
+    )
     return int(person_id), int(contact_id)
 
 
