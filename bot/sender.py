@@ -65,7 +65,7 @@ class Sender:
     (`Capabilities.rate_per_s`, `per_chat_per_s`). Messages to different chats go out
     concurrently; a chat has one message in flight at a time, in order (the claim only
     takes a chat's first waiting message). A reply claimed while a broadcast drains is
-    served by the bucket before the broadcast messages waiting there.
+    served by the channel's limiter before the broadcast messages waiting there.
     """
 
     def __init__(
@@ -120,6 +120,19 @@ class Sender:
         stopped: set[int] = set()  # contacts found blocked or opted out during this drain
         inflight: dict[asyncio.Task[None], str] = {}
         known = self.channels.names()
+        try:
+            return await self._drain_loop(stats, stopped, inflight, known)
+        finally:  # stopped (shutdown): what was claimed and not sent goes after a restart
+            for task in inflight:
+                task.cancel()
+
+    async def _drain_loop(
+        self,
+        stats: DrainStats,
+        stopped: set[int],
+        inflight: dict[asyncio.Task[None], str],
+        known: list[str],
+    ) -> DrainStats:
         while True:
             self.wake.clear()
             claimed = 0
