@@ -40,7 +40,7 @@ def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
         token = request.path_params["token"]
         if not TOKEN.match(token):
             return Response("not found", status_code=404)
-        async with app.db.connect() as conn:
+        async with app.db.begin() as conn:  # begin(), not connect(): see healthz
             doc = await repo.document_by_token(conn, token=token, now=app.clock.now())
         if doc is None or doc.data is None:
             return Response("not found", status_code=404)
