@@ -451,7 +451,7 @@ class WhatsAppWeb:
         self.channel.window_opened(message.address)
         try:
             if message.media:
-                async with self.app.db.connect() as conn:
+                async with self.app.db.begin() as conn:  # not connect(): see bot/web.py
                     if await repo.inbound_seen(
                         conn, channel=WHATSAPP, external_id=message.external_id
                     ):
@@ -486,7 +486,7 @@ class WhatsAppWeb:
 
     async def fetch_photo(self, media: Media) -> str | None:
         """The token of the kept photo, or None when it could not be fetched."""
-        async with self.app.db.connect() as conn:
+        async with self.app.db.begin() as conn:
             found = await repo.document_by_ref(conn, ref=media.ref)
         if found is not None:
             return str(found.token)
