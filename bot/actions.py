@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.programme import PROGRAMME_ACTIONS
-from bot.turn import Turn, _AnswerRow
+from bot.turn import Turn
 from flows.answers import format_number, format_rupiah
 from flows.spec import LOCALES
 from flows.weekly import plan_vs_actual as compare
@@ -77,17 +77,7 @@ ACTIONS: dict[str, Callable[[Turn], Awaitable[bool]]] = {"join": join, "forget":
 
 async def _save(turn: Turn, key: str, value: Any, display: dict[str, str]) -> None:
     """Save an answer the bot worked out, as if the person had typed it (history kept)."""
-    answers = await turn.answers()
-    await repo.save_answer(
-        turn.conn,
-        person_id=turn.person_id,
-        key=key,
-        value=value,
-        display=display,
-        now=turn.now,
-        exists=key in answers,
-    )
-    answers[key] = _AnswerRow(key, value, dict(display))
+    await turn.save_answer(key, value, display)
 
 
 def _whole(answers: dict[str, Any], key: str) -> int | None:
