@@ -41,7 +41,7 @@ class FileChannel:
     async def send(
         self, address: str, message: OutboundMessage, context: object = None
     ) -> SendResult:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
         self.handle.write(f"{address}\t{message.text}\n")
         self.handle.flush()
         os.fsync(self.handle.fileno())
@@ -52,7 +52,7 @@ async def main(url: str, out: str) -> None:
     app = await open_app(url, clock=SystemClock(), out=io.StringIO())
     app.channels.register(FileChannel(out))
     app.sender.stale_after = dt.timedelta(seconds=1)  # another worker's claims: not ours
-    app.sender._room = lambda name: 8  # type: ignore[method-assign]  # few in flight
+    app.sender._room = lambda name: 4  # type: ignore[method-assign]  # few in flight
     if app.db.dialect.name == "sqlite":
         await app.sender.recover()  # the only sender: what it had claimed goes again
     else:
