@@ -685,7 +685,7 @@ def _claim_statements(
         .where(stale, o.c.attempts >= bindparam("max_attempts"))
         .values(status="failed", error=bindparam("error"))
     )
-    earlier = _earlier.alias("earlier")
+    earlier = outbox_t.alias("earlier")
     first_in_chat = ~(
         select(earlier.c.id)
         .where(
@@ -744,9 +744,6 @@ def _claim_statements(
     )
     _CLAIMS[key] = (give_up, (walks[0], walks[1]), mark, read)
     return _CLAIMS[key]
-
-
-_earlier = outbox_t
 
 
 async def release_claims(conn: AsyncConnection) -> int:

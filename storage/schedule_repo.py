@@ -129,8 +129,13 @@ async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> S
         .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
         .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
     )
+    return _first_per_person((await conn.execute(stmt)).all())
+
+
+def _first_per_person(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+    """Each person's first row: their best contact, as the query ordered them."""
     best: dict[int, Row[Any]] = {}
-    for row in (await conn.execute(stmt)).all():
+    for row in rows:
         best.setdefault(row.person_id, row)
     return list(best.values())
 
@@ -310,10 +315,7 @@ async def person_contacts(
         .where(people.c.id.in_(person_ids))
         .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
     )
-    best: dict[int, Row[Any]] = {}
-    for row in (await conn.execute(stmt)).all():
-        best.setdefault(row.person_id, row)
-    return list(best.values())
+    return _first_per_person((await conn.execute(stmt)).all())
 
 
 __all__ = [
