@@ -18,6 +18,7 @@ from bot.channels.base import DIGEST_MARK, Registry, button_digest
 from bot.clock import Clock
 from bot.commands import Command, optout, parse_command
 from bot.commands import participant as participant_commands
+from bot.commands import staff as staff_commands
 from bot.commands.participant import GUEST, PARTICIPANT, STAFF
 from bot.messages import (
     BUTTON,
@@ -28,6 +29,7 @@ from bot.messages import (
     InboundMessage,
     OutboundMessage,
 )
+from bot.staff import dialog
 from bot.turn import Turn, locale_of
 from content.loader import Content
 from flows.engine import Press, Reply, offered
@@ -75,7 +77,9 @@ class Dispatcher:
         clock: Clock,
         *,
         default_language: str = "id",
-        commands: tuple[Command, ...] = participant_commands.COMMANDS + optout.COMMANDS,
+        commands: tuple[Command, ...] = (
+            participant_commands.COMMANDS + optout.COMMANDS + staff_commands.COMMANDS
+        ),
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.default_language = default_language
@@ -166,6 +170,13 @@ class Dispatcher:
             turn, self.commands.get(parsed[0]) if parsed else None, parsed[1] if parsed else ""
         ):
             return
+        # A staff member's open dialog (/siaran, /checkin, ...) takes what they send next.
+        state = None if turn.joined else await dialog.current(turn)
+        if state is not None and await self._dialog(turn, state, parsed):
+            return
+        if message.kind == BUTTON and (message.button or "").startswith(dialog.PREFIX):
+            await dialog.on_button(turn, None, message.button or "")
+            return
         photos = [
             m.ref[len(STORED_MEDIA) :]
             for m in message.media
@@ -205,8 +216,7 @@ class Dispatcher:
                 await turn.repeat_question()
                 return
             if not await self._allowed(turn, command):
-                await turn.say("common.not_allowed", {"command": "/" + command.name})
-                await turn.repeat_question()
+                await self._refuse(turn, command)
                 return
             await command.handler(turn, args)
             return
@@ -232,14 +242,54 @@ class Dispatcher:
             return
         await participant_commands.outsider(turn)
 
+    async def _dialog(
+        self, turn: Turn, state: dialog.DialogState, parsed: tuple[str, str] | None
+    ) -> bool:
+        """Give the open dialog what was sent; False when it is not the dialog's."""
+        message = turn.message
+        if message.kind == BUTTON and message.button:
+            data = message.button
+            if data.startswith(DIGEST_MARK):
+                data = dialog.undigest(state, data) or data
+            if not data.startswith(dialog.PREFIX):
+                return False  # a programme button: the usual way
+            await dialog.on_button(turn, state, data)
+            return True
+        if parsed is not None and self.commands.get(parsed[0]) is not None:
+            return False  # a command: it runs, and the dialog stays open
+        if message.media and message.kind == MEDIA:
+            await dialog.DIALOGS[state.name].media(turn, state, message.media)
+            return True
+        text = message.text[:MAX_TEXT]
+        if message.kind == TEXT and text.strip():
+            await dialog.on_text(turn, state, text)
+            return True
+        return False
+
     async def _allowed(self, turn: Turn, command: Command) -> bool:
         """Whether this person's role may use `command` (invariant 7)."""
         if set(command.roles) >= {GUEST, PARTICIPANT, STAFF}:
             return True  # open to everyone: no need to look the roles up
         if turn.joined:
             return PARTICIPANT in command.roles
-        held = await repo.roles_of(turn.conn, person_id=turn.person_id)
-        return (STAFF if held else GUEST) in command.roles
+        held = {row.role for row in await repo.roles_of(turn.conn, person_id=turn.person_id)}
+        if held:
+            return STAFF in command.roles or bool(held & set(command.roles))
+        return GUEST in command.roles
+
+    async def _refuse(self, turn: Turn, command: Command) -> None:
+        """Someone used a command that is not theirs: the help for who they are.
+
+        A participant or a newcomer trying a staff command learns nothing of it, only
+        what they themselves can do; a staff member is told the command is not theirs.
+        """
+        if turn.joined:
+            await turn.say("common.help.participant")
+        elif await repo.roles_of(turn.conn, person_id=turn.person_id):
+            await turn.say("common.not_allowed", {"command": "/" + command.name})
+        else:
+            await turn.say("common.help.guest")
+        await turn.repeat_question()
 
     async def _keep_media(self, turn: Turn) -> bool:
         """Keep a reference to the photos or files a participant or staff member sent.

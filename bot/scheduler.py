@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.channels.base import Registry, UnknownChannel
 from bot.clock import Clock
+from bot.staff import jobs as staff_jobs
 from bot.turn import locale_of
 from content.loader import Content
 from flows import pacing
@@ -109,6 +110,8 @@ class Scheduler:
                 if seen < self.session_chunk or part.sessions == 0:
                     break
                 await asyncio.sleep(0)
+            for job in staff_jobs.JOBS:  # scheduled broadcasts, follow-up reminders
+                stats.add(await job(self, now))
             if stats.total and self.on_queued is not None:
                 self.on_queued()
             return stats

@@ -157,6 +157,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "given": "fr",
     "commands": ["/bantuan", "/progres"],
     "role": "participant",
+    "roles": ["facilitator", "coordinator"],
     "kind": "sticker",
     # scheduled messages (content/locales/*/nudges.yaml)
     "goal": "Punya penghasilan sendiri untuk membantu orang tua",

@@ -210,6 +210,10 @@ class Outbox(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error_code: Mapped[str | None] = mapped_column(String(16))
+    # The facilitator broadcast this row belongs to, if any (/siaran status counts by it).
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Nudge(Base):
@@ -266,3 +270,106 @@ class SystemState(Base):
     __tablename__ = "system_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+# --- staff tools (issue 7) -----------------------------------------------------------
+
+
+class Dialog(Base):
+    """A staff member's open multi-step chat dialog (/siaran, /checkin, /tinjau, ...).
+
+    Kept apart from `flow_sessions` (the programme's flows) so that the silence ladder
+    never sees it and a content update never drops it. One open dialog per person.
+    """
+
+    __tablename__ = "dialogs"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(32))  # "siaran", "checkin", ...
+    step: Mapped[str] = mapped_column(String(32))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Invite(Base):
+    """A one-time code that makes whoever sends it a staff member (`jamaah staff invite`)."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # facilitator, coordinator, admin
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    region: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(120))  # "cli" or "person:12"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Broadcast(Base):
+    """A facilitator's message to their cohort(s): drafted, confirmed, queued or scheduled."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_due", "status", "scheduled_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    cohort_ids: Mapped[list[int]] = mapped_column(JSON)
+    audience: Mapped[str] = mapped_column(String(16))  # all, cohort, behind
+    text: Mapped[str] = mapped_column(Text)
+    media_token: Mapped[str | None] = mapped_column(String(64))  # a documents.token (photo)
+    # scheduled (waiting for scheduled_at), queued (outbox rows written), cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Unique per confirmation: a second tap on "confirm" finds it and queues nothing.
+    confirm_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Checkin(Base):
+    """A facilitator's log of a weekly meeting, or of a visit or call to one participant."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        Index("ix_checkins_cohort_at", "cohort_id", "at"),
+        Index("ix_checkins_follow_up", "follow_up_on", "follow_up_sent"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    facilitator_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # meeting, visit, call
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when it happened
+    attendance: Mapped[list[int]] = mapped_column(JSON, default=list)  # person ids present
+    note: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, visits and calls
+    follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
+    follow_up_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    photo_token: Mapped[str | None] = mapped_column(String(64))  # a documents.token
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """A facilitator's decision on an artefact a participant submitted (product, plan, permits)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("person_id", "artefact"),
+        Index("ix_reviews_cohort_status", "cohort_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    artefact: Mapped[str] = mapped_column(String(16))  # product, plan, permits
+    status: Mapped[str] = mapped_column(String(16))  # submitted, approved, returned
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

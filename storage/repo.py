@@ -60,7 +60,8 @@ state_t = cast(Table, SystemState.__table__)
 documents_t = cast(Table, Document.__table__)
 
 PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
-STAFF_ROLES = (FACILITATOR, COORDINATOR)
+ADMIN = "admin"  # manages staff; sees every cohort
+STAFF_ROLES = (FACILITATOR, COORDINATOR, ADMIN)
 
 
 # Upserts are written once as text: SQLite and PostgreSQL share the ON CONFLICT syntax,

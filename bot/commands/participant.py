@@ -56,8 +56,9 @@ async def help_(turn: Turn, args: str) -> None:
     else:
         roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
         if roles:
-            names = sorted({r.code or r.region or "" for r in roles})
-            await turn.say("common.help.staff", {"role": roles[0].role, "given": ", ".join(names)})
+            names = sorted({r.code or r.region or "" for r in roles} - {""})
+            held = sorted({r.role for r in roles}, key=repo.STAFF_ROLES.index)
+            await turn.say("common.help.staff", {"roles": held, "given": ", ".join(names)})
         else:
             await turn.say("common.help.guest")
     await turn.repeat_question()

@@ -375,7 +375,9 @@ async def test_a_command_is_refused_to_a_role_it_is_not_for(app: App) -> None:
     await make_cohort(app)
     await join(app)
     reply = await chat(app, "siti", "/kelompok")
-    assert "Perintah /kelompok bukan untuk peranmu" in reply
+    # The participant help: what they can do, nothing about the staff command.
+    assert "Kamu anggota Jamaah Tritis" in reply and "/progres" in reply
+    assert "/kelompok" not in reply and "bukan untuk peranmu" not in reply
 
 
 async def test_progress_for_a_facilitator_does_not_tell_them_to_join(app: App) -> None:

@@ -1,0 +1,151 @@
+"""Storage for the staff tools: open dialogs and the cohort roster.
+
+Other staff tables (invites, broadcasts, check-ins, reviews) get their functions here
+too, each under its own heading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from sqlalchemy import JSON, Row, Table, bindparam, delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Dialog, UTCDateTime
+from storage.repo import PARTICIPANT, contacts, memberships, people, progress_t
+
+dialogs_t = cast(Table, Dialog.__table__)
+
+# --- dialogs -----------------------------------------------------------------------
+
+_SAVE_DIALOG = text(
+    "INSERT INTO dialogs (person_id, name, step, state, updated_at) "
+    "VALUES (:person_id, :name, :step, :state, :now) "
+    "ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, step = excluded.step, "
+    "state = excluded.state, updated_at = excluded.updated_at"
+).bindparams(bindparam("state", type_=JSON()), bindparam("now", type_=UTCDateTime()))
+
+
+async def get_dialog(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
+    return (await conn.execute(select(dialogs_t).where(dialogs_t.c.person_id == person_id))).first()
+
+
+async def save_dialog(
+    conn: AsyncConnection,
+    *,
+    person_id: int,
+    name: str,
+    step: str,
+    state: Mapping[str, Any],
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        _SAVE_DIALOG,
+        {"person_id": person_id, "name": name, "step": step, "state": dict(state), "now": now},
+    )
+
+
+async def delete_dialog(conn: AsyncConnection, *, person_id: int) -> None:
+    await conn.execute(delete(dialogs_t).where(dialogs_t.c.person_id == person_id))
+
+
+# --- the roster --------------------------------------------------------------------
+
+
+async def roster(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> list[RosterEntry]:
+    """The cohorts' participants, one entry each, by cohort and name."""
+    if not cohort_ids:
+        return []
+    done = (
+        select(
+            progress_t.c.person_id,
+            func.count().label("weeks_done"),
+            func.max(progress_t.c.week).label("top_week"),
+        )
+        .where(progress_t.c.cohort_id.in_(cohort_ids), progress_t.c.status == "done")
+        .group_by(progress_t.c.person_id)
+        .subquery()
+    )
+    opened = (
+        select(progress_t.c.person_id, func.max(progress_t.c.week).label("open_week"))
+        .where(progress_t.c.cohort_id.in_(cohort_ids), progress_t.c.status == "open")
+        .group_by(progress_t.c.person_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            memberships.c.cohort_id,
+            people.c.id.label("person_id"),
+            people.c.name,
+            people.c.village,
+            people.c.language,
+            func.coalesce(done.c.weeks_done, 0).label("weeks_done"),
+            func.coalesce(done.c.top_week, 0).label("top_week"),
+            opened.c.open_week,
+            contacts.c.id.label("contact_id"),
+            contacts.c.last_inbound_at,
+            contacts.c.opted_out,
+            contacts.c.unreachable,
+        )
+        .select_from(
+            memberships.join(people, people.c.id == memberships.c.person_id)
+            .join(contacts, contacts.c.person_id == people.c.id)
+            .outerjoin(done, done.c.person_id == people.c.id)
+            .outerjoin(opened, opened.c.person_id == people.c.id)
+        )
+        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
+        .order_by(
+            memberships.c.cohort_id,
+            people.c.id,
+            contacts.c.last_inbound_at.desc(),
+            contacts.c.id,
+        )
+    )
+    merged: dict[int, RosterEntry] = {}
+    for row in (await conn.execute(stmt)).all():
+        seen = merged.get(row.person_id)
+        if seen is None:  # the first contact is the one they last wrote from
+            merged[row.person_id] = RosterEntry(
+                cohort_id=row.cohort_id,
+                person_id=row.person_id,
+                name=row.name,
+                village=row.village,
+                language=row.language,
+                weeks_done=int(row.weeks_done),
+                top_week=int(row.top_week),
+                open_week=row.open_week,
+                contact_id=row.contact_id,
+                last_active=row.last_inbound_at,
+                opted_out=bool(row.opted_out),
+                unreachable=bool(row.unreachable),
+            )
+            continue
+        last = seen.last_active
+        if row.last_inbound_at and (last is None or row.last_inbound_at > last):
+            last = row.last_inbound_at
+        merged[row.person_id] = replace(
+            seen,
+            last_active=last,
+            opted_out=seen.opted_out and bool(row.opted_out),
+            unreachable=seen.unreachable and bool(row.unreachable),
+        )
+    return sorted(merged.values(), key=lambda r: (r.cohort_id, (r.name or "").lower(), r.person_id))
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    cohort_id: int
+    person_id: int
+    name: str | None
+    village: str | None
+    language: str
+    weeks_done: int
+    top_week: int  # the highest week finished, 0 if none
+    open_week: int | None  # the week they have open, if any
+    contact_id: int  # the contact they last wrote from
+    last_active: dt.datetime | None  # their last message on any channel
+    opted_out: bool  # on every contact
+    unreachable: bool  # on every contact
