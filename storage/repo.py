@@ -362,7 +362,10 @@ async def add_membership(
 ) -> int:
     if role not in (PARTICIPANT, *STAFF_ROLES):
         raise ValueError(f"unknown role {role!r}")
-    if (cohort_id is None) == (region is None):
+    if role == ADMIN:
+        if cohort_id is not None or region is not None:
+            raise ValueError("an admin holds no cohort or region: they see every cohort")
+    elif (cohort_id is None) == (region is None):
         raise ValueError("a membership holds either a cohort or a region")
     result = await conn.execute(
         insert(memberships)

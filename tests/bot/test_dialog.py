@@ -1,0 +1,174 @@
+"""Staff dialogs: state kept between messages, options by button or by number, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+
+from bot.app import App, open_app
+from bot.commands import Command
+from bot.commands.participant import COMMANDS
+from bot.dispatcher import Dispatcher
+from bot.messages import BUTTON, MEDIA, InboundMessage, Media
+from bot.staff import dialog
+from bot.staff.dialog import Dialog, DialogState, register
+from bot.turn import Turn
+from tests.conftest import chat, make_cohort
+
+STAFF = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
+_ids = itertools.count(1)
+
+
+@register
+class Toy(Dialog):
+    """Pick a fruit (step "fruit"), then type a note (step "note")."""
+
+    name = "toy"
+
+    async def text(self, turn: Turn, state: DialogState, text: str) -> None:
+        if state.step != "note":
+            await turn.say("staff.not_in_scope", {"given": "pick a fruit"})
+            await dialog.repeat(turn, state)
+            return
+        await turn.say("staff.not_in_scope", {"given": f"saved {state.data['fruit']}: {text}"})
+        await dialog.close(turn)
+
+    async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
+        state.data["fruit"] = value
+        state.step = "note"
+        await dialog.save(turn, state)
+        await turn.say("staff.not_in_scope", {"given": f"picked {value}"})
+
+    async def media(self, turn: Turn, state: DialogState, media: Sequence[Media]) -> None:
+        token = await dialog.keep_photo(turn, media[0])
+        await turn.say("staff.not_in_scope", {"given": f"photo kept: {bool(token)}"})
+
+
+async def start_toy(turn: Turn, args: str) -> None:
+    state = await dialog.open_dialog(turn, "toy", "fruit")
+    await dialog.ask(
+        turn,
+        state,
+        "staff.not_in_scope",
+        {"given": "which fruit?"},
+        [("mango", "Mangga"), ("durian", "Durian <b>")],
+    )
+
+
+def use_toy(app: App) -> None:
+    app.dispatcher = Dispatcher(
+        app.db,
+        app.content,
+        app.channels,
+        app.clock,
+        commands=(*COMMANDS, Command("toy", (), start_toy, ("facilitator",))),
+    )
+
+
+async def press(app: App, data: str, who: str = STAFF) -> str:
+    out = app.console.out
+    before = len(out.getvalue())  # type: ignore[attr-defined]
+    await app.dispatcher.handle(
+        InboundMessage(
+            channel="console", address=who, external_id=f"b{next(_ids)}", kind=BUTTON, button=data
+        )
+    )
+    await app.sender.drain()
+    return out.getvalue()[before:]  # type: ignore[attr-defined]
+
+
+async def test_a_typed_number_picks_the_option_and_the_dialog_goes_on(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    asked = await chat(app, STAFF, "/toy")
+    assert "which fruit?" in asked and "[1] Mangga" in asked
+    assert "[2] Durian <b>" in asked  # a label is data: shown as it is
+    assert "picked durian" in await chat(app, STAFF, "2")
+    assert "saved durian: ripe tomorrow" in await chat(app, STAFF, "ripe tomorrow")
+    # Closed: the next message is not the dialog's.
+    assert "saved" not in await chat(app, STAFF, "hello")
+
+
+async def test_a_label_typed_in_words_or_a_button_press_picks_too(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    assert "picked mango" in await chat(app, STAFF, "mangga")
+    await chat(app, STAFF, "/toy")
+    assert "picked durian" in await press(app, "staff_toy:fruit:durian")
+
+
+async def test_a_button_from_another_step_is_stale_and_the_question_comes_again(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    await chat(app, STAFF, "1")  # now at "note"
+    reply = await press(app, "staff_toy:fruit:durian")
+    assert "Tombol itu sudah tidak berlaku" in reply and "picked" not in reply
+    # Without an open dialog a dialog button is stale too, never an error.
+    await chat(app, STAFF, "batal")
+    assert "Tombol itu sudah tidak berlaku" in await press(app, "staff_toy:fruit:mango")
+
+
+async def test_batal_closes_the_dialog(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    assert "dibatalkan" in await chat(app, STAFF, "Batal")
+    assert "picked" not in await chat(app, STAFF, "1")
+    await chat(app, STAFF, "/toy")
+    assert "dibatalkan" in await chat(app, STAFF, "/batal")
+
+
+async def test_a_command_runs_inside_a_dialog_and_the_dialog_stays_open(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    assert "Kamu terdaftar sebagai pendamping" in await chat(app, STAFF, "/bantuan")
+    assert "picked mango" in await chat(app, STAFF, "1")
+
+
+async def test_the_dialog_survives_a_restart_and_expires_when_abandoned(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    other = await open_app(
+        app.db.url.render_as_string(hide_password=False),
+        clock=app.clock,
+        out=app.console.out,  # type: ignore[arg-type]
+        content=app.content,
+    )
+    try:
+        assert "picked mango" in await chat(other, STAFF, "1")
+    finally:
+        await other.close()
+    app.clock.advance(dt.timedelta(hours=13))  # type: ignore[attr-defined]
+    reply = await chat(app, STAFF, "ripe")
+    assert "saved" not in reply and "pendamping" in reply  # greeted as staff, not the dialog
+
+
+async def test_a_photo_goes_to_the_open_dialog(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    await chat(app, STAFF, "/toy")
+    out = app.console.out
+    before = len(out.getvalue())  # type: ignore[attr-defined]
+    await app.dispatcher.handle(
+        InboundMessage(
+            channel="console",
+            address=STAFF,
+            external_id="photo-1",
+            kind=MEDIA,
+            media=(Media(kind="photo", ref="file-123", content_type="image/jpeg"),),
+        )
+    )
+    await app.sender.drain()
+    assert "photo kept: True" in out.getvalue()[before:]  # type: ignore[attr-defined]
+
+
+async def test_a_participant_cannot_open_a_staff_dialog(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    reply = await chat(app, "tamu", "/toy")
+    assert "which fruit?" not in reply and "/mulai" in reply

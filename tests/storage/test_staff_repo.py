@@ -1,0 +1,92 @@
+"""The roster the staff views read: one entry per participant, however many contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import repo, staff_repo
+from storage.db import make_engine, upgrade
+
+NOW = dt.datetime(2027, 2, 1, 1, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> None:
+    async with db.begin() as conn:
+        cohort = await repo.create_cohort(
+            conn,
+            code="C1",
+            name="Jamaah C1",
+            region="r/c1",
+            start_date=NOW.date(),
+            timezone="Asia/Jakarta",
+            capacity=25,
+            language="id",
+            join_code="JC1",
+            now=NOW,
+        )
+        other = await repo.create_cohort(
+            conn,
+            code="C2",
+            name="Jamaah C2",
+            region="r/c2",
+            start_date=NOW.date(),
+            timezone="Asia/Jakarta",
+            capacity=25,
+            language="id",
+            join_code="JC2",
+            now=NOW,
+        )
+        people = {}
+        for name, where in (("Siti", cohort), ("agus", cohort), ("Rina", other)):
+            pid, cid = await repo.create_person(
+                conn,
+                channel="console",
+                address=name.lower(),
+                display_name=None,
+                language="id",
+                now=NOW,
+                name=name,
+            )
+            await repo.add_membership(
+                conn, person_id=pid, role=repo.PARTICIPANT, cohort_id=where, now=NOW
+            )
+            people[name] = (pid, cid)
+        siti, siti_console = people["Siti"]
+        for week in (1, 2, 3):
+            await repo.complete_week(conn, person_id=siti, cohort_id=cohort, week=week, now=NOW)
+        await repo.open_week(conn, person_id=siti, cohort_id=cohort, week=4, now=NOW)
+        # Siti wrote on the console 3 days ago and on WhatsApp yesterday, where she is
+        # still reachable though her console contact is not.
+        await repo.touch_contact(
+            conn, contact_id=siti_console, now=NOW - 3 * DAY, display_name=None
+        )
+        await repo.mark_unreachable(conn, contact_id=siti_console)
+        wa = await repo.add_contact(
+            conn, person_id=siti, channel="whatsapp", address="+62811", now=NOW
+        )
+        await repo.touch_contact(conn, contact_id=wa, now=NOW - DAY, display_name=None)
+        await repo.set_opted_out(conn, contact_id=people["agus"][1], opted_out=True)
+
+        rows = await staff_repo.roster(conn, cohort_ids=[cohort])
+    assert [r.name for r in rows] == ["agus", "Siti"]  # by name, case-insensitive; C2 not read
+    agus, siti_row = rows
+    assert (siti_row.weeks_done, siti_row.top_week, siti_row.open_week) == (3, 3, 4)
+    assert siti_row.last_active == NOW - DAY and siti_row.contact_id == wa
+    assert not siti_row.unreachable  # one reachable contact is enough
+    assert agus.opted_out and agus.weeks_done == 0 and agus.open_week is None
+    assert agus.last_active is None
