@@ -372,7 +372,10 @@ async def add_membership(
 ) -> int:
     if role not in (PARTICIPANT, INVITED, *STAFF_ROLES):
         raise ValueError(f"unknown role {role!r}")
-    if (cohort_id is None) == (region is None):
+    if role == ADMIN:
+        if cohort_id is not None or region is not None:
+            raise ValueError("an admin holds neither a cohort nor a region")
+    elif (cohort_id is None) == (region is None):
         raise ValueError("a membership holds either a cohort or a region")
     result = await conn.execute(
         insert(memberships)
