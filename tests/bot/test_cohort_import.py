@@ -25,9 +25,9 @@ SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
 
 GOOD = """\
 kode_kelompok;nama_kelompok;wilayah;mulai;zona_waktu;nama;telepon;desa
-TRITIS-01;Jamaah Tritis;jawa-tengah/salatiga/tritis;4 Januari 2027;;Siti Aminah;0812-3456-7890;Tritis
+TRITIS-01;Jamaah Tritis;jawa-tengah/salatiga/tritis;4 Januari 2027;;Siti Aminah;0812-3456-7890;X
 TRITIS-01;;;;;Dewi Lestari;+62 813 1111 2222;Tritis
-KALI-02;Jamaah Kalibening;jawa-tengah/salatiga/kalibening;2027-01-11;Asia/Jakarta;Rudi;6281399998888;Kalibening
+KALI-02;Jamaah Kali;jawa-tengah/salatiga/kali;2027-01-11;Asia/Jakarta;Rudi;6281399998888;Kali
 """
 
 BAD = """\
@@ -79,7 +79,7 @@ async def test_a_good_file_creates_cohorts_and_pre_registers_participants(
         assert tritis.timezone == "Asia/Jakarta"
         assert await repo.count_members(conn, cohort_id=tritis.id) == 2  # places taken
         siti = await repo.find_identity(conn, channel="whatsapp", address="+6281234567890")
-        assert siti is not None and (siti.name, siti.village) == ("Siti Aminah", "Tritis")
+        assert siti is not None and (siti.name, siti.village) == ("Siti Aminah", "X")
         assert siti.cohort_id is None  # not a participant before consenting
         assert await repo.roles_of(conn, person_id=siti.person_id) == []  # nor staff
         phones = set((await conn.execute(select(Contact.address))).scalars())
