@@ -882,9 +882,8 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
             now = SystemClock().now()
             try:
                 report = await plan_import(
-                    conn, text, default_capacity=content.program.default_capacity,
-                    today=now.date(),
-                )  # fmt: skip
+                    conn, text, default_capacity=content.program.default_capacity
+                )
             except ImportFileError as error:
                 raise UsageError(f"{path}: {error}") from None
             write = not args.dry_run and (args.skip_bad or not report.errors)

@@ -147,7 +147,6 @@ async def plan_import(
     text: str,
     *,
     default_capacity: int,
-    today: dt.date,
 ) -> Report:
     """Read and check the whole file against the database; writes nothing."""
     positions, rows = read_rows(text)

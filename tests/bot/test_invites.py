@@ -254,3 +254,59 @@ async def test_two_people_sending_one_code_at_once_only_one_gets_it(app: App) ->
         assert len(uses) == (3 if PG_URL else 1)
     finally:
         await other.close()
+
+
+async def test_the_command_line_prints_the_telegram_start_link(
+    app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = await FakeTelegram().start()
+    try:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_token=fake.token,
+            telegram_base_url=fake.base_url,
+        )
+        await build_world(app)
+        assert (
+            await cmd_staff_invite(
+                invite_args(app, role="coordinator", region="jawa-timur"), settings
+            )
+            == 0
+        )
+    finally:
+        await fake.stop()
+    out = capsys.readouterr().out
+    code = CODE_IN_TEXT.search(out).group(0)  # type: ignore[union-attr]
+    assert f"https://t.me/JamaahTestBot?start={code}" in out
+
+
+async def test_jamaah_audit_prints_staff_actions(
+    app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import cmd_audit, cmd_staff_add
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    url = url_of(app)
+    assert await cmd_audit(argparse.Namespace(db=url, since=None, limit=50), settings) == 0
+    assert "The audit log is empty." in capsys.readouterr().out
+    await build_world(app)
+    add = argparse.Namespace(
+        db=url, name="Pak Joko", role="facilitator", cohort="A2", region=None,
+        console="joko", whatsapp=None, telegram=None,
+    )  # fmt: skip
+    assert await cmd_staff_add(add, settings) == 0
+    code = await make_invite(app)
+    await chat(app, "sri", code)
+    capsys.readouterr()
+    assert await cmd_audit(argparse.Namespace(db=url, since=None, limit=50), settings) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[3] for line in lines] == ["staff.add", "invite.create", "invite.use"]
+    async with app.db.connect() as conn:
+        sri = await repo.find_identity(conn, channel="console", address="sri")
+    assert sri is not None
+    assert lines[0].split()[2] == "cli" and lines[2].split()[2] == f"person:{sri.person_id}"
+    assert '"cohort": "A1"' in lines[2] and '"role": "facilitator"' in lines[2]
+    assert await cmd_audit(argparse.Namespace(db=url, since=None, limit=1), settings) == 0
+    assert capsys.readouterr().out.split()[3] == "invite.use"  # the newest
+    assert await cmd_audit(argparse.Namespace(db=url, since="2099-01-01", limit=50), settings) == 0
+    assert "empty since 2099-01-01" in capsys.readouterr().out
