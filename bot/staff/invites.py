@@ -160,6 +160,7 @@ async def redeem(turn: Turn, code: str) -> None:
         turn.update_identity(name=name)
     if turn.identity.session_flow in (JOIN_FLOW, INVITED_FLOW):
         await turn.end_session()  # staff now, not someone joining a cohort
+    await store.drop_invited(turn.conn, person_id=turn.person_id)  # nor pre-registered
     await repo.audit(
         turn.conn,
         actor=f"person:{turn.person_id}",
