@@ -14,7 +14,7 @@ from flows.answers import format_number, format_rupiah
 from flows.spec import LOCALES
 from flows.weekly import plan_vs_actual as compare
 from flows.weekly import profit_and_loss
-from storage import repo
+from storage import repo, staffcore_repo
 
 
 async def join(turn: Turn) -> bool:
@@ -27,20 +27,32 @@ async def join(turn: Turn) -> bool:
     if turn.identity.cohort_id is not None:
         await turn.say("join.already_member")
         return False
-    members = await repo.count_members(turn.conn, cohort_id=cohort.id)
-    if members >= cohort.capacity:
-        await turn.say("join.cohort_full", {"capacity": cohort.capacity, "code": cohort.code})
-        return False
-    answers = await turn.answers()
-    name = str(answers["profile.name"].value) if "profile.name" in answers else None
-    village = str(answers["profile.village"].value) if "profile.village" in answers else None
-    await repo.add_membership(
-        turn.conn,
-        person_id=turn.person_id,
-        cohort_id=cohort.id,
-        role=repo.PARTICIPANT,
-        now=turn.now,
+    # Pre-registered by `jamaah cohort import`: their place is kept; they take it now.
+    held = await staffcore_repo.accept_invited(
+        turn.conn, person_id=turn.person_id, cohort_id=cohort.id
     )
+    if not held:
+        members = await repo.count_members(turn.conn, cohort_id=cohort.id)
+        if members >= cohort.capacity:
+            await turn.say("join.cohort_full", {"capacity": cohort.capacity, "code": cohort.code})
+            return False
+    answers = await turn.answers()
+    # Name and village a pre-registered person confirmed are those the import gave.
+    name = str(answers["profile.name"].value) if "profile.name" in answers else turn.identity.name
+    village = (
+        str(answers["profile.village"].value)
+        if "profile.village" in answers
+        else turn.identity.village
+    )
+    if not held:
+        await repo.add_membership(
+            turn.conn,
+            person_id=turn.person_id,
+            cohort_id=cohort.id,
+            role=repo.PARTICIPANT,
+            now=turn.now,
+        )
+    await staffcore_repo.drop_invited(turn.conn, person_id=turn.person_id)  # any other place
     await repo.update_person(
         turn.conn, person_id=turn.person_id, name=name, village=village, consent_at=turn.now
     )
@@ -59,8 +71,10 @@ async def join(turn: Turn) -> bool:
 
 
 async def forget(turn: Turn) -> bool:
-    """The person declined: keep nothing of what they told us."""
+    """The person declined: keep nothing of what they told us, nor what a facilitator's
+    import file said of them (their pre-registration goes)."""
     await repo.delete_answers(turn.conn, person_id=turn.person_id)
+    await staffcore_repo.drop_invited(turn.conn, person_id=turn.person_id)
     await repo.update_person(
         turn.conn, person_id=turn.person_id, name=None, village=None, consent_at=None
     )

@@ -112,6 +112,13 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "edit.bad_number",
     "edit.again",
     "edit.saved",
+    # staff invites and pre-registered participants (bot/staff/invites.py, commands/admin.py)
+    *(
+        f"admin.invite.{name}"
+        for name in ("created", "usage", "bad_region", "participant", "used", "yours")
+    ),
+    *(f"admin.invite.{name}" for name in ("expired", "already", "welcome")),
+    "admin.prereg.hello",
 )
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

@@ -196,6 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(show)
     show.add_argument("code")
     show.set_defaults(run=cmd_cohort_show)
+    importing = csub.add_parser(
+        "import",
+        help="create cohorts and pre-register participants from a CSV file",
+        description="Read a CSV file (header row; Indonesian or English column names): "
+        "kode_kelompok/cohort_code, nama_kelompok/cohort_name, wilayah/region, "
+        "mulai/start_date (2027-01-04 or 4 Januari 2027), zona_waktu/timezone (default "
+        "Asia/Jakarta), nama/name, telepon/phone, desa/village. Creates the cohorts that "
+        "do not exist and pre-registers each participant's WhatsApp number, so that they "
+        "are greeted by name and asked for consent when they first write. Telegram does "
+        "not give a bot phone numbers: Telegram users join with the join code. Bad rows "
+        "are listed by line; a file with any imports nothing unless --skip-bad.",
+    )
+    db_option(importing)
+    importing.add_argument("file", help="the CSV file (UTF-8; ',' or ';' separated)")
+    importing.add_argument("--dry-run", action="store_true", help="check and report only")
+    importing.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
+    )
+    importing.set_defaults(run=cmd_cohort_import)
 
     staff = sub.add_parser(
         "staff", help="add facilitators and coordinators", description="Manage staff."
@@ -225,6 +244,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="their numeric Telegram user id (they get the staff command menu)",
     )
     add.set_defaults(run=cmd_staff_add)
+    inviting = ssub.add_parser(
+        "invite",
+        help="make a one-time invite code for a new staff member",
+        description="Print a one-time code that makes whoever sends it to the bot (on "
+        "Telegram or WhatsApp) a facilitator of a cohort, a coordinator of a region, or an "
+        "admin. It works once, until it expires.",
+    )
+    db_option(inviting)
+    inviting.add_argument("--role", required=True, choices=("facilitator", "coordinator", "admin"))
+    invite_scope = inviting.add_mutually_exclusive_group()
+    invite_scope.add_argument("--cohort", metavar="CODE", help="a facilitator's cohort")
+    invite_scope.add_argument("--region", metavar="PATH", help="a coordinator's region")
+    inviting.add_argument(
+        "--expires-days", type=int, default=7, metavar="N", help="days it lasts (default 7)"
+    )
+    inviting.set_defaults(run=cmd_staff_invite)
+
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of staff actions",
+        description="Print the newest entries of the audit log (staff added, invites made "
+        "and used, imports, broadcasts, check-ins, reviews, exports), oldest first.",
+    )
+    db_option(audit)
+    audit.add_argument("--since", metavar="YYYY-MM-DD", help="only entries from this day (UTC)")
+    audit.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    audit.set_defaults(run=cmd_audit)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     dsub = db.add_subparsers(title="db commands", metavar="ACTION")
@@ -762,6 +808,150 @@ async def _add_staff(
         target=f"person:{person_id}",
         details={"role": role, "cohort_id": cohort_id, "region": region},
     )
+
+
+async def cmd_staff_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.staff import invites
+
+    if args.role == "facilitator" and not args.cohort:
+        raise UsageError("a facilitator belongs to a cohort: give --cohort CODE")
+    if args.role == "coordinator" and not args.region:
+        raise UsageError("a coordinator oversees a region: give --region PATH")
+    if args.role != "facilitator" and args.cohort:
+        raise UsageError(f"--cohort is for a facilitator, not a {args.role}")
+    if args.role != "coordinator" and args.region:
+        raise UsageError(f"--region is for a coordinator, not a {args.role}")
+    region = args.region.strip().strip("/").lower() if args.region else None
+    if region is not None and (len(region) > 200 or not REGION.match(region)):
+        raise UsageError("--region: a path like jawa-tengah/salatiga")
+    if not 1 <= args.expires_days <= invites.MAX_DAYS:
+        raise UsageError(f"--expires-days: between 1 and {invites.MAX_DAYS}")
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.begin() as conn:
+            cohort = None
+            if args.cohort:
+                cohort = await repo.get_cohort(conn, code=args.cohort)
+                if cohort is None:
+                    raise UsageError(f"no cohort with code {args.cohort!r}")
+            code, expires_at = await invites.create(
+                conn,
+                role=args.role,
+                created_by="cli",
+                now=SystemClock().now(),
+                days=args.expires_days,
+                cohort_id=cohort.id if cohort else None,
+                cohort_code=cohort.code if cohort else None,
+                region=region,
+            )
+    finally:
+        await db.dispose()
+    scope = f" of cohort {cohort.code}" if cohort else f" of region {region}" if region else ""
+    print(f"Invite for {'an' if args.role == 'admin' else 'a'} {args.role}{scope}: {code}")
+    local = invites.expiry_shown(expires_at, "en")
+    print(f"It works once, until {expires_at:%Y-%m-%d %H:%M} UTC ({local}).")
+    print(f"Telegram   they send: /start {code}")
+    if settings.telegram_token:
+        print(f"           or open:   {await _telegram_link(args, settings, code)}")
+    print(f"WhatsApp   they send: GABUNG {code}")
+    if settings.twilio_whatsapp_from:
+        try:
+            print(f"           or open:   {wa_me_link(settings.twilio_whatsapp_from, code)}")
+        except PhoneError:
+            print("           (JAMAAH_TWILIO_WHATSAPP_FROM is not a phone number)")
+    print("Console    they type:  /mulai " + code)
+    return 0
+
+
+async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cohort_import import ImportFileError, apply_import, plan_import
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"no file {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text (save the sheet as 'CSV UTF-8')") from None
+    content = load_content()  # for the default capacity
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.connect() as conn, conn.begin() as transaction:
+            now = SystemClock().now()
+            try:
+                report = await plan_import(
+                    conn, text, default_capacity=content.program.default_capacity
+                )
+            except ImportFileError as error:
+                raise UsageError(f"{path}: {error}") from None
+            write = not args.dry_run and (args.skip_bad or not report.errors)
+            if write:
+                await apply_import(
+                    conn, report, now=now, new_join_code=new_join_code, file_name=path.name
+                )
+                await transaction.commit()
+            else:
+                await transaction.rollback()
+    finally:
+        await db.dispose()
+    for line, why in report.errors:
+        print(f"line {line}: {why}")
+    verb = "" if report.written else "would be "
+    for plan in report.cohorts_new:
+        joined = f", join code {plan.join_code}" if plan.join_code else ""
+        print(f"New cohort {plan.code} ({plan.name}), {plan.region}, starts {plan.start}, "
+              f"{plan.timezone}: {verb}created{joined}")  # fmt: skip
+    for plan in report.cohorts_existing:
+        print(f"Cohort {plan.code} exists: its settings are kept")
+    print(
+        f"{len(report.people)} participant(s) {verb}pre-registered from {report.rows} row(s)"
+        + (f"; {report.bad_lines} bad row(s)" if report.errors else "")
+        + "."
+    )
+    if report.written:
+        print(
+            "They are greeted by name and asked for consent when they first write to the "
+            "bot on WhatsApp. Telegram does not give a bot phone numbers: participants on "
+            "Telegram join with their cohort's join code (/mulai CODE)."
+        )
+        return 0
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return 1 if report.errors else 0
+    print("Nothing was imported: correct the lines above, or give --skip-bad to import the rest.")
+    return 1
+
+
+async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from storage.staffcore_repo import audit_entries
+
+    since = None
+    if args.since:
+        try:
+            since = dt.datetime.combine(dt.date.fromisoformat(args.since), dt.time(), dt.UTC)
+        except ValueError:
+            raise UsageError(f"--since: {args.since!r} is not a date like 2027-01-04") from None
+    if not 1 <= args.limit <= 10_000:
+        raise UsageError("--limit: between 1 and 10000")
+    db = make_engine(_url(args, settings))
+    try:
+        await upgrade(db)
+        async with db.connect() as conn:
+            rows = await audit_entries(conn, since=since, limit=args.limit)
+    finally:
+        await db.dispose()
+    if not rows:
+        print("The audit log is empty" + (f" since {args.since}." if since else "."))
+        return 0
+    for row in rows:
+        details = json.dumps(row.details or {}, ensure_ascii=False, sort_keys=True)
+        print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.actor:<12} {row.action:<16} "
+              f"{row.target or '-'}  {details}")  # fmt: skip
+    return 0
 
 
 # --- simulation --------------------------------------------------------------------

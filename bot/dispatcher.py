@@ -29,7 +29,7 @@ from bot.messages import (
     InboundMessage,
     OutboundMessage,
 )
-from bot.staff import dialog
+from bot.staff import dialog, invites
 from bot.turn import Turn, locale_of
 from content.loader import Content
 from flows.engine import Press, Reply, offered
@@ -50,6 +50,7 @@ class Outcome:
     duplicate: bool = False
     replies: int = 0
     failed: bool = False
+    roles_changed: bool = False  # their command menu needs refreshing (bot/staff/invites.py)
 
 
 def _needs_touch(identity: repo.Identity, message: InboundMessage, now: dt.datetime) -> bool:
@@ -129,7 +130,7 @@ class Dispatcher:
                     ],
                     now=now,
                 )
-                return Outcome(replies=len(turn.outgoing))
+                return Outcome(replies=len(turn.outgoing), roles_changed=turn.roles_changed)
         except Exception:
             log.exception("handling %s message %s failed", message.channel, message.external_id)
             await self._apologise(message)
@@ -177,6 +178,13 @@ class Dispatcher:
         if message.kind == BUTTON and (message.button or "").startswith(dialog.PREFIX):
             await dialog.on_button(turn, None, message.button or "")
             return
+        # Pre-registered by `jamaah cohort import`: their first message asks their consent.
+        if (
+            not turn.joined
+            and turn.identity.session_flow is None
+            and await invites.welcome_preregistered(turn)
+        ):
+            return
         photos = [
             m.ref[len(STORED_MEDIA) :]
             for m in message.media
@@ -219,6 +227,10 @@ class Dispatcher:
                 await self._refuse(turn, command)
                 return
             await command.handler(turn, args)
+            return
+        invite = invites.invite_code(text) if message.kind == TEXT else None
+        if invite is not None:  # a staff invite code, sent on its own
+            await invites.redeem(turn, invite)
             return
         if await turn.start_pending():  # any message starts the week that was opened
             return

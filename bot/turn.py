@@ -57,6 +57,8 @@ class Turn:
     # The replies go even to a contact that opted out (the opt-out confirmation, and the
     # reminder of how to resume): set by bot/commands/optout.py.
     to_opted_out: bool = False
+    # The person's staff roles changed (an invite redeemed): Telegram sets their menu now.
+    roles_changed: bool = False
 
     # --- who ---------------------------------------------------------------------
 

@@ -203,6 +203,9 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "first": True,
     "shown": "Rp 65.000",
     "changed": ["calc_hpp", "calc_costing", "cash_flow", "keep_choice", "legal_route_week12"],
+    # staff invites (helper staffcore: content/locales/*/admin.yaml)
+    "expires": "11 Januari 2027, 08.00 WIB",
+    "bot_link": "https://t.me/JamaahBot?start=UNDANG-7KQ3XP9M",
 }
 
 

@@ -62,6 +62,9 @@ documents_t = cast(Table, Document.__table__)
 PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
 ADMIN = "admin"  # manages staff; sees every cohort
 STAFF_ROLES = (FACILITATOR, COORDINATOR, ADMIN)
+# Pre-registered by `jamaah cohort import`, not yet consented (storage/staffcore_repo.py):
+# not a participant, not staff; counted against the cohort's capacity.
+INVITED = "invited"
 
 
 # Upserts are written once as text: SQLite and PostgreSQL share the ON CONFLICT syntax,
@@ -173,7 +176,10 @@ async def list_cohorts(conn: AsyncConnection) -> Sequence[Row[Any]]:
     """All cohorts with their participant counts, by region then code."""
     count = (
         select(func.count())
-        .where(memberships.c.cohort_id == cohorts.c.id, memberships.c.role == PARTICIPANT)
+        .where(
+            memberships.c.cohort_id == cohorts.c.id,
+            memberships.c.role.in_((PARTICIPANT, INVITED)),  # places taken
+        )
         .scalar_subquery()
     )
     stmt = select(cohorts, count.label("participants")).order_by(cohorts.c.region, cohorts.c.code)
@@ -182,7 +188,8 @@ async def list_cohorts(conn: AsyncConnection) -> Sequence[Row[Any]]:
 
 _COHORT_BY_JOIN_CODE = select(cohorts).where(cohorts.c.join_code == bindparam("join_code"))
 _COUNT_MEMBERS = select(func.count()).where(
-    memberships.c.cohort_id == bindparam("cohort_id"), memberships.c.role == bindparam("role")
+    memberships.c.cohort_id == bindparam("cohort_id"),
+    memberships.c.role.in_(bindparam("roles", expanding=True)),
 )
 
 
@@ -195,7 +202,10 @@ async def lock_cohort(conn: AsyncConnection, *, cohort_id: int) -> Row[Any] | No
 
 
 async def count_members(conn: AsyncConnection, *, cohort_id: int, role: str = PARTICIPANT) -> int:
-    params = {"cohort_id": cohort_id, "role": role}
+    """How many hold `role` in the cohort; participants include the pre-registered, who
+    hold a place."""
+    roles = [PARTICIPANT, INVITED] if role == PARTICIPANT else [role]
+    params = {"cohort_id": cohort_id, "roles": roles}
     return int((await conn.execute(_COUNT_MEMBERS, params)).scalar_one())
 
 
@@ -360,11 +370,11 @@ async def add_membership(
     cohort_id: int | None = None,
     region: str | None = None,
 ) -> int:
-    if role not in (PARTICIPANT, *STAFF_ROLES):
+    if role not in (PARTICIPANT, INVITED, *STAFF_ROLES):
         raise ValueError(f"unknown role {role!r}")
     if role == ADMIN:
         if cohort_id is not None or region is not None:
-            raise ValueError("an admin holds no cohort or region: they see every cohort")
+            raise ValueError("an admin holds neither a cohort nor a region")
     elif (cohort_id is None) == (region is None):
         raise ValueError("a membership holds either a cohort or a region")
     result = await conn.execute(
@@ -376,11 +386,12 @@ async def add_membership(
 
 
 async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
-    """The person's memberships with their cohort's code, if any."""
+    """The person's memberships with their cohort's code, if any (a pre-registration,
+    not yet consented to, is no role)."""
     stmt = (
         select(memberships.c.role, memberships.c.region, cohorts.c.code, cohorts.c.name)
         .select_from(memberships.outerjoin(cohorts, cohorts.c.id == memberships.c.cohort_id))
-        .where(memberships.c.person_id == person_id)
+        .where(memberships.c.person_id == person_id, memberships.c.role != INVITED)
         .order_by(memberships.c.id)
     )
     return (await conn.execute(stmt)).all()

@@ -478,6 +478,7 @@ class Receiver:
         self.poll_timeout = poll_timeout
         self.closing = False  # set on shutdown: a failing long poll is then expected
         self._answering: set[asyncio.Task[None]] = set()
+        self.menus: Menus | None = None  # set by setup(): refreshes a new staff member's menu
 
     async def handle(self, raw: Update | dict[str, Any], *, answer_query: bool = True) -> bool:
         """Handle one update; False when it was ignored or could not be read."""
@@ -498,8 +499,13 @@ class Receiver:
         except Exception:
             log.exception("could not read Telegram update %s", update.update_id)
             return False
-        await self.app.dispatcher.handle(message)
+        outcome = await self.app.dispatcher.handle(message)
         self.app.sender.wake.set()
+        if outcome.roles_changed and self.menus is not None:  # a redeemed staff invite
+            try:
+                await self.menus.sync(only={message.address})
+            except Exception:  # the periodic sync sets it later
+                log.exception("setting the Telegram menu of a new staff member failed")
         return True
 
     async def answer_query(self, query_id: str) -> None:
@@ -625,6 +631,7 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
     app.channels.register(channel)
     receiver = Receiver(app, channel)
     menus = Menus(bot, app, settings.default_language)
+    receiver.menus = menus
 
     async def stop() -> None:
         receiver.closing = True

@@ -6,6 +6,7 @@ import re
 
 from bot.commands import Command, programme
 from bot.scheduler import calendar_of
+from bot.staff import invites
 from bot.turn import Turn
 from flows import pacing
 from flows.answers import format_date
@@ -30,6 +31,10 @@ _JOIN_CODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 async def start(turn: Turn, args: str) -> None:
     """/mulai KODE: join the cohort with that join code (after consent, name, village)."""
     code = args.split()[0] if args.split() else ""
+    invite = invites.invite_code(code) if code else None
+    if invite is not None:  # a staff invite (bot/staff/invites.py), not a join code
+        await invites.redeem(turn, invite)
+        return
     if turn.joined:
         await turn.say("join.already_member")
         if not await turn.repeat_question():
