@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from bot.messages import BUTTON, InboundMessage
+from bot.messages import BUTTON, MEDIA, InboundMessage, Media
 from storage import repo
 from storage.checkin_repo import checkins_t
 from tests.bot.scheduling import participant
@@ -260,3 +260,33 @@ async def test_a_facilitator_with_two_cohorts_picks_one(app: App) -> None:
     await chat(app, FAC, "-")
     [row] = await checkins(app)
     assert row.cohort_id == cohort_id
+
+
+async def test_a_meeting_photo_is_kept(app: App) -> None:
+    await group(app)
+    await chat(app, FAC, "/checkin")
+    await chat(app, FAC, "1")
+    await chat(app, FAC, "semua")
+    await chat(app, FAC, "selesai")
+    await chat(app, FAC, "Pertemuan di balai desa")
+    out = console_output(app)
+    await app.dispatcher.handle(
+        InboundMessage(
+            channel="console",
+            address=FAC,
+            external_id="photo-1",
+            kind=MEDIA,
+            media=(Media(kind="photo", ref="file-id-123", content_type="image/jpeg"),),
+        )
+    )
+    await app.sender.drain()
+    assert "dengan foto" in console_output(app)[len(out) :]
+    [row] = await checkins(app)
+    assert row.photo_token
+    async with app.db.connect() as conn:
+        doc = (
+            await conn.execute(
+                select(repo.documents_t).where(repo.documents_t.c.token == row.photo_token)
+            )
+        ).first()
+    assert doc is not None and doc.ref == "file-id-123"

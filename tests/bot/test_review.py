@@ -61,7 +61,10 @@ async def test_return_with_a_comment_then_edit_then_approve(app: App) -> None:
     assert "– Bu Ani" in to_siti and "/ubah 3" in to_siti
     assert "Dikembalikan" in sent.split("→ siti: ", 1)[0]
     [row] = await reviews(app)
-    assert (row.status, row.comment) == ("returned", "Coba hitung dulu modalnya & <i>bahan</i>, ya.")
+    assert (row.status, row.comment) == (
+        "returned",
+        "Coba hitung dulu modalnya & <i>bahan</i>, ya.",
+    )
     assert len(await audits(app, "review.return")) == 1
     assert "Tidak ada hasil kerja yang menunggu" in await chat(app, FAC, "/tinjau")
 
@@ -143,3 +146,40 @@ async def test_out_of_scope_review_gets_not_in_scope(app: App) -> None:
     assert row.status == "submitted"
     # A participant asking gets their help, not the list.
     assert "Pilihan produk" not in await chat(app, "siti", "/tinjau")
+
+
+async def test_the_plan_shows_the_summary_the_participant_sees(app: App) -> None:
+    from storage import checkin_repo
+    from tests.bot.scheduling import participant
+
+    cohort_id = await make_cohort(app, weeks_ago=10)
+    person_id = await participant(app, cohort_id, "siti", done=11)
+    async with app.db.begin() as conn:
+        for key, shown in (
+            ("w4.product", "Keripik singkong pedas"),
+            ("w7.price", "Rp 5.000"),
+            ("w11.plan_agreed", "Ya"),
+            ("w11.members_present", "21"),
+        ):
+            await repo.save_answer(
+                conn,
+                person_id=person_id,
+                key=key,
+                value=shown,
+                display={"id": shown, "en": shown},
+                now=app.clock.now(),
+            )
+        await checkin_repo.submit_review(
+            conn, person_id=person_id, cohort_id=cohort_id, artefact="plan", now=app.clock.now()
+        )
+    assert "siti – Rencana usaha (TRITIS-01)" in await chat(app, FAC, "/tinjau")
+    shown = await chat(app, FAC, "1")
+    assert "Rencana usaha Jamaah Tritis:" in shown
+    assert "• Produk: Keripik singkong pedas" in shown
+    assert "• Harga jual: Rp 5.000" in shown
+    assert "Belum lengkap:" in shown  # what the plan still lacks, as /rencana says
+    assert "Disepakati kelompok: Ya" in shown and "Anggota yang hadir: 21" in shown
+    await chat(app, FAC, "2")
+    assert "antara 3 dan" in await chat(app, FAC, "ok")  # too short a comment
+    sent = await chat(app, FAC, "Arus kasnya belum diisi.")
+    assert "/ubah 11" in sent.split("→ siti: ", 1)[1]
