@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import ALERT, Media
 from bot.staff import dialog
-from bot.staff.dialog import Dialog, DialogState, ask, close, keep_photo, register, save
+from bot.staff.dialog import Dialog, DialogState, ask, close, keep_photo, register
+from bot.staff.scope import scope_of
 from bot.turn import Turn
 from flows import answers, pacing
 from storage import checkin_repo, repo, staff_repo
@@ -140,10 +141,8 @@ class CheckinDialog(Dialog):
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         data = state.data
         if step == "cohort":
-            from bot.commands.staff import scope  # the commands import this module
-
             cohort = await repo.get_cohort(turn.conn, cohort_id=int(value))
-            mine = await scope(turn)
+            mine = await scope_of(turn.conn, turn.person_id)
             if cohort is None or not mine.covers(cohort_id=cohort.id, region=""):
                 await close(turn)
                 await turn.say("staff.not_in_scope", {"given": value})
@@ -384,7 +383,6 @@ async def open_edit(turn: Turn, row: Any, number: int) -> None:
         },
     )
     await _ask_edit(turn, state)
-    await save(turn, state)
 
 
 # --- the follow-up reminder job ------------------------------------------------------
