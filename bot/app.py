@@ -119,6 +119,74 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     ),
     *(f"admin.invite.{name}" for name in ("expired", "already", "welcome")),
     "admin.prereg.hello",
+    # check-ins, roster, who needs a visit (helper checkin)
+    *(f"checkin.kinds.{k}" for k in ("meeting", "visit", "call")),
+    *(f"checkin.button.{k}" for k in ("done", "all", "skip", "none")),
+    *(f"checkin.edit_what.{k}" for k in ("note", "attendance", "rating", "follow")),
+    *(
+        f"checkin.{k}"
+        for k in [
+            "no_cohort",
+            "which_cohort",
+            "ask_cohort",
+            "ask_kind",
+            "no_participants",
+            "ask_attendance",
+            "ask_participant",
+            "ask_note",
+            "ask_photo",
+            "ask_rating",
+            "ask_follow_up",
+            "bad_date",
+            "bad_numbers",
+            "note_too_long",
+            "use_options",
+            "saved",
+            "edited",
+            "ask_edit",
+            "edit_none",
+            "edit_bad_number",
+            "edit_not_yours",
+            "edit_too_late",
+            "history_empty",
+            "history",
+            "follow_up_reminder",
+            "roster",
+            "behind",
+        ]
+    ),
+    # review of work (helper checkin)
+    *(f"review.artefact.{k}" for k in ("product", "plan", "permits")),
+    "review.button.approve",
+    "review.button.return",
+    *(
+        f"review.field.{k}"
+        for k in [
+            "w3_choice",
+            "w3_reason",
+            "w11_plan_agreed",
+            "w11_changes",
+            "w11_members_present",
+            "w12_permit_route",
+            "w12_permit_filed",
+            "w12_halal_filed",
+            "w12_label_draft",
+        ]
+    ),
+    *(
+        f"review.{k}"
+        for k in [
+            "none",
+            "list",
+            "show",
+            "ask_comment",
+            "comment_length",
+            "already",
+            "decided",
+            "approved",
+            "returned",
+        ]
+    ),
 )
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

@@ -277,6 +277,9 @@ class Turn:
                         week=effect.week,
                         now=self.now,
                     )
+                    from bot.staff import reviews  # uses Turn; imported late
+
+                    await reviews.week_done(self, effect.week, cohort_id)  # work to review
             elif isinstance(effect, RunAction):
                 from bot.actions import ACTIONS  # the actions use Turn; imported late
 
@@ -364,6 +367,9 @@ class Turn:
             return
         await self.save_answer(saved.key, saved.value, saved.display)
         await self.end_session()
+        from bot.staff import reviews  # uses Turn; imported late
+
+        await reviews.answer_edited(self, flow.week)  # returned work waits for review again
         from bot.programme import recompute_after  # the programme uses Turn; imported late
 
         redone = await recompute_after(self, saved.key)

@@ -206,6 +206,55 @@ SAMPLE_PARAMS: dict[str, Any] = {
     # staff invites (helper staffcore: content/locales/*/admin.yaml)
     "expires": "11 Januari 2027, 08.00 WIB",
     "bot_link": "https://t.me/JamaahBot?start=UNDANG-7KQ3XP9M",
+    # check-ins, roster, who needs a visit, review (content/locales/*/{checkin,review}.yaml)
+    "numbers": [7, 9],
+    "kind_label": "Pertemuan mingguan",
+    "cohort_code": "TRITIS-01",
+    "cohort_label": "Jamaah Tritis",
+    "present": 18,
+    "rating": 4,
+    "follow_up": "4 Desember 2026",
+    "photo": True,
+    "visit": True,
+    "buttons": True,
+    "by": "Bu Ani",
+    "note": "Ragu soal modal; perlu dikunjungi lagi",
+    "codes": ["TRITIS-01 – Jamaah Tritis", "TRITIS-02 – Jamaah Tritis 2"],
+    "more": 3,
+    "calendar_week": 5,
+    "tally": {"on_track": 20, "behind": 2, "silent": 1, "unreachable": 1, "opted_out": 1},
+    "entries": [
+        {
+            "n": i,
+            "date": "3 Desember 2026",
+            "time": "16.30",
+            "kind_label": "Kunjungan ke peserta",
+            "cohort_code": "TRITIS-01",
+            "by": "Bu Ani",
+            "participant": "Dewi" if i % 2 else "",
+            "present": None if i % 2 else 18,
+            "rating": 3 if i % 2 else None,
+            "follow_up": "4 Desember 2026" if i % 2 else "",
+            "note": "Ragu soal modal",
+            "editable": i == 1,
+        }
+        for i in range(1, 6)
+    ],
+    "hint": True,
+    "people": [
+        {"name": "Dewi", "week": 4, "done": 3, "days": d, "status": s, "gap": 1}
+        for d, s in [
+            (0, "on_track"),
+            (1, "behind"),
+            (9, "silent"),
+            (None, "unreachable"),
+            (30, "opted_out"),
+        ]
+    ],
+    "fields": [{"label": "Produk yang dipilih", "value": "Keripik singkong"}],
+    "artefact": "Pilihan produk",
+    "approved": True,
+    "comment": "Hitung lagi biaya bahannya, ya.",
 }
 
 

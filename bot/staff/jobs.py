@@ -12,10 +12,14 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.staff import checkins
+
 if TYPE_CHECKING:
     from bot.scheduler import Scheduler, TickStats
 
 Job = Callable[["Scheduler", dt.datetime], Awaitable["TickStats"]]
 
 # Each staff module adds its job here (one line each).
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    checkins.follow_up_job,  # check-in follow-up reminders (helper checkin)
+]
