@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.channels.base import Capabilities
+from bot.channels.base import Capabilities, Registry
 from bot.messages import Button, InboundMessage, OutboundMessage
 from content.loader import Content
 from flows import pacing
@@ -57,6 +57,9 @@ class Turn:
     # The replies go even to a contact that opted out (the opt-out confirmation, and the
     # reminder of how to resume): set by bot/commands/optout.py.
     to_opted_out: bool = False
+    # Every channel's adapter, for a turn that queues messages to other people (a
+    # facilitator's broadcast renders each in its recipient's channel markup).
+    channels: Registry | None = None
 
     # --- who ---------------------------------------------------------------------
 

@@ -19,3 +19,7 @@ Job = Callable[["Scheduler", dt.datetime], Awaitable["TickStats"]]
 
 # Each staff module adds its job here (one line each).
 JOBS: list[Job] = []
+
+from bot.staff.broadcasts import due_job as _scheduled_broadcasts  # noqa: E402  (/siaran)
+
+JOBS.append(_scheduled_broadcasts)
