@@ -234,10 +234,16 @@ async def queue(
 # --- when --------------------------------------------------------------------------------
 
 _CLOCK = re.compile(r"^(?P<h>[0-9]{1,2})[.:](?P<m>[0-9]{2})$")
-_WEEKDAYS = {name: i for i, name in enumerate(DAY_NAMES)} | {
-    name: i
-    for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"))
-} | {"sunday": 6, "ahad": 6, "jum'at": 4}
+_WEEKDAYS = (
+    {name: i for i, name in enumerate(DAY_NAMES)}
+    | {
+        name: i
+        for i, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+        )
+    }
+    | {"sunday": 6, "ahad": 6, "jum'at": 4}
+)
 _HOUR_WORDS = frozenset({"jam", "pukul", "pkl", "pkl.", "at", "wib", "wita", "wit"})
 
 

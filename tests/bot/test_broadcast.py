@@ -13,7 +13,6 @@ from bot.clock import SimulatedClock
 from bot.messages import BUTTON, PERMANENT, InboundMessage, OutboundMessage, SendError, SendResult
 from storage import broadcast_repo, repo
 from storage.models import AuditLog, Broadcast, Outbox
-from tests.bot import scheduling
 from tests.conftest import chat, make_cohort
 
 FASIL = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
