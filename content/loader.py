@@ -216,6 +216,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
         "recipients": 23,
         "label": "Semua kelompokku",
         "templated": 4,
+        "no_photo": 3,
         "zone": "Asia/Jakarta",
         "when": "Kamis, 24 Desember 2026, 08.00",
         "asked": "Rabu, 23 Desember 2026, 22.00",

@@ -24,9 +24,10 @@ broadcasts_t = cast(Table, Broadcast.__table__)
 SCHEDULED, QUEUED, CANCELLED = "scheduled", "queued", "cancelled"
 
 _CREATE = text(
-    "INSERT INTO broadcasts (author_id, cohort_ids, audience, text, media_token, status, "
-    "scheduled_at, recipients, not_sent, confirm_key, created_at, queued_at) VALUES "
-    "(:author_id, :cohort_ids, :audience, :text, :media_token, :status, :scheduled_at, 0, 0, "
+    "INSERT INTO broadcasts (author_id, cohort_ids, audience, text, media_token, media_channel, "
+    "status, scheduled_at, recipients, not_sent, confirm_key, created_at, queued_at) VALUES "
+    "(:author_id, :cohort_ids, :audience, :text, :media_token, :media_channel, :status, "
+    ":scheduled_at, 0, 0, "
     ":confirm_key, :now, NULL) ON CONFLICT (confirm_key) DO NOTHING RETURNING id"
 ).bindparams(
     bindparam("cohort_ids", type_=JSON()),
@@ -44,6 +45,7 @@ async def create(
     text: str,
     media_token: str | None,
     status: str,
+    media_channel: str | None = None,
     scheduled_at: dt.datetime | None,
     confirm_key: str,
     now: dt.datetime,
@@ -58,6 +60,7 @@ async def create(
                 "audience": audience,
                 "text": text,
                 "media_token": media_token,
+                "media_channel": media_channel,
                 "status": status,
                 "scheduled_at": scheduled_at,
                 "confirm_key": confirm_key[:64],

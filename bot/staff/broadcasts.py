@@ -142,6 +142,41 @@ def _later(a: dt.datetime | None, b: dt.datetime | None) -> bool:
     return a is not None and (b is None or a > b)
 
 
+@dataclass(frozen=True)
+class Photo:
+    """A broadcast's photo: a `documents` row, with or without the bot's own copy."""
+
+    token: str
+    ref: str | None  # the channel's file id, when the bot keeps no copy of the file
+    channel: str | None  # the channel it came in on
+
+    def media_for(self, channel: str) -> Media | None:
+        """How it goes to someone on `channel` (None: it cannot reach them)."""
+        if self.ref is None:
+            return Media("photo", f"doc:{self.token}", "image/jpeg")
+        if channel == self.channel:  # a file id works only on its own channel
+            return Media("photo", self.ref, "image/jpeg")
+        return None
+
+
+async def photo_of(conn: AsyncConnection, token: str | None, channel: str | None) -> Photo | None:
+    if not token:
+        return None
+    doc = await repo.get_document(conn, token=token)
+    if doc is None:
+        return None
+    if doc.data is not None or not doc.ref:
+        return Photo(token, None, channel)
+    return Photo(token, str(doc.ref), channel)
+
+
+def without_photo(audience: Audience, photo: Photo | None) -> int:
+    """Recipients who get the words but not the photo (another channel, or a template)."""
+    if photo is None:
+        return 0
+    return sum(1 for r in audience.recipients if r.templated or photo.media_for(r.channel) is None)
+
+
 def frame(text: str, author: str, cohort_name: str) -> dict[str, Any]:
     """The parameters of `siaran.message`: the words as typed, and who signs them."""
     return {"bc": {"text": text, "author": author, "cohort": cohort_name}}
@@ -155,7 +190,7 @@ def outbox_payloads(
     text: str,
     author: str,
     cohort_names: Mapping[int, str],
-    media_token: str | None,
+    photo: Photo | None,
 ) -> list[tuple[int, dict[str, Any]]]:
     """(contact id, outbox payload) per recipient, rendered in their language and markup."""
     markups: dict[str, str] = {}
@@ -183,11 +218,12 @@ def outbox_payloads(
                 "text": text or "-",
             },
         }
-        if media_token:
+        media = photo.media_for(person.channel) if photo is not None else None
+        if media is not None:
             payload["media"] = {
-                "kind": "photo",
-                "ref": f"doc:{media_token}",
-                "content_type": "image/jpeg",
+                "kind": media.kind,
+                "ref": media.ref,
+                "content_type": media.content_type,
             }
         out.append((person.contact_id, payload))
     return out
@@ -217,7 +253,7 @@ async def queue(
             text=str(broadcast.text or ""),
             author=author,
             cohort_names={c.id: c.name for c in cohorts},
-            media_token=broadcast.media_token,
+            photo=await photo_of(conn, broadcast.media_token, broadcast.media_channel),
         ),
         now=now,
     )
@@ -379,11 +415,12 @@ async def preview(turn: Turn, state: DialogState) -> None:
         await turn.say("siaran.nobody", {"bc": {"not_sent": audience.not_sent}})
         await ask_audience(turn, state)
         return
-    await turn.say("siaran.preview_intro", {"bc": {"photo": bool(token)}})
+    photo = await photo_of(turn.conn, token, state.data.get("photo_channel"))
+    await turn.say("siaran.preview_intro", {"bc": {"photo": photo is not None}})
     await turn.say("siaran.message", frame(text, _author(turn), cohorts[0].name))
-    if token:  # the photo itself, as they will receive it
-        photo = Media("photo", f"doc:{token}", "image/jpeg")
-        turn.outgoing[-1] = replace(turn.outgoing[-1], media=photo)
+    shown = photo.media_for(turn.message.channel) if photo is not None else None
+    if shown is not None:  # the photo itself, as they will receive it
+        turn.outgoing[-1] = replace(turn.outgoing[-1], media=shown)
     state.step = "confirm"
     counts = {
         "recipients": len(audience.recipients),
@@ -391,6 +428,7 @@ async def preview(turn: Turn, state: DialogState) -> None:
         "templated": audience.templated,
         "not_sent": audience.not_sent,
         "author": _author(turn),
+        "no_photo": without_photo(audience, photo),
     }
     options = [
         ("send", _say(turn, "siaran.option.send")),
@@ -469,6 +507,7 @@ class BroadcastDialog(Dialog):
             await dialog.repeat(turn, state)
             return
         state.data["photo"] = token
+        state.data["photo_channel"] = turn.message.channel
         if caption or state.step == "text":
             state.data["text"] = caption
         await preview(turn, state)
@@ -489,6 +528,7 @@ class BroadcastDialog(Dialog):
             audience=state.data["audience"],
             text=state.data.get("text", ""),
             media_token=state.data.get("photo"),
+            media_channel=state.data.get("photo_channel"),
             status=broadcast_repo.SCHEDULED if scheduled_at else broadcast_repo.QUEUED,
             scheduled_at=scheduled_at,
             confirm_key=f"siaran:{turn.person_id}:{state.data['nonce']}",

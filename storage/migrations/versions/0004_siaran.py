@@ -1,4 +1,4 @@
-"""siaran: how many of a broadcast's audience were not sent to when it was queued
+"""siaran: a broadcast's audience not sent to, and the channel its photo came from
 
 Revision ID: 0004_siaran
 Revises: 0003
@@ -19,8 +19,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("not_sent", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("media_channel", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_column("media_channel")
         batch_op.drop_column("not_sent")
