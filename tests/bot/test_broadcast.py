@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.app import App, open_app
+from bot.channels import whatsapp
 from bot.channels.base import Capabilities
 from bot.clock import SimulatedClock
 from bot.messages import BUTTON, PERMANENT, InboundMessage, OutboundMessage, SendError, SendResult
+from bot.web import build_web
 from storage import broadcast_repo, repo
 from storage.models import AuditLog, Broadcast, Outbox
+from tests.bot import test_telegram_e2e as tg
+from tests.bot import test_whatsapp_e2e as wa
 from tests.conftest import chat, make_cohort
+from tests.fakes.server import LocalServer
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 FASIL = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
 MARKUP = "Halo <b>semua</b> {{ name }} *tebal* & {% if x %}"
@@ -428,3 +439,140 @@ async def test_status_counts_after_the_sender_ran(app: App) -> None:
     english = await chat(app, FASIL, "/broadcast status 1")
     assert "4 penerima" in english  # the facilitator's language decides, not the alias
     assert "tidak ada di antara siaranmu" in await chat(app, FASIL, "/siaran status 9")
+
+
+# --- on the real channels' fakes ------------------------------------------------------------
+
+
+@pytest.fixture
+async def telegram(app: App) -> AsyncIterator[tg.Bot]:
+    """`jamaah run` with Telegram polling a fake Bot API (tests/bot/test_telegram_e2e.py)."""
+    api = await FakeTelegram(clock=lambda: app.clock.now().timestamp()).start()
+    running = tg.Bot(app, api, "polling")
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
+        await api.stop()
+
+
+async def on_telegram(app: App, cohort_ids: list[int], user_id: int, name: str, role: str) -> None:
+    async with app.db.begin() as conn:
+        now = app.clock.now()
+        person_id, _ = await repo.create_person(
+            conn,
+            channel="telegram",
+            address=str(user_id),
+            display_name=name,
+            language="id",
+            now=now,
+            name=name,
+        )
+        for cohort_id in cohort_ids:
+            await repo.add_membership(
+                conn, person_id=person_id, role=role, cohort_id=cohort_id, now=now
+            )
+
+
+async def test_on_telegram_buttons_a_photo_and_the_markup_as_typed(telegram: tg.Bot) -> None:
+    app, api = telegram.app, telegram.fake
+    cohort_id = await make_cohort(app, facilitator=None)
+    await make_cohort(
+        app, code="GEDONG-02", join_code="G2G2G2", facilitator=None, name="Jamaah Gedong"
+    )
+    other_id = (await repo_cohort(app, "GEDONG-02")).id
+    await on_telegram(app, [cohort_id, other_id], 7001, "Bu Ani", "facilitator")
+    await on_telegram(app, [cohort_id], 7101, "Siti", "participant")
+    await on_telegram(app, [other_id], 7102, "Dewi", "participant")
+    ani, siti, dewi = api.user(7001, "Ani"), api.user(7101, "Siti"), api.user(7102, "Dewi")
+    asked = await telegram.say(ani, "/siaran")
+    assert "untuk siapa" in asked
+    labels = [label for label, _ in api.sent_to(ani.id)[-1].buttons]
+    assert labels == ["Semua kelompokku", "Jamaah Gedong", "Jamaah Tritis", "Hanya yang tertinggal"]
+    assert "Tulis pesanmu" in await telegram.press(ani, "Semua kelompokku")
+    preview = await telegram.say(ani, MARKUP)
+    escaped = "Halo &lt;b&gt;semua&lt;/b&gt; {{ name }} *tebal* &amp; {% if x %}"
+    assert escaped in preview and "Penerima: 2 orang (Semua kelompokku)" in preview
+    # A photo with a caption replaces the words: the preview shows the photo itself.
+    await telegram.deliver(ani, ani.photo_update(caption="<i>Pasar</i> hari ini"))
+    shown = api.sent_to(ani.id)[-2]
+    assert shown.method == "sendPhoto" and shown.file and shown.file.startswith("AgACphoto")
+    assert shown.text.startswith("&lt;i&gt;Pasar&lt;/i&gt; hari ini\n\n— Bu Ani")
+    await telegram.press(ani, "Kirim sekarang")
+    again = await telegram.deliver(ani, ani.press_update("staff_siaran:confirm:send"))
+    assert "Tombol itu sudah tidak berlaku" in again
+    for user, cohort in ((siti, "Jamaah Tritis"), (dewi, "Jamaah Gedong")):
+        (got,) = api.sent_to(user.id)
+        assert got.method == "sendPhoto" and got.file == shown.file
+        assert got.text == f"&lt;i&gt;Pasar&lt;/i&gt; hari ini\n\n— Bu Ani, pendamping {cohort}"
+    assert len(await broadcasts(app)) == 1
+    status = await telegram.say(ani, "/siaran status")
+    assert "dengan foto" in status and "„&lt;i&gt;Pasar&lt;/i&gt; hari ini”" in status
+    assert "2 penerima: 0 antre, 2 terkirim" in status
+
+
+async def repo_cohort(app: App, code: str) -> Any:
+    async with app.db.connect() as conn:
+        return await repo.get_cohort(conn, code=code)
+
+
+@pytest.fixture
+async def whatsapp_app(app: App) -> AsyncIterator[wa.WhatsApp]:
+    """The WhatsApp channel against a fake Twilio, with a template for broadcasts."""
+    fake = FakeTwilio(wa.ACCOUNT, wa.TOKEN, app.clock.now)
+    await fake.start()
+    server = LocalServer()
+    settings = wa.settings_for(server.url, fake.url)
+    settings.twilio_templates = json.dumps({**wa.TEMPLATES, "broadcast": BROADCAST_TEMPLATE})
+    runtime = await whatsapp.setup(app, settings)
+    await server.start(build_web(app, runtime.routes))
+    fake.app_url = server.url
+    channel = app.channels.get("whatsapp")
+    assert isinstance(channel, whatsapp.WhatsAppChannel) and channel.web is not None
+    try:
+        yield wa.WhatsApp(app, fake, channel.web, server.url)
+    finally:
+        assert runtime.stop is not None
+        await runtime.stop()
+        await server.stop()
+        await fake.stop()
+
+
+BROADCAST_TEMPLATE = {"sid": "HX" + "33" * 16, "vars": ["facilitator", "cohort_name", "text"]}
+
+
+# twilio 9's async client still passes aiohttp's deprecated BasicAuth: not ours to fix.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_on_whatsapp_as_typed_inside_the_window_and_as_the_template_outside(
+    whatsapp_app: wa.WhatsApp,
+) -> None:
+    app, fake = whatsapp_app.app, whatsapp_app.fake
+    cohort_id = await make_cohort(app)
+    now = app.clock.now()
+    await person(app, cohort_id, "+6281100000001", channel="whatsapp")
+    await person(
+        app,
+        cohort_id,
+        "+6281100000002",
+        channel="whatsapp",
+        last_inbound=now - dt.timedelta(days=2),
+    )
+    await whatsapp_app.say("+6281100000001", "halo")  # this one wrote just now
+    await chat(app, FASIL, "/siaran")
+    await chat(app, FASIL, "1")
+    preview = await chat(app, FASIL, MARKUP + "\nbaris kedua")
+    assert "1 di antaranya memakai WhatsApp" in preview
+    await chat(app, FASIL, "1")
+    await whatsapp_app.web.settle()
+    await app.sender.drain()
+    inside = fake.to("+6281100000001")[-1]
+    assert inside.content_sid is None
+    assert inside.body == f"{MARKUP}\nbaris kedua\n\n— Bu Ani, pendamping Jamaah Tritis"
+    (outside,) = fake.to("+6281100000002")
+    assert outside.body is None and outside.content_sid == BROADCAST_TEMPLATE["sid"]
+    assert json.loads(outside.content_variables or "{}") == {
+        "1": "Bu Ani",
+        "2": "Jamaah Tritis",
+        "3": f"{MARKUP} baris kedua",  # one line: WhatsApp refuses breaks in a variable
+    }
