@@ -224,6 +224,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
         "moved": True,
         "quiet": "21.00–06.00",
         "id": 12,
+        "held": "Selasa, 5 Januari 2027, 06.00",
     },
     "bcs": [
         {

@@ -157,9 +157,10 @@ async def contacts_of(conn: AsyncConnection, *, person_ids: Sequence[int]) -> Se
 _INSERT = _upsert(
     "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
     "next_attempt_at, created_at, broadcast_id) VALUES (:contact_id, :payload, :priority, "
-    ":dedupe_key, 'broadcast', 'pending', 0, :now, :now, :broadcast_id) "
+    ":dedupe_key, 'broadcast', 'pending', 0, :not_before, :now, :broadcast_id) "
     "ON CONFLICT (dedupe_key) DO NOTHING",
     payload=JSON(),
+    not_before=UTCDateTime(),
     now=UTCDateTime(),
 )
 
@@ -168,10 +169,10 @@ async def enqueue(
     conn: AsyncConnection,
     *,
     broadcast_id: int,
-    messages: Sequence[tuple[int, Mapping[str, Any]]],
+    messages: Sequence[tuple[int, Mapping[str, Any], dt.datetime]],
     now: dt.datetime,
 ) -> None:
-    """Queue (contact id, payload) pairs for a broadcast, one per contact at most."""
+    """Queue (contact id, payload, not before) for a broadcast, one per contact at most."""
     rows = [
         {
             "contact_id": contact_id,
@@ -179,9 +180,10 @@ async def enqueue(
             "priority": PRIORITY_BROADCAST,
             "dedupe_key": f"bc:{broadcast_id}:{contact_id}",
             "broadcast_id": broadcast_id,
+            "not_before": max(not_before, now),
             "now": now,
         }
-        for contact_id, payload in messages
+        for contact_id, payload, not_before in messages
     ]
     if rows:
         await conn.execute(_INSERT, rows)

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -191,8 +192,10 @@ def outbox_payloads(
     author: str,
     cohort_names: Mapping[int, str],
     photo: Photo | None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """(contact id, outbox payload) per recipient, rendered in their language and markup."""
+    not_before: Mapping[int, dt.datetime],
+) -> list[tuple[int, dict[str, Any], dt.datetime]]:
+    """(contact id, outbox payload, not before) per recipient, rendered in their language
+    and markup; `not_before` per cohort holds the messages of one in its quiet hours."""
     markups: dict[str, str] = {}
     out = []
     for person in audience.recipients:
@@ -225,7 +228,7 @@ def outbox_payloads(
                 "ref": media.ref,
                 "content_type": media.content_type,
             }
-        out.append((person.contact_id, payload))
+        out.append((person.contact_id, payload, not_before[person.cohort_id]))
     return out
 
 
@@ -237,12 +240,16 @@ async def queue(
     *,
     author: str,
     now: dt.datetime,
-) -> Audience:
-    """Work out the audience of a confirmed broadcast now and put its messages in the outbox."""
+) -> Queued:
+    """Work out the audience of a confirmed broadcast now and put its messages in the outbox
+    (held until the end of a cohort's quiet hours, if it is in them)."""
     cohort_ids = [int(c) for c in broadcast.cohort_ids or []]
     cohorts = [c for c in [await repo.get_cohort(conn, cohort_id=i) for i in cohort_ids] if c]
     audience = await audience_of(conn, content, channels, cohorts, broadcast.audience, now)
     broadcast_id = int(broadcast.id)
+    from bot.scheduler import calendar_of
+
+    holds = {c.id: pacing.next_allowed(calendar_of(c), now) for c in cohorts}
     await broadcast_repo.enqueue(
         conn,
         broadcast_id=broadcast_id,
@@ -254,6 +261,7 @@ async def queue(
             author=author,
             cohort_names={c.id: c.name for c in cohorts},
             photo=await photo_of(conn, broadcast.media_token, broadcast.media_channel),
+            not_before=holds,
         ),
         now=now,
     )
@@ -264,7 +272,13 @@ async def queue(
         not_sent=audience.not_sent,
         now=now,
     )
-    return audience
+    return Queued(audience, max(holds.values(), default=now))
+
+
+@dataclass(frozen=True)
+class Queued:
+    audience: Audience
+    held_until: dt.datetime  # the latest a cohort's quiet hours hold its messages (or now)
 
 
 # --- when --------------------------------------------------------------------------------
@@ -545,9 +559,10 @@ class BroadcastDialog(Dialog):
             return
         row = await broadcast_repo.get(turn.conn, broadcast_id=broadcast_id)
         assert row is not None
-        audience = await queue(
+        queued = await queue(
             turn.conn, turn.content, turn.channels, row, author=_author(turn), now=turn.now
         )
+        audience = queued.audience
         await repo.audit(
             turn.conn,
             actor=f"person:{turn.person_id}",
@@ -561,9 +576,13 @@ class BroadcastDialog(Dialog):
             },
             now=turn.now,
         )
-        await turn.say(
-            "siaran.queued", {"bc": {"id": broadcast_id, "recipients": len(audience.recipients)}}
-        )
+        held = ""
+        if queued.held_until > turn.now:
+            cohorts = await _cohorts(turn, state)
+            zone = ZoneInfo(cohorts[0].timezone if cohorts else "Asia/Jakarta")
+            held = format_when(queued.held_until, zone, turn.content, turn.locale)
+        params = {"id": broadcast_id, "recipients": len(audience.recipients), "held": held}
+        await turn.say("siaran.queued", {"bc": params})
 
     async def _schedule(self, turn: Turn, state: DialogState, text: str) -> None:
         cohorts = await _cohorts(turn, state)
@@ -634,9 +653,10 @@ async def due_job(scheduler: Scheduler, now: dt.datetime) -> TickStats:
             claimed = await broadcast_repo.claim_due(conn, now=now, limit=JOB_CHUNK)
             for row in claimed:
                 author = await _person_name(conn, row.author_id)
-                audience = await queue(
+                queued = await queue(
                     conn, scheduler.content, scheduler.channels, row, author=author, now=now
                 )
+                audience = queued.audience
                 await repo.audit(
                     conn,
                     actor="scheduler",

@@ -576,3 +576,25 @@ async def test_on_whatsapp_as_typed_inside_the_window_and_as_the_template_outsid
         "2": "Jamaah Tritis",
         "3": f"{MARKUP} baris kedua",  # one line: WhatsApp refuses breaks in a variable
     }
+
+
+async def test_send_now_in_the_quiet_hours_waits_for_the_morning(app: App) -> None:
+    cohort_id = await make_cohort(app)
+    await person(app, cohort_id, "siti")
+    assert isinstance(app.clock, SimulatedClock)
+    app.clock.advance(dt.timedelta(hours=14))  # Monday 22:00 in Jakarta
+    await chat(app, FASIL, "/siaran")
+    await chat(app, FASIL, "1")
+    await chat(app, FASIL, "Selamat malam")
+    done = await chat(app, FASIL, "1")
+    assert "jadi pesannya menunggu sampai Selasa, 5 Januari 2027, 06.00" in done
+    (row,) = await broadcast_outbox(app)
+    assert row.status == "pending"  # chat() drained the outbox: not due yet
+    assert row.next_attempt_at == dt.datetime(2027, 1, 4, 23, 0, tzinfo=dt.UTC)
+    app.clock.advance(dt.timedelta(hours=7, minutes=59))  # 05:59 local
+    assert (await app.sender.drain()).sent == 0
+    app.clock.advance(dt.timedelta(minutes=1))
+    assert (await app.sender.drain()).sent == 1
+    (row,) = await broadcast_outbox(app)
+    assert row.status == "sent"
+    assert "→ siti: Selamat malam" in inbox(app)
