@@ -432,9 +432,13 @@ async def preview(turn: Turn, state: DialogState) -> None:
     photo = await photo_of(turn.conn, token, state.data.get("photo_channel"))
     await turn.say("siaran.preview_intro", {"bc": {"photo": photo is not None}})
     await turn.say("siaran.message", frame(text, _author(turn), cohorts[0].name))
-    shown = photo.media_for(turn.message.channel) if photo is not None else None
-    if shown is not None:  # the photo itself, as they will receive it
-        turn.outgoing[-1] = replace(turn.outgoing[-1], media=shown)
+    # The photo itself, where the channel's own file id can show it back (Telegram). A
+    # photo the bot holds a copy of (WhatsApp) is not published before the confirmation,
+    # so the preview names it instead.
+    if photo is not None and photo.ref is not None:
+        shown = photo.media_for(turn.message.channel)
+        if shown is not None:
+            turn.outgoing[-1] = replace(turn.outgoing[-1], media=shown)
     state.step = "confirm"
     counts = {
         "recipients": len(audience.recipients),
@@ -450,6 +454,35 @@ async def preview(turn: Turn, state: DialogState) -> None:
         ("cancel", _say(turn, "siaran.option.cancel")),
     ]
     await dialog.ask(turn, state, "siaran.preview", {"bc": counts}, options)
+
+
+PUBLISHED_FOR = dt.timedelta(days=7)  # how long recipients' channels may fetch the photo
+
+
+async def _publish(turn: Turn, token: str | None, sends_at: dt.datetime) -> str | None:
+    """The token recipients' channels fetch the photo by.
+
+    A photo the bot holds a copy of (received on WhatsApp) was kept unpublished; the
+    facilitator now sends it to their cohort, so a copy is served at /files/<new token>
+    for a week after it goes. A photo known only by its channel file id is sent by that.
+    """
+    if not token:
+        return None
+    doc = await repo.get_document(turn.conn, token=token)
+    if doc is None or doc.data is None:
+        return token
+    published = secrets.token_urlsafe(24)
+    await repo.create_document(
+        turn.conn,
+        token=published,
+        filename=str(doc.filename),
+        content_type=str(doc.content_type),
+        data=bytes(doc.data),
+        person_id=turn.person_id,
+        now=turn.now,
+        expires_at=sends_at + PUBLISHED_FOR,
+    )
+    return published
 
 
 @register
@@ -535,13 +568,14 @@ class BroadcastDialog(Dialog):
             await dialog.close(turn)
             await turn.say("staff.not_in_scope", {"given": str(state.data.get("label", ""))[:60]})
             return None
+        token = await _publish(turn, state.data.get("photo"), scheduled_at or turn.now)
         broadcast_id = await broadcast_repo.create(
             turn.conn,
             author_id=turn.person_id,
             cohort_ids=[c.id for c in cohorts],
             audience=state.data["audience"],
             text=state.data.get("text", ""),
-            media_token=state.data.get("photo"),
+            media_token=token,
             media_channel=state.data.get("photo_channel"),
             status=broadcast_repo.SCHEDULED if scheduled_at else broadcast_repo.QUEUED,
             scheduled_at=scheduled_at,

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -18,7 +19,7 @@ from bot.clock import SimulatedClock
 from bot.messages import BUTTON, PERMANENT, InboundMessage, OutboundMessage, SendError, SendResult
 from bot.web import build_web
 from storage import broadcast_repo, repo
-from storage.models import AuditLog, Broadcast, Outbox
+from storage.models import AuditLog, Broadcast, Document, Outbox
 from tests.bot import test_telegram_e2e as tg
 from tests.bot import test_whatsapp_e2e as wa
 from tests.conftest import chat, make_cohort
@@ -598,3 +599,51 @@ async def test_send_now_in_the_quiet_hours_waits_for_the_morning(app: App) -> No
     (row,) = await broadcast_outbox(app)
     assert row.status == "sent"
     assert "→ siti: Selamat malam" in inbox(app)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_a_facilitator_on_whatsapp_broadcasts_a_photo_by_numbers(
+    whatsapp_app: wa.WhatsApp,
+) -> None:
+    app, fake = whatsapp_app.app, whatsapp_app.fake
+    cohort_id = await make_cohort(app, facilitator=None)
+    ani, siti = "+6281200000009", "+6281100000001"
+    async with app.db.begin() as conn:
+        person_id, _ = await repo.create_person(
+            conn,
+            channel="whatsapp",
+            address=ani,
+            display_name="Ani",
+            language="id",
+            now=app.clock.now(),
+            name="Bu Ani",
+        )
+        await repo.add_membership(
+            conn, person_id=person_id, role="facilitator", cohort_id=cohort_id, now=app.clock.now()
+        )
+    await person(app, cohort_id, siti, channel="whatsapp")
+    await whatsapp_app.say(siti, "halo")  # inside the window
+    asked = wa.texts(await whatsapp_app.say(ani, "siaran"))  # no slash on WhatsApp
+    assert "1. Jamaah Tritis\n2. Hanya yang tertinggal" in asked
+    assert "Tulis pesanmu" in wa.texts(await whatsapp_app.say(ani, "1"))
+    jpeg = b"\xff\xd8\xff\xe0" + b"pasar" * 50
+    preview = wa.texts(
+        await whatsapp_app.say(ani, "Ini *pasar* kita", media=(jpeg, "image/jpeg"), sid="SMp1")
+    )
+    assert "begini pesanmu akan diterima peserta (dengan fotonya)" in preview
+    assert "Ini *pasar* kita\n\n— Bu Ani, pendamping Jamaah Tritis" in preview
+    assert "Penerima: 1 orang" in preview
+    assert "Siaran #1 sedang dikirim ke 1 orang" in wa.texts(await whatsapp_app.say(ani, "1"))
+    got = fake.to(siti)[-1]
+    assert got.body == "Ini *pasar* kita\n\n— Bu Ani, pendamping Jamaah Tritis"
+    (url,) = got.media_urls
+    assert url.startswith(f"{whatsapp_app.url}/files/")
+    async with httpx.AsyncClient() as http:
+        published = await http.get(url)
+        assert published.status_code == 200 and published.content == jpeg
+        async with app.db.connect() as conn:
+            original = (
+                (await conn.execute(select(Document.token).order_by(Document.id))).scalars().first()
+            )
+        # The facilitator's original upload stays unpublished, like every received photo.
+        assert (await http.get(f"{whatsapp_app.url}/files/{original}")).status_code == 404
