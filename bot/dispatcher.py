@@ -116,6 +116,7 @@ class Dispatcher:
                     capabilities=self.channels.capabilities(message.channel),
                     now=now,
                     identity=identity,
+                    channels=self.channels,
                 )
                 await self._route(turn)
                 await repo.enqueue(

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.channels.base import Capabilities
+from bot.channels.base import Capabilities, Registry
 from bot.messages import Button, InboundMessage, OutboundMessage
 from content.loader import Content
 from flows import pacing
@@ -59,6 +59,9 @@ class Turn:
     to_opted_out: bool = False
     # The person's staff roles changed (an invite redeemed): Telegram sets their menu now.
     roles_changed: bool = False
+    # Every channel's adapter, for a turn that queues messages to other people (a
+    # facilitator's broadcast renders each in its recipient's channel markup).
+    channels: Registry | None = None
 
     # --- who ---------------------------------------------------------------------
 

@@ -255,6 +255,51 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "artefact": "Pilihan produk",
     "approved": True,
     "comment": "Hitung lagi biaya bahannya, ya.",
+    # facilitator broadcasts (helper siaran: content/locales/*/siaran.yaml)
+    "bc": {
+        "text": "Besok pertemuan di balai desa jam 16.00. <b>Bawa</b> {{ catatan }} *ya*!",
+        "author": "Bu Ani",
+        "cohort": "Jamaah Tritis",
+        "max": 1000,
+        "length": 1200,
+        "count": 12,
+        "not_sent": 2,
+        "photo": True,
+        "recipients": 23,
+        "label": "Semua kelompokku",
+        "templated": 4,
+        "no_photo": 3,
+        "zone": "Asia/Jakarta",
+        "when": "Kamis, 24 Desember 2026, 08.00",
+        "asked": "Rabu, 23 Desember 2026, 22.00",
+        "latest": "Jumat, 22 Januari 2027, 10.00",
+        "moved": True,
+        "quiet": "21.00–06.00",
+        "id": 12,
+        "held": "Selasa, 5 Januari 2027, 06.00",
+    },
+    "bcs": [
+        {
+            "id": 12 - i,
+            "state": state,
+            "when": "Kamis, 24 Desember 2026, 08.00",
+            "label": "Jamaah Tritis",
+            "snippet": "Besok pertemuan di balai desa jam 16.00. <b>Bawa</b>…",
+            "photo": i == 0,
+            "recipients": 23,
+            "not_sent": 1,
+            "pending": 2,
+            "sent": 19,
+            "delivered": 15,
+            "read": 9,
+            "failed": 2,
+            "failed_names": ["Agus", "Rina"],
+            "more_failed": 0,
+            "opted_out": 1,
+            "held": 1,
+        }
+        for i, state in enumerate(("queued", "scheduled", "cancelled"))
+    ],
 }
 
 

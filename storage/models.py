@@ -322,6 +322,11 @@ class Broadcast(Base):
     status: Mapped[str] = mapped_column(String(16))
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The audience left out when it was queued: opted out or unreachable (migration 0004).
+    not_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The channel the photo came in on: a photo kept only as that channel's file id can
+    # go only to recipients on the same channel (migration 0004).
+    media_channel: Mapped[str | None] = mapped_column(String(16))
     # Unique per confirmation: a second tap on "confirm" finds it and queues nothing.
     confirm_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

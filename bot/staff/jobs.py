@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.staff import checkins
+from bot.staff import broadcasts, checkins
 
 if TYPE_CHECKING:
     from bot.scheduler import Scheduler, TickStats
@@ -22,4 +22,5 @@ Job = Callable[["Scheduler", dt.datetime], Awaitable["TickStats"]]
 # Each staff module adds its job here (one line each).
 JOBS: list[Job] = [
     checkins.follow_up_job,  # check-in follow-up reminders (helper checkin)
+    broadcasts.due_job,  # scheduled broadcasts (/siaran)
 ]
