@@ -75,66 +75,50 @@ async def cohort_stats(
     active_since = now - dt.timedelta(days=active_days)
 
     # Participants, and those who wrote lately (a person may have several contacts).
-    last_seen = (
+    rows = await conn.execute(
         select(
             memberships.c.cohort_id,
-            memberships.c.person_id,
-            func.max(contacts.c.last_inbound_at).label("last"),
+            func.count(func.distinct(memberships.c.person_id)).label("n"),
+            func.count(
+                func.distinct(
+                    case((contacts.c.last_inbound_at >= active_since, memberships.c.person_id))
+                )
+            ).label("active"),
         )
         .select_from(
             memberships.outerjoin(contacts, contacts.c.person_id == memberships.c.person_id)
         )
         .where(_in(memberships.c.cohort_id, cohort_ids), memberships.c.role == PARTICIPANT)
-        .group_by(memberships.c.cohort_id, memberships.c.person_id)
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(
-            last_seen.c.cohort_id,
-            func.count().label("n"),
-            func.sum(case((last_seen.c.last >= active_since, 1), else_=0)).label("active"),
-        ).group_by(last_seen.c.cohort_id)
+        .group_by(memberships.c.cohort_id)
     )
     for row in rows:
         entry = stats[row.cohort_id]
         entry.participants, entry.active = int(row.n), int(row.active or 0)
 
-    # Who finished which week, per cohort (participants only).
+    # Weeks finished (progress rows are only ever written for a cohort's participants).
     rows = await conn.execute(
-        select(progress_t.c.cohort_id, progress_t.c.week, func.count().label("n"))
-        .select_from(
-            progress_t.join(
-                memberships,
-                and_(
-                    memberships.c.person_id == progress_t.c.person_id,
-                    memberships.c.cohort_id == progress_t.c.cohort_id,
-                    memberships.c.role == PARTICIPANT,
-                ),
-            )
-        )
+        select(progress_t.c.cohort_id, func.count().label("n"))
         .where(_in(progress_t.c.cohort_id, cohort_ids), progress_t.c.status == "done")
-        .group_by(progress_t.c.cohort_id, progress_t.c.week)
+        .group_by(progress_t.c.cohort_id)
     )
     for row in rows:
-        entry = stats[row.cohort_id]
-        entry.weeks_done += int(row.n)
-        if 1 <= row.week <= WEEKS:
-            entry.finished[row.week - 1] = int(row.n)
+        stats[row.cohort_id].weeks_done = int(row.n)
 
-    # Key artefacts from the answers: counted once per person.
+    # Key artefacts from the answers: a product counted once per person.
     value = sql_cast(answers_t.c.value, String)
-    per_person = (
+    rows = await conn.execute(
         select(
             memberships.c.cohort_id,
-            answers_t.c.person_id,
-            func.max(case((answers_t.c.key.in_(PRODUCT_KEYS), 1), else_=0)).label("product"),
-            func.max(
+            func.count(
+                func.distinct(case((answers_t.c.key.in_(PRODUCT_KEYS), answers_t.c.person_id)))
+            ).label("product"),
+            func.sum(
                 case(
                     (and_(answers_t.c.key == PERMIT_FILED, func.lower(value) == "true"), 1),
                     else_=0,
                 )
             ).label("permit"),
-            func.max(
+            func.sum(
                 case(
                     (
                         and_(
@@ -155,16 +139,7 @@ async def cohort_stats(
             memberships.c.role == PARTICIPANT,
             answers_t.c.key.in_(ARTEFACT_KEYS),
         )
-        .group_by(memberships.c.cohort_id, answers_t.c.person_id)
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(
-            per_person.c.cohort_id,
-            func.sum(per_person.c.product).label("product"),
-            func.sum(per_person.c.permit).label("permit"),
-            func.sum(per_person.c.sales).label("sales"),
-        ).group_by(per_person.c.cohort_id)
+        .group_by(memberships.c.cohort_id)
     )
     for row in rows:
         entry = stats[row.cohort_id]
@@ -198,26 +173,53 @@ async def cohort_stats(
         stats[row.cohort_id].checkins = int(row.n)
 
     # Facilitators whose last check-in for their cohort is older than `quiet_days` (or none).
-    last = func.max(checkins_t.c.at)
+    latest = (
+        select(
+            checkins_t.c.cohort_id,
+            checkins_t.c.facilitator_id,
+            func.max(checkins_t.c.at).label("last"),
+        )
+        .where(_in(checkins_t.c.cohort_id, cohort_ids))
+        .group_by(checkins_t.c.cohort_id, checkins_t.c.facilitator_id)
+        .subquery()
+    )
     rows = await conn.execute(
-        select(memberships.c.cohort_id, people.c.name, last.label("last"))
+        select(memberships.c.cohort_id, people.c.name)
         .select_from(
             memberships.join(people, people.c.id == memberships.c.person_id).outerjoin(
-                checkins_t,
+                latest,
                 and_(
-                    checkins_t.c.cohort_id == memberships.c.cohort_id,
-                    checkins_t.c.facilitator_id == memberships.c.person_id,
+                    latest.c.cohort_id == memberships.c.cohort_id,
+                    latest.c.facilitator_id == memberships.c.person_id,
                 ),
             )
         )
-        .where(_in(memberships.c.cohort_id, cohort_ids), memberships.c.role == FACILITATOR)
-        .group_by(memberships.c.cohort_id, people.c.id, people.c.name)
-        .having(or_(last.is_(None), last < now - dt.timedelta(days=quiet_days)))
+        .where(
+            _in(memberships.c.cohort_id, cohort_ids),
+            memberships.c.role == FACILITATOR,
+            or_(latest.c.last.is_(None), latest.c.last < now - dt.timedelta(days=quiet_days)),
+        )
         .order_by(memberships.c.cohort_id, people.c.name)
     )
     for row in rows:
         stats[row.cohort_id].quiet_facilitators.append(row.name or "?")
     return stats
+
+
+async def finished_by_week(
+    conn: AsyncConnection, *, cohort_ids: Sequence[int], stats: dict[int, CohortStats]
+) -> None:
+    """Fill each cohort's `finished` (participants who finished week 1..16): the chart."""
+    if not cohort_ids:
+        return
+    rows = await conn.execute(
+        select(progress_t.c.cohort_id, progress_t.c.week, func.count().label("n"))
+        .where(_in(progress_t.c.cohort_id, cohort_ids), progress_t.c.status == "done")
+        .group_by(progress_t.c.cohort_id, progress_t.c.week)
+    )
+    for row in rows:
+        if 1 <= row.week <= WEEKS and row.cohort_id in stats:
+            stats[row.cohort_id].finished[row.week - 1] = int(row.n)
 
 
 # --- one participant (/peserta) ----------------------------------------------------------
