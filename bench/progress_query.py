@@ -55,6 +55,7 @@ FIRST_MONDAY = dt.date(2026, 11, 9)
 RUNS = 5
 FILLER = 20  # answers per participant besides the counted ones
 COORDINATOR = "koordinator-jateng"
+REVIEW_STATUSES = ("approved", "approved", "submitted", "returned")
 
 
 def _answer(pid: int, key: str, value: Any, now: dt.datetime) -> dict[str, Any]:
@@ -132,15 +133,19 @@ async def seed(url: str, rng: random.Random) -> dict[str, int]:
                         answer_rows.append(_answer(pid, "w7.hpp", 9500, made))
                         answer_rows.append(_answer(pid, "w7.price", 15000, made))
                     if done >= 12:
-                        answer_rows.append(_answer(pid, "w12.permit_filed", rng.random() < 0.7, made))  # noqa: E501
+                        answer_rows.append(
+                            _answer(pid, "w12.permit_filed", rng.random() < 0.7, made)
+                        )
                     if done >= 13:
-                        answer_rows.append(_answer(pid, "w13.first_sales_units", rng.choice((0, 5, 20, 60)), made))  # noqa: E501
+                        answer_rows.append(
+                            _answer(pid, "w13.first_sales_units", rng.choice((0, 5, 20, 60)), made)
+                        )
                     for f in range(FILLER):
                         answer_rows.append(_answer(pid, f"w{f % 16 + 1}.extra{f}", "isi", made))
                     if done >= 11:
                         review_rows.append(
                             {"person_id": pid, "cohort_id": c + 1, "artefact": "plan",
-                             "status": rng.choice(("approved", "approved", "submitted", "returned")),
+                             "status": rng.choice(REVIEW_STATUSES),
                              "comment": None, "submitted_at": made, "reviewed_by": facilitator,
                              "reviewed_at": made}
                         )  # fmt: skip
@@ -313,8 +318,12 @@ def main() -> None:
         "chart_ms": max(r["chart_ms"] for r in results.values()),
     }
     for backend in ("sqlite", "postgres"):
-        figures[f"{backend}_table_ms"] = results[backend]["table_ms"] if backend in results else None
-        figures[f"{backend}_chart_ms"] = results[backend]["chart_ms"] if backend in results else None
+        figures[f"{backend}_table_ms"] = (
+            results[backend]["table_ms"] if backend in results else None
+        )
+        figures[f"{backend}_chart_ms"] = (
+            results[backend]["chart_ms"] if backend in results else None
+        )
     figures["details"] = results
     print(json.dumps(figures))
 

@@ -203,7 +203,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "first": True,
     "shown": "Rp 65.000",
     "changed": ["calc_hpp", "calc_costing", "cash_flow", "keep_choice", "legal_route_week12"],
-    # the coordinators' views: /progres for staff, /peserta, /ekspor (content/locales/*/progres.yaml)
+    # the coordinators' views: /progres (staff), /peserta, /ekspor (locales/*/progres.yaml)
     "progress_target": "jawa-tengah/salatiga",
     "progress_cohorts": 12,
     "progress_people": 296,
@@ -211,7 +211,10 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "progress_more": 4,
     "progress_by_region": True,
     "progress_example": "jawa-tengah/salatiga/tritis",
-    "progress_quiet": [{"name": "Bu Ani", "code": "TRITIS-01"}, {"name": "Pak Budi", "code": "KALI-02"}],
+    "progress_quiet": [
+        {"name": "Bu Ani", "code": "TRITIS-01"},
+        {"name": "Pak Budi", "code": "KALI-02"},
+    ],
     "peserta_count": 3,
     "peserta_more": True,
     "peserta_record": {
@@ -232,8 +235,13 @@ SAMPLE_PARAMS: dict[str, Any] = {
         ],
         "reviews": [{"artefact": "rencana usaha", "status": "dikembalikan", "comment": "Lengkapi"}],
         "checkins": [
-            {"date": "18 November 2026", "kind": "kunjungan", "rating": 3, "note": "Butuh modal",
-             "by": "Bu Ani"},
+            {
+                "date": "18 November 2026",
+                "kind": "kunjungan",
+                "rating": 3,
+                "note": "Butuh modal",
+                "by": "Bu Ani",
+            },
         ],
     },
     "ekspor_checkins": 84,

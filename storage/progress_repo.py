@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, String, Table, and_, case, cast as sql_cast, func, or_, select
+from sqlalchemy import Row, String, Table, and_, case, func, or_, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Checkin, Review
@@ -131,9 +132,7 @@ async def cohort_stats(
                 )
             ).label("sales"),
         )
-        .select_from(
-            memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id)
-        )
+        .select_from(memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id))
         .where(
             _in(memberships.c.cohort_id, cohort_ids),
             memberships.c.role == PARTICIPANT,
@@ -316,9 +315,7 @@ async def checkins_about(
                 checkins_t.c.note,
                 people.c.name.label("facilitator"),
             )
-            .select_from(
-                checkins_t.outerjoin(people, people.c.id == checkins_t.c.facilitator_id)
-            )
+            .select_from(checkins_t.outerjoin(people, people.c.id == checkins_t.c.facilitator_id))
             .where(checkins_t.c.participant_id == person_id)
             .order_by(checkins_t.c.at.desc(), checkins_t.c.id.desc())
             .limit(limit)
@@ -340,9 +337,7 @@ async def artefacts_by_person(
     keys = [*ARTEFACT_KEYS, *plan_keys]
     rows = await conn.execute(
         select(answers_t.c.person_id, answers_t.c.key, answers_t.c.value)
-        .select_from(
-            memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id)
-        )
+        .select_from(memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id))
         .where(
             _in(memberships.c.cohort_id, cohort_ids),
             memberships.c.role == PARTICIPANT,
@@ -363,9 +358,7 @@ async def artefacts_by_person(
     return found
 
 
-async def checkins_in(
-    conn: AsyncConnection, *, cohort_ids: Sequence[int]
-) -> Sequence[Row[Any]]:
+async def checkins_in(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
     """Every check-in of these cohorts, newest first, with the names it refers to."""
     if not cohort_ids:
         return []

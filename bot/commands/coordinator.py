@@ -346,7 +346,11 @@ async def show_record(turn: Turn, person_id: int, cohort_id: int) -> None:
     assert cohort is not None
     zone = ZoneInfo(cohort.timezone)
     entry = next(
-        (e for e in await staff_repo.roster(conn, cohort_ids=[cohort_id]) if e.person_id == person_id),
+        (
+            e
+            for e in await staff_repo.roster(conn, cohort_ids=[cohort_id])
+            if e.person_id == person_id
+        ),
         None,
     )
     person = await progress_repo.person(conn, person_id=person_id) if entry is None else None
@@ -478,7 +482,9 @@ async def export_files(
                 sales if isinstance(sales, int | float) else "",
             ]
         )
-    kind_label = {k: _plain(renderer, f"progres.kind.{k}", locale) for k in ("meeting", "visit", "call")}
+    kind_label = {
+        k: _plain(renderer, f"progres.kind.{k}", locale) for k in ("meeting", "visit", "call")
+    }
     checkin_rows: list[list[Any]] = []
     for c in await progress_repo.checkins_in(conn, cohort_ids=ids):
         cohort = by_id[c.cohort_id]

@@ -21,9 +21,7 @@ class Series:
     participants: int
 
 
-def progress_png(
-    series: Sequence[Series], *, title: str, xlabel: str, ylabel: str
-) -> bytes:
+def progress_png(series: Sequence[Series], *, title: str, xlabel: str, ylabel: str) -> bytes:
     """One line per series: the percentage of its participants who finished each week."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

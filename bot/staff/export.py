@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
+# Control characters an XLSX cell may not hold (openpyxl refuses them).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -55,9 +58,3 @@ def _xlsx_cell(value: Any) -> Any:
         return value
     text = _ILLEGAL.sub("", str(value))
     return safe(text)
-
-
-# Control characters an XLSX cell may not hold (openpyxl refuses them).
-import re  # noqa: E402
-
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -175,9 +175,7 @@ def chart_series(
     """A line per cohort up to MAX_LINES; else per region below the shared path (the
     largest regions, the rest together as `other_label`)."""
     if len(cohorts) <= MAX_LINES:
-        return [
-            Series(c.code, stats[c.id].finished, stats[c.id].participants) for c in cohorts
-        ]
+        return [Series(c.code, stats[c.id].finished, stats[c.id].participants) for c in cohorts]
     depth = len(common_prefix([c.region for c in cohorts]))
     groups: dict[str, Row] = {}
     for cohort in cohorts:
@@ -211,10 +209,7 @@ MESSAGES: tuple[str, ...] = (
     "progres.peserta.choose",
     "progres.peserta.record",
     *(f"progres.peserta.answer.{k}" for k in ("goal", "product", "price", "hpp", "route")),
-    *(
-        f"progres.status.{s}"
-        for s in ("on_track", "behind", "silent", "unreachable", "opted_out")
-    ),
+    *(f"progres.status.{s}" for s in ("on_track", "behind", "silent", "unreachable", "opted_out")),
     *(f"progres.kind.{k}" for k in ("meeting", "visit", "call")),
     *(f"progres.artefact.{a}" for a in ("product", "plan", "permits")),
     *(f"progres.review.{s}" for s in ("submitted", "approved", "returned")),

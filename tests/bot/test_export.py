@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
@@ -74,7 +75,12 @@ async def test_export_progress_and_checkins(app: App) -> None:
         "penjualan_pertama",
     ]
     by_name = {row["nama"]: row for row in progress}
-    assert set(by_name) == {"Siti Aminah", "Siti Rahma", "Budi", "'" + '=HYPERLINK("http://x.example","Dewi")'}
+    assert set(by_name) == {
+        "Siti Aminah",
+        "Siti Rahma",
+        "Budi",
+        "'" + '=HYPERLINK("http://x.example","Dewi")',
+    }
     aminah = by_name["Siti Aminah"]
     assert aminah["kelompok"] == "TRITIS-01"
     assert aminah["minggu_selesai"] == "5"
@@ -94,7 +100,11 @@ async def test_export_progress_and_checkins(app: App) -> None:
     assert len(checkins) == 4
     assert {row["kelompok"] for row in checkins} == {"TRITIS-01", "KALI-02"}
     visit = next(row for row in checkins if row["jenis"] == "kunjungan")
-    assert (visit["peserta"], visit["nilai"], visit["catatan"]) == ("Siti Rahma", "3", "Butuh modal")
+    assert (visit["peserta"], visit["nilai"], visit["catatan"]) == (
+        "Siti Rahma",
+        "3",
+        "Butuh modal",
+    )
     # The workbook holds both tables; the formula stays text there too.
     book = load_workbook(io.BytesIO(files[2][2]))
     assert book.sheetnames == ["Kemajuan", "Check-in"]
@@ -106,9 +116,7 @@ async def test_export_progress_and_checkins(app: App) -> None:
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert book["Check-in"].max_row == 5
     async with app.db.connect() as conn:
-        audit = (
-            await conn.execute(select(AuditLog).where(AuditLog.action == "export.make"))
-        ).all()
+        audit = (await conn.execute(select(AuditLog).where(AuditLog.action == "export.make"))).all()
     assert len(audit) == 1
     assert audit[0].actor.startswith("person:")
     assert audit[0].details == {"cohorts": 2, "participants": 4, "checkins": 4}

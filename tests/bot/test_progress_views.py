@@ -19,9 +19,7 @@ from tests.conftest import START, chat
 NOW = START  # the clock of the `app` fixture
 
 
-async def _person(
-    app: App, conn: Any, address: str, name: str, *, language: str = "id"
-) -> int:
+async def _person(app: App, conn: Any, address: str, name: str, *, language: str = "id") -> int:
     person_id, _ = await repo.create_person(
         conn,
         channel="console",
@@ -64,7 +62,9 @@ async def _participant(
     await repo.add_membership(
         conn, person_id=person_id, role="participant", cohort_id=cohort_id, now=NOW
     )
-    await conn.execute(update(repo.people).where(repo.people.c.id == person_id).values(village=village))
+    await conn.execute(
+        update(repo.people).where(repo.people.c.id == person_id).values(village=village)
+    )
     last = NOW - dt.timedelta(days=last_days) if last_days is not None else None
     await conn.execute(
         update(repo.contacts)
@@ -311,7 +311,9 @@ async def test_many_cohorts_are_summed_by_region(app: App) -> None:
     assert png.startswith(PNG_SIGNATURE)
 
 
-def _fake_world(count: int, region: str = "prov/kab-{k}/desa-{i}") -> tuple[list[Any], dict[int, CohortStats]]:
+def _fake_world(
+    count: int, region: str = "prov/kab-{k}/desa-{i}"
+) -> tuple[list[Any], dict[int, CohortStats]]:
     cohorts = [
         SimpleNamespace(id=i, code=f"C{i:05d}", region=region.format(k=i % 40, i=i))
         for i in range(count)
