@@ -17,6 +17,7 @@ from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
 from bot.sender import Sender
+from bot.staff import progress as staff_progress
 from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
 from flows import legal, plan
 from storage import repo
@@ -216,6 +217,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "siaran.status_none",
     "siaran.status_unknown",
     "siaran.status",
+    # the coordinators' views: /progres for staff, /peserta, /ekspor (bot/commands/coordinator.py)
+    *staff_progress.MESSAGES,
 )
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

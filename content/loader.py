@@ -300,6 +300,48 @@ SAMPLE_PARAMS: dict[str, Any] = {
         }
         for i, state in enumerate(("queued", "scheduled", "cancelled"))
     ],
+    # the coordinators' views: /progres (staff), /peserta, /ekspor (locales/*/progres.yaml)
+    "progress_target": "jawa-tengah/salatiga",
+    "progress_cohorts": 12,
+    "progress_people": 296,
+    "progress_as_of": "23 November 2026",
+    "progress_more": 4,
+    "progress_by_region": True,
+    "progress_example": "jawa-tengah/salatiga/tritis",
+    "progress_quiet": [
+        {"name": "Bu Ani", "code": "TRITIS-01"},
+        {"name": "Pak Budi", "code": "KALI-02"},
+    ],
+    "peserta_count": 3,
+    "peserta_more": True,
+    "peserta_record": {
+        "name": "Siti Aminah",
+        "cohort_name": "Jamaah Tritis",
+        "code": "TRITIS-01",
+        "village": "Tritis",
+        "weeks_done": 7,
+        "week": 8,
+        "status": "tertinggal",
+        "last_active": "20 November 2026",
+        "answers": [
+            {"label": "Tujuan", "value": "Punya penghasilan sendiri untuk membantu orang tua"},
+            {"label": "Produk", "value": "Keripik singkong pedas manis"},
+            {"label": "Harga jual", "value": "Rp 15.000"},
+            {"label": "HPP", "value": "Rp 9.500"},
+            {"label": "Jalur izin", "value": "NIB → PIRT → Halal (self declare)"},
+        ],
+        "reviews": [{"artefact": "rencana usaha", "status": "dikembalikan", "comment": "Lengkapi"}],
+        "checkins": [
+            {
+                "date": "18 November 2026",
+                "kind": "kunjungan",
+                "rating": 3,
+                "note": "Butuh modal",
+                "by": "Bu Ani",
+            },
+        ],
+    },
+    "ekspor_checkins": 84,
 }
 
 

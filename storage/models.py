@@ -99,7 +99,11 @@ class Person(Base):
 
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address"),
+        # /progres: who wrote lately, per person, read from the index alone.
+        Index("ix_contacts_person_last_inbound", "person_id", "last_inbound_at"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(128))
@@ -158,7 +162,11 @@ class Answer(Base):
 
 class Progress(Base):
     __tablename__ = "progress"
-    __table_args__ = (UniqueConstraint("person_id", "cohort_id", "week"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "cohort_id", "week"),
+        # /progres: weeks finished per cohort (and per week), read from the index alone.
+        Index("ix_progress_cohort_status_week", "cohort_id", "status", "week"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
@@ -340,6 +348,8 @@ class Checkin(Base):
     __table_args__ = (
         Index("ix_checkins_cohort_at", "cohort_id", "at"),
         Index("ix_checkins_follow_up", "follow_up_on", "follow_up_sent"),
+        # /progres: each facilitator's last check-in per cohort.
+        Index("ix_checkins_cohort_facilitator_at", "cohort_id", "facilitator_id", "at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))

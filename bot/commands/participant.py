@@ -83,8 +83,17 @@ async def language(turn: Turn, args: str) -> None:
 
 
 async def progress(turn: Turn, args: str) -> None:
-    """/progres: weeks done, the current task, what comes next."""
+    """/progres: weeks done, the current task, what comes next.
+
+    A staff member asking gets the staff view of their cohorts (bot/commands/coordinator.py).
+    """
     if turn.identity.cohort_id is None:
+        roles = await repo.roles_of(turn.conn, person_id=turn.person_id)
+        if any(r.role in repo.STAFF_ROLES for r in roles):
+            from bot.commands import coordinator  # imports the staff modules: late
+
+            await coordinator.progress(turn, args)
+            return
         await outsider(turn)
         return
     program, locale = turn.content.program, turn.locale

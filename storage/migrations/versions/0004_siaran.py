@@ -1,6 +1,6 @@
 """siaran: a broadcast's audience not sent to, and the channel its photo came from
 
-Revision ID: 0004_siaran
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 01:15:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_siaran"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
