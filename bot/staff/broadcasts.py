@@ -410,6 +410,9 @@ async def _chose(
         if audience == COHORT
         else _say(turn, "siaran.option.all" if audience == ALL else "siaran.option.behind")
     )
+    if state.data.get("text") or state.data.get("photo"):  # chosen again after "nobody"
+        await preview(turn, state)
+        return
     state.step = "text"
     await dialog.ask(turn, state, "siaran.ask_text", {"bc": {"max": MAX_TEXT}})
 

@@ -135,7 +135,7 @@ async def test_a_broadcast_by_numbered_replies_reaches_the_cohort_as_typed(app: 
     preview = await chat(app, FASIL, MARKUP)
     # As typed: no markup, no template; the console indents a message's later lines.
     assert f"{FASIL}: {MARKUP}\n\n  — Bu Ani, pendamping Jamaah Tritis" in preview
-    assert "Penerima: 2 orang (Jamaah Tritis)" in preview
+    assert "Penerima: 2 orang (Jamaah Tritis).\n  Untuk mengubah pesannya" in preview
     assert "[1] Kirim sekarang" in preview and "[2] Jadwalkan" in preview
     assert await broadcasts(app) == []  # nothing before the confirmation
     done = await chat(app, FASIL, "1")
@@ -209,7 +209,7 @@ async def test_only_those_behind_or_silent_and_the_preview_counts(app: App) -> N
     assert "Penerima: 4 orang (Hanya yang tertinggal)" in preview
     assert "1 di antaranya memakai WhatsApp dan tidak menulis dalam 24 jam terakhir" in preview
     assert "sebagai templat" in preview
-    assert "1 orang tidak dikirimi karena sudah berhenti" in preview
+    assert "terakhir: mereka" in preview and "tanpa foto.\n  1 orang tidak dikirimi" in preview
     await chat(app, FASIL, "1")
     async with app.db.connect() as conn:
         rows = (
@@ -375,7 +375,7 @@ async def test_a_scheduled_broadcast_can_be_cancelled_before_it_goes(app: App) -
     await person(app, cohort_id, "siti")
     await schedule(app, "besok 07.00")
     status = await chat(app, FASIL, "/siaran status")
-    assert "#1 · Selasa, 5 Januari 2027, 07.00 · Jamaah Tritis" in status
+    assert "#1 · Selasa, 5 Januari 2027, 07.00 · Jamaah Tritis\n  „Jangan lupa" in status
     assert "Terjadwal, belum dikirim" in status
     # Someone else cannot cancel it; a wrong number is refused.
     await make_cohort(app, code="GEDONG-02", join_code="G2G2G2", facilitator="Pak Budi")
