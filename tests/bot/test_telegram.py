@@ -302,7 +302,16 @@ async def test_staff_add_links_a_telegram_user_and_gives_them_the_staff_menu(
     out = capsys.readouterr().out
     assert "Added Pak Joko as facilitator of cohort TRITIS-01 (Telegram: 777001)" in out
     assert "command menu is set" in out
-    assert fake.menu(777001) == ["mulai", "bantuan", "bahasa", "progres"]  # his own chat's
+    assert fake.menu(777001) == [  # his own chat's: the facilitator's commands too
+        "mulai",
+        "bantuan",
+        "bahasa",
+        "progres",
+        "checkin",
+        "kelompok",
+        "tertinggal",
+        "tinjau",
+    ]
     async with app.db.begin() as conn:
         who = await repo.find_identity(conn, channel="telegram", address="777001")
         assert who is not None
