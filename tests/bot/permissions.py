@@ -54,6 +54,21 @@ MARKERS: dict[str, str] = {
     "invite_created": "Kode undangan untuk",  # admin.invite.created
     "invite_usage": "Cara membuat kode undangan",  # admin.invite.usage
     "bad_region": "bukan nama wilayah",  # admin.invite.bad_region
+    # the staff tools' own first answers
+    "broadcast_ask_text": "Tulis pesanmu (paling banyak",  # siaran.ask_text
+    "broadcast_status": "Kamu belum pernah mengirim siaran",  # siaran.status_none
+    "checkin_kind": "Apa yang mau kamu catat untuk",  # checkin.ask_kind
+    "checkin_history": "Belum ada catatan pertemuan",  # checkin.history_empty
+    "roster": "kalender minggu",  # checkin.roster
+    "behind": "perlu dikunjungi",  # checkin.behind (none in this world)
+    "review_list": "menunggu ditinjau",  # review.none
+    "progress_table": "📊 Kemajuan",  # progres.head
+    "participant_record": "👤",  # progres.peserta.record
+    "export_done": "📁 Ekspor",  # progres.ekspor.done
+    # a participant's own tools
+    "plan_summary": "Rencana usaha Jamaah",  # plan.summary
+    "edit_nothing_yet": "Belum ada jawaban yang bisa diubah",  # edit.nothing
+    "permit_advisor": "Aku bantu mencari izin",  # izin's first message
 }
 
 
