@@ -307,10 +307,13 @@ async def test_staff_add_links_a_telegram_user_and_gives_them_the_staff_menu(
         "bantuan",
         "bahasa",
         "progres",
+        "siaran",
         "checkin",
         "kelompok",
         "tertinggal",
         "tinjau",
+        "peserta",
+        "ekspor",
     ]
     async with app.db.begin() as conn:
         who = await repo.find_identity(conn, channel="telegram", address="777001")
