@@ -302,7 +302,8 @@ async def test_staff_add_links_a_telegram_user_and_gives_them_the_staff_menu(
     out = capsys.readouterr().out
     assert "Added Pak Joko as facilitator of cohort TRITIS-01 (Telegram: 777001)" in out
     assert "command menu is set" in out
-    assert fake.menu(777001) == ["mulai", "bantuan", "bahasa", "progres"]  # his own chat's
+    # his own chat's: the participant commands and the staff commands built so far
+    assert fake.menu(777001) == ["mulai", "bantuan", "bahasa", "progres", "siaran"]
     async with app.db.begin() as conn:
         who = await repo.find_identity(conn, channel="telegram", address="777001")
         assert who is not None
