@@ -20,16 +20,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.channels.base import Registry, UnknownChannel
+from bot.channels.base import Registry
 from bot.clock import Clock
+from bot.deferred import deferred
 from bot.turn import locale_of
 from content.loader import Content
 from flows import pacing
 from flows.pacing import ALERT, DIGEST, MEETING, REMINDER, UNLOCK, Calendar, Event, Schedule
-from storage import repo
+from storage import bulk, repo
 from storage import schedule_repo as sched
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,6 @@ class Scheduler:
         self.chunk, self.session_chunk = chunk, session_chunk
         self.on_queued = on_queued
         self._running = asyncio.Lock()
-        self._markups: dict[str, str] = {}
 
     # --- the tick ------------------------------------------------------------------
 
@@ -199,63 +200,56 @@ class Scheduler:
         stats: TickStats,
     ) -> None:
         cohort_ids = sorted({row.id for row, _cal, _event in fresh})
-        members = await sched.participants(conn, cohort_ids=cohort_ids)
-        by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
-        for member in members:
-            by_cohort[member.cohort_id].append(member)
+        # The weeks that open now in each cohort (0 for a cohort where none does).
+        opening = {(row.id, _opening(event)) for row, _c, event in fresh if _opening(event)}
+        opening |= {(cid, 0) for cid in set(cohort_ids) - {cid for cid, _w in opening}}
+        by_cohort: dict[int, dict[int, sched.Member]] = defaultdict(dict)
+        ready: set[tuple[int, int, int]] = set()  # (cohort, week, person)
+        for member in await sched.participants(conn, weeks=sorted(opening), goal_key=GOAL_KEY):
+            by_cohort[member.cohort_id].setdefault(member.person_id, member)
+            if member.done_before and not member.done_now:  # the week before is done
+                ready.add((member.cohort_id, member.opening, member.person_id))
         staff = await sched.facilitators(conn, cohort_ids=cohort_ids)
         staff_by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
-        for person in staff:
-            staff_by_cohort[person.cohort_id].append(person)
-        outbox: list[dict[str, Any]] = []
-        pending: list[dict[str, Any]] = []
-        unlock_weeks = {event.week for _r, _c, event in fresh if event.kind == UNLOCK}
-        finished: dict[int, set[int]] = {}
-        opening = sorted(w for w in unlock_weeks if w and w > 1)
-        if opening:
-            done = await sched.finished_weeks(
-                conn, cohort_ids=cohort_ids, weeks={*opening, *(w - 1 for w in opening)}
-            )
-            for week in opening:
-                # Ready: the week before is done, this one is not.
-                finished[week] = {p for p, weeks in done.items() if week - 1 in weeks} - {
-                    p for p, weeks in done.items() if week in weeks
-                }
-        waiting = sorted(set().union(*finished.values())) if finished else []
-        goals = await sched.answers_of(conn, person_ids=waiting, keys=[GOAL_KEY]) if waiting else {}
+        for fac in staff:
+            staff_by_cohort[fac.cohort_id].append(fac)
+        outbox: list[tuple[Any, ...]] = []
+        pending: list[tuple[int, int, str, str]] = []
         progress = (
             await sched.done_weeks(conn, cohort_ids=cohort_ids)
             if any(event.kind == DIGEST for _r, _c, event in fresh)
             else {}
         )
         for row, cal, event in fresh:
-            people = by_cohort.get(row.id, [])
+            people = list(by_cohort[row.id].values()) if row.id in by_cohort else []
             facilitator = staff_by_cohort[row.id][0].name if staff_by_cohort.get(row.id) else ""
             base = {"cohort_name": row.name, "facilitator": facilitator or ""}
-            if event.kind == UNLOCK and event.week and event.week > 1:
-                flow = self.content.flow_for_week(event.week)
-                ready = finished.get(event.week, set())
+            week = _opening(event)
+            if week:
+                flow = self.content.flow_for_week(week)
                 if flow is None:
                     continue  # no module for that week (yet): nothing to open
+                shared: dict[str, dict[str, Any]] = {}  # language → what all are told
                 for person in people:
-                    if person.person_id not in ready or person.session_flow is not None:
-                        continue  # behind (the ladder looks after them) or busy
-                    pending.append(
-                        {
-                            "person_id": person.person_id,
-                            "cohort_id": row.id,
-                            "flow": flow.id,
-                            "step": flow.steps[0].id,
+                    if (row.id, week, person.person_id) not in ready:
+                        continue  # behind: the ladder looks after them
+                    if person.session_flow is not None:
+                        continue  # busy
+                    pending.append((person.person_id, row.id, flow.id, flow.steps[0].id))
+                    told = shared.get(person.language)
+                    if told is None:
+                        told = shared[person.language] = {
+                            **base,
+                            **self._week(week, person.language),
                         }
-                    )
-                    goal = goals.get((person.person_id, GOAL_KEY), {})
+                    goal = (orjson.loads(person.goal) if person.goal else None) or {}
                     self._queue(
                         outbox,
                         person,
                         "nudges.unlock",
                         UNLOCK,
                         f"{event.key}:{person.person_id}",
-                        {**base, **self._week(event.week, person.language), "goal": goal},
+                        {**told, "goal": goal},
                         stats,
                     )
             elif event.kind == MEETING:
@@ -312,8 +306,8 @@ class Scheduler:
                         stats,
                         name=fac.name,
                     )
-        await sched.start_pending_sessions(conn, rows=pending, now=now)
-        await repo.enqueue(conn, rows=outbox, now=now)
+        await bulk.insert_sessions(conn, rows=[(*p, sched.PENDING_STATE) for p in pending], now=now)
+        await bulk.insert_outbox(conn, rows=outbox, now=now)
 
     # --- silence: reminders and alerts ------------------------------------------------
 
@@ -391,8 +385,8 @@ class Scheduler:
         for fac in await sched.facilitators(conn, cohort_ids=cohort_ids):
             staff[fac.cohort_id].append(fac)
         shown = await sched.answers_of(conn, person_ids=person_ids, keys=[GOAL_KEY, PRODUCT_KEY])
-        cohort_rows = {cid: await repo.get_cohort(conn, cohort_id=cid) for cid in cohort_ids}
-        outbox: list[dict[str, Any]] = []
+        cohort_rows = await sched.cohort_names(conn, cohort_ids=cohort_ids)
+        outbox: list[tuple[Any, ...]] = []
         for row, rung, week in todo:
             person = people.get(row.person_id)
             if person is None:
@@ -442,14 +436,14 @@ class Scheduler:
                         stats,
                         name=fac.name,
                     )
-        await repo.enqueue(conn, rows=outbox, now=now)
+        await bulk.insert_outbox(conn, rows=outbox, now=now)
 
-    # --- rendering ---------------------------------------------------------------------
+    # --- queueing ----------------------------------------------------------------------
 
     def _queue(
         self,
-        outbox: list[dict[str, Any]],
-        person: Row[Any],
+        outbox: list[tuple[Any, ...]],
+        person: Any,  # a Row or a Member: contact_id, name, language, opted_out, ...
         key: str,
         kind: str,
         dedupe: str,
@@ -458,40 +452,20 @@ class Scheduler:
         *,
         name: str | None = None,
     ) -> None:
-        """Render `key` for `person` in their language and markup, and queue it."""
+        """Queue message `key` for `person`, in their language; the sender renders it
+        (bot/deferred.py) in the markup of the channel that sends it."""
         if getattr(person, "opted_out", False) or getattr(person, "unreachable", False):
             return
-        locale = locale_of(person.language)
-        context: dict[str, Any] = {
-            "name": name if name is not None else (person.name or ""),
-            "meeting_day": "",
-            "village": "",
-            "answers": {},
-        }
-        template_vars = {"name": context["name"]}
-        for k, v in params.items():
-            shown = _shown(v, locale) if type(v) is dict else v
-            context[k] = shown
-            if type(shown) is str or type(shown) is int:
-                template_vars[k] = str(shown)
-        markup = self._markups.get(person.channel)
-        if markup is None:
-            try:
-                markup = self.channels.capabilities(person.channel).markup
-            except UnknownChannel:
-                markup = "plain"
-            self._markups[person.channel] = markup
-        text = self.content.renderer.render(key, locale, context, markup)
-        if kind in (DIGEST, ALERT):  # their template carries the message as one value
-            template_vars.setdefault("summary", " ".join(text.split())[:500])
+        values = {"name": name if name is not None else (person.name or ""), **params}
+        payload = deferred(key, locale_of(person.language), values, kind)
         outbox.append(
-            {
-                "contact_id": person.contact_id,
-                "payload": {"text": text, "kind": kind, "vars": template_vars},
-                "priority": repo.PRIORITY_NUDGE,
-                "dedupe_key": dedupe[:200],
-                "kind": kind,
-            }
+            (
+                person.contact_id,
+                orjson.dumps(payload).decode(),
+                repo.PRIORITY_NUDGE,
+                dedupe[:200],
+                kind,
+            )
         )
         stats.sent[kind] += 1
 
@@ -508,19 +482,9 @@ class Scheduler:
         return day or ""
 
 
-def _shown(value: Any, locale: str) -> Any:
-    """An answer's display per locale, as the text for this locale (quoted inside a
-    sentence, so without a closing full stop of its own)."""
-    if (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(k, str) and len(k) == 2 for k in value)
-    ):
-        text = str(value.get(locale) or next(iter(value.values()), ""))
-        return text.strip().rstrip(".!").strip()
-    if isinstance(value, Mapping) and not value:
-        return ""
-    return value
+def _opening(event: Event) -> int:
+    """The week an unlock opens, or 0 when the event opens none (week 1 opens on joining)."""
+    return event.week if event.kind == UNLOCK and event.week and event.week > 1 else 0
 
 
 __all__ = ["NEVER", "Scheduler", "TickStats", "calendar_of"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import bulk
 from storage.models import Nudge, UTCDateTime
 from storage.repo import (
     FACILITATOR,
@@ -102,34 +103,74 @@ async def claim_keys(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]
     return {str(r["key"]) for r in fresh}
 
 
-async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
-    """The cohorts' participants with their best contact and their session, if any.
+class Member(NamedTuple):
+    """A participant of a cohort whose moment has come, as `participants` reads them."""
 
-    A person with several contacts is reached on the one they last wrote from.
+    cohort_id: int
+    opening: int  # the week opening in their cohort now, or 0
+    person_id: int
+    name: str | None
+    language: str
+    contact_id: int  # their best contact: the one they last wrote from
+    channel: str
+    opted_out: bool
+    unreachable: bool
+    session_flow: str | None
+    nudge_stage: int | None
+    goal: str | None  # the goal answer's display as stored: JSON text
+    done_before: bool  # finished the week before the opening one
+    done_now: bool  # finished the opening one already
+
+
+_PARTICIPANTS = """
+SELECT m.cohort_id, due.week, p.id, p.name, p.language, c.id, c.channel, c.opted_out,
+       c.unreachable, s.flow, s.nudge_stage, CAST(g.display AS TEXT),
+       EXISTS (SELECT 1 FROM progress pr WHERE pr.person_id = m.person_id
+               AND pr.cohort_id = m.cohort_id AND pr.week = due.week - 1
+               AND pr.status = 'done'),
+       EXISTS (SELECT 1 FROM progress pr WHERE pr.person_id = m.person_id
+               AND pr.cohort_id = m.cohort_id AND pr.week = due.week
+               AND pr.status = 'done')
+FROM due
+JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}
+JOIN people p ON p.id = m.person_id
+JOIN contacts c ON c.person_id = p.id
+LEFT JOIN flow_sessions s ON s.person_id = p.id
+LEFT JOIN answers g ON g.person_id = p.id AND g.key = {goal}
+ORDER BY p.id, due.week, c.last_inbound_at DESC, c.id
+"""
+_PG_PARTICIPANTS = (
+    "WITH due (cohort_id, week) AS (SELECT * FROM unnest($1::bigint[], $2::int[]))"
+    + _PARTICIPANTS.format(role="$3", goal="$4")
+)
+
+
+async def participants(
+    conn: AsyncConnection, *, weeks: Sequence[tuple[int, int]], goal_key: str
+) -> list[Member]:
+    """The participants of some cohorts, in one read: for each (cohort id, the week
+    that opens there now or 0), each participant once, with their best contact, their
+    session, their goal and how far they are (see `Member`).
+
+    A tick reads thousands of them: straight through the driver (storage/bulk.py).
     """
-    stmt = (
-        select(
-            memberships.c.cohort_id,
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.language,
-            contacts.c.id.label("contact_id"),
-            contacts.c.channel,
-            contacts.c.last_inbound_at,
-            contacts.c.opted_out,
-            contacts.c.unreachable,
-            sessions.c.flow.label("session_flow"),
-            sessions.c.nudge_stage,
-        )
-        .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id)
-            .join(contacts, contacts.c.person_id == people.c.id)
-            .outerjoin(sessions, sessions.c.person_id == people.c.id)
-        )
-        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
-        .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
+    if not weeks:
+        return []
+    values = ", ".join("(?, ?)" for _ in weeks)
+    sqlite = (
+        f"WITH due (cohort_id, week) AS (VALUES {values})"
+        + _PARTICIPANTS.format(role="?", goal="?"),
+        [*(v for pair in weeks for v in pair), PARTICIPANT, goal_key],
     )
-    return _first_per_person((await conn.execute(stmt)).all())
+    postgres = (
+        _PG_PARTICIPANTS,
+        [[c for c, _w in weeks], [w for _c, w in weeks], PARTICIPANT, goal_key],
+    )
+    best: dict[tuple[int, int], Member] = {}
+    for row in await bulk.fetch(conn, sqlite=sqlite, postgres=postgres):
+        member = Member._make(row)
+        best.setdefault((member.person_id, member.opening), member)  # best contact first
+    return list(best.values())
 
 
 def _first_per_person(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
@@ -174,50 +215,24 @@ async def done_weeks(
     return {pid: (int(n), int(top)) for pid, n, top in (await conn.execute(stmt)).all()}
 
 
-async def finished_weeks(
-    conn: AsyncConnection, *, cohort_ids: Sequence[int], weeks: set[int]
-) -> dict[int, set[int]]:
-    """person → which of `weeks` they have finished, for these cohorts' people."""
-    stmt = select(progress_t.c.person_id, progress_t.c.week).where(
-        progress_t.c.cohort_id.in_(cohort_ids),
-        progress_t.c.week.in_(sorted(weeks)),
-        progress_t.c.status == "done",
+async def cohort_names(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """id → (name, meeting_day) of these cohorts."""
+    stmt = select(cohorts.c.id, cohorts.c.name, cohorts.c.meeting_day).where(
+        cohorts.c.id.in_(cohort_ids)
     )
-    found: dict[int, set[int]] = {}
-    for person_id, week in (await conn.execute(stmt)).all():
-        found.setdefault(person_id, set()).add(week)
-    return found
+    return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
-_PENDING_SESSION = _upsert(
-    "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at, "
-    "nudge_stage) VALUES (:person_id, :cohort_id, :flow, :step, :state, :now, 0) "
-    "ON CONFLICT (person_id) DO NOTHING",
-    state=JSON(),
-    now=UTCDateTime(),
-)
+PENDING_STATE = '{"pending_start": true}'  # a session the person's next message starts
 
 
 async def start_pending_sessions(
-    conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]], now: dt.datetime
+    conn: AsyncConnection, *, rows: Sequence[tuple[int, int, str, str]], now: dt.datetime
 ) -> None:
-    """A week waiting for the person: their next message starts it; silence is counted
-    from now. People who have a session already keep it."""
-    if rows:
-        await conn.execute(
-            _PENDING_SESSION,
-            [
-                {
-                    "person_id": r["person_id"],
-                    "cohort_id": r["cohort_id"],
-                    "flow": r["flow"],
-                    "step": r["step"],
-                    "state": {"pending_start": True},
-                    "now": now,
-                }
-                for r in rows
-            ],
-        )
+    """A week waiting for each person (person_id, cohort_id, flow, first step): their
+    next message starts it; silence is counted from now. People who have a session
+    already keep it."""
+    await bulk.insert_sessions(conn, rows=[(*row, PENDING_STATE) for row in rows], now=now)
 
 
 async def silent_sessions(
@@ -319,12 +334,13 @@ async def person_contacts(
 
 
 __all__ = [
+    "Member",
     "answers_of",
     "claim_keys",
+    "cohort_names",
     "done_weeks",
     "due_cohorts",
     "facilitators",
-    "finished_weeks",
     "participants",
     "person_contacts",
     "set_next_ticks",
