@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 NEVER = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # a cohort whose programme is over
 GOAL_KEY, PRODUCT_KEY = "w1.goal", "w4.product"
+_ANY_CODE = "\x00code\x00"  # stands for a cohort's code in its events' keys (no code has NUL)
 
 
 @dataclass
@@ -89,6 +90,8 @@ class Scheduler:
         self.schedule: Schedule = content.program.schedule
         self.chunk, self.session_chunk = chunk, session_chunk
         self.on_queued = on_queued
+        # calendar → its events and next moment in this tick (see _moments)
+        self._calendars: dict[Calendar, tuple[list[Event], dt.datetime | None]] = {}
         self._running = asyncio.Lock()
 
     # --- the tick ------------------------------------------------------------------
@@ -98,6 +101,7 @@ class Scheduler:
         async with self._running:  # one tick at a time in this process
             stats = TickStats()
             now = self.clock.now()
+            self._calendars.clear()  # worked out for the previous tick's `now`
             while True:
                 part = await self._cohort_chunk(now)
                 stats.add(part)
@@ -155,20 +159,14 @@ class Scheduler:
                     log.exception("cohort %s has a calendar that cannot be read", row.code)
                     next_ticks.append((row.id, now + dt.timedelta(days=1)))
                     continue
-                for event in pacing.cohort_events(
-                    cal,
-                    self.schedule,
-                    now - self.schedule.late_after - dt.timedelta(days=1),
-                    now,
-                    row.code,
-                ):
+                events, following = self._moments(cal, row.code, now)
+                for event in events:
                     if event.at < row.created_at:
                         continue  # before the cohort existed: nobody to tell
                     if pacing.is_late(event.at, now, self.schedule):
                         stats.skipped_late += 1
                         continue
                     due.append((row, cal, event))
-                following = pacing.next_event_at(cal, self.schedule, now, row.code)
                 next_ticks.append((row.id, following or NEVER))
             new = await sched.claim_keys(
                 conn,
@@ -191,6 +189,25 @@ class Scheduler:
                 await self._cohort_events(conn, fresh, now, stats)
             await sched.set_next_ticks(conn, values=next_ticks)
         return stats
+
+    def _moments(
+        self, cal: Calendar, code: str, now: dt.datetime
+    ) -> tuple[list[Event], dt.datetime | None]:
+        """A cohort's events from the late window up to `now`, and its next moment.
+
+        Thousands of cohorts share a few dozen calendars (zone, start, hours): each
+        calendar's are worked out once a tick (`tick` clears them), with a stand-in code.
+        """
+        found = self._calendars.get(cal)
+        if found is None:
+            after = now - self.schedule.late_after - dt.timedelta(days=1)
+            found = (
+                list(pacing.cohort_events(cal, self.schedule, after, now, _ANY_CODE)),
+                pacing.next_event_at(cal, self.schedule, now, _ANY_CODE),
+            )
+            self._calendars[cal] = found
+        events, following = found
+        return [replace(e, key=e.key.replace(_ANY_CODE, code)) for e in events], following
 
     async def _cohort_events(
         self,
