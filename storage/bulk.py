@@ -23,21 +23,21 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import UTCDateTime
 from storage.sqlite_inline import InlineConnection
 
-# Columns of one outbox row, in order: what the caller gives for each message.
-OUTBOX_COLUMNS = ("contact_id", "payload", "priority", "dedupe_key", "kind")
-SESSION_COLUMNS = ("person_id", "cohort_id", "flow", "step", "state")
-
-_PG_OUTBOX = (
-    "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
-    "next_attempt_at, created_at) "
-    "SELECT c, p::json, pr, d, k, 'pending', 0, $6, $6 "
-    "FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[]) AS t(c, p, pr, d, k)"
+OUTBOX_COLUMNS = (  # what COPY fills in, in order: the row given, then the rest
+    "contact_id",
+    "payload",
+    "priority",
+    "dedupe_key",
+    "kind",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
 _SQLITE_OUTBOX = (
     "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
@@ -53,16 +53,6 @@ _SQLITE_SESSIONS = (
     "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at, "
     "nudge_stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0) ON CONFLICT (person_id) DO NOTHING"
 )
-_ANY_OUTBOX = text(
-    "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
-    "next_attempt_at, created_at) VALUES (:contact_id, :payload, :priority, :dedupe_key, "
-    ":kind, 'pending', 0, :now, :now)"
-).bindparams(bindparam("now", type_=UTCDateTime()))
-_ANY_SESSIONS = text(
-    "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at, "
-    "nudge_stage) VALUES (:person_id, :cohort_id, :flow, :step, :state, :now, 0) "
-    "ON CONFLICT (person_id) DO NOTHING"
-).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 async def insert_outbox(
@@ -70,9 +60,19 @@ async def insert_outbox(
 ) -> None:
     """Queue messages, due now: each row is (contact_id, payload as a JSON string,
     priority, dedupe_key, kind). A dedupe key queued before fails the transaction,
-    as `repo.enqueue` does."""
-    if rows:
-        await _insert(conn, rows, now, _PG_OUTBOX, _SQLITE_OUTBOX, _ANY_OUTBOX, OUTBOX_COLUMNS)
+    as `repo.enqueue` does. On PostgreSQL through COPY."""
+    if not rows:
+        return
+    stamp = stored_time(conn, now)
+    driver = await _driver(conn)
+    if _postgres(conn, driver):
+        await driver.copy_records_to_table(
+            "outbox",
+            records=[(*row, "pending", 0, stamp, stamp) for row in rows],
+            columns=OUTBOX_COLUMNS,
+        )
+        return
+    await write(conn, sqlite=(_SQLITE_OUTBOX, [(*row, stamp) for row in rows]), postgres=None)
 
 
 async def insert_sessions(
@@ -80,32 +80,45 @@ async def insert_sessions(
 ) -> None:
     """Open sessions, updated now at stage 0: each row is (person_id, cohort_id, flow,
     step, state as a JSON string). A person who has a session already keeps it."""
-    if rows:
-        await _insert(
-            conn, rows, now, _PG_SESSIONS, _SQLITE_SESSIONS, _ANY_SESSIONS, SESSION_COLUMNS
-        )
+    if not rows:
+        return
+    stamp = stored_time(conn, now)
+    rows = sorted(rows, key=lambda row: row[0])  # one lock order for concurrent ticks
+    await write(
+        conn,
+        sqlite=(_SQLITE_SESSIONS, [(*row, stamp) for row in rows]),
+        postgres=(_PG_SESSIONS, [*columns(rows, 5), stamp]),
+    )
 
 
-async def _insert(
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as `width` columns: the arrays an unnest() statement takes."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+async def write(
     conn: AsyncConnection,
-    rows: Sequence[tuple[Any, ...]],
-    now: dt.datetime,
-    postgres: str,
-    sqlite: str,
-    generic: Any,
-    columns: tuple[str, ...],
-) -> None:
-    stamp = _stored_time(conn, now)
+    *,
+    sqlite: tuple[str, Sequence[Sequence[Any]]],
+    postgres: tuple[str, Sequence[Any]] | None,
+) -> Sequence[Sequence[Any]]:
+    """Write many rows in one go: on SQLite `executemany` of `sqlite`'s statement (`?`
+    parameters) over its rows; on PostgreSQL `postgres`'s statement (`$n` parameters,
+    arrays for unnest) once, returning the rows it returns (RETURNING)."""
     driver = await _driver(conn)
-    if conn.dialect.name == "postgresql" and driver is not None:
-        arrays = [list(column) for column in zip(*rows, strict=True)]
-        await driver.execute(postgres, *arrays, stamp)
-    elif isinstance(driver, sqlite3.Connection):
-        driver.executemany(sqlite, [(*row, stamp) for row in rows])
+    if _postgres(conn, driver):
+        if postgres is None:
+            raise ValueError("no statement for PostgreSQL")
+        sql, params = postgres
+        return list(await driver.fetch(sql, *params))
+    sql, rows = sqlite
+    if isinstance(driver, sqlite3.Connection):
+        driver.executemany(sql, rows)
     else:
-        await conn.execute(
-            generic, [{**dict(zip(columns, row, strict=True)), "now": now} for row in rows]
-        )
+        await conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+    return []
 
 
 async def fetch(
@@ -118,13 +131,21 @@ async def fetch(
     without SQLAlchemy's Row for each: `sqlite` is the statement with `?` parameters,
     `postgres` the same with `$n` ones (arrays allowed), each with its values."""
     driver = await _driver(conn)
-    if conn.dialect.name == "postgresql" and driver is not None:
+    if _postgres(conn, driver):
         sql, params = postgres
         return list(await driver.fetch(sql, *params))
     sql, params = sqlite
     if isinstance(driver, sqlite3.Connection):
         return driver.execute(sql, params).fetchall()
     return [tuple(row) for row in (await conn.exec_driver_sql(sql, tuple(params))).all()]
+
+
+def _postgres(conn: AsyncConnection, driver: Any) -> bool:
+    if conn.dialect.name != "postgresql":
+        return False
+    if driver is None:  # make_engine runs PostgreSQL on asyncpg only
+        raise NotImplementedError(f"bulk writes need asyncpg, not {conn.dialect.driver}")
+    return True
 
 
 async def _driver(conn: AsyncConnection) -> Any:
@@ -142,10 +163,26 @@ async def _driver(conn: AsyncConnection) -> Any:
     return None
 
 
-def _stored_time(conn: AsyncConnection, when: dt.datetime) -> Any:
+def stored_time(conn: AsyncConnection, when: dt.datetime | None) -> Any:
     """`when` as SQLAlchemy hands it to this database's driver."""
-    process = UTCDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return process(when) if process is not None else when
+    if when is None:
+        return None
+    process = _TIME_PROCESSORS.get(conn.dialect.name)
+    if process is None:
+        process = UTCDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        process = _TIME_PROCESSORS[conn.dialect.name] = process or (lambda value: value)
+    return process(when)
 
 
-__all__ = ["OUTBOX_COLUMNS", "SESSION_COLUMNS", "fetch", "insert_outbox", "insert_sessions"]
+_TIME_PROCESSORS: dict[str, Any] = {}  # dialect name → UTCDateTime's bind processor
+
+
+__all__ = [
+    "OUTBOX_COLUMNS",
+    "columns",
+    "fetch",
+    "insert_outbox",
+    "insert_sessions",
+    "stored_time",
+    "write",
+]

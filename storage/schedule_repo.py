@@ -18,11 +18,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
-from storage.models import Nudge, UTCDateTime
+from storage.models import Nudge
 from storage.repo import (
     FACILITATOR,
     PARTICIPANT,
-    _upsert,
     answers_t,
     cohorts,
     contacts,
@@ -60,26 +59,36 @@ async def due_cohorts(conn: AsyncConnection, *, now: dt.datetime, limit: int) ->
     return (await conn.execute(stmt)).all()
 
 
+_SQLITE_NEXT_TICK = "UPDATE cohorts SET next_tick_at = ? WHERE id = ?"
+_PG_NEXT_TICK = (
+    "UPDATE cohorts SET next_tick_at = t.at "
+    "FROM unnest($1::bigint[], $2::timestamp[]) AS t(id, at) WHERE cohorts.id = t.id"
+)
+
+
 async def set_next_ticks(
     conn: AsyncConnection, *, values: Iterable[tuple[int, dt.datetime | None]]
 ) -> None:
     """Each cohort's next moment; None when its programme is over."""
-    rows = [{"cid": cid, "at": at} for cid, at in values]
+    rows = [(cid, bulk.stored_time(conn, at)) for cid, at in values]
     if rows:
-        await conn.execute(
-            update(cohorts)
-            .where(cohorts.c.id == bindparam("cid"))
-            .values(next_tick_at=bindparam("at")),
-            rows,
+        await bulk.write(
+            conn,
+            sqlite=(_SQLITE_NEXT_TICK, [(at, cid) for cid, at in rows]),
+            postgres=(_PG_NEXT_TICK, bulk.columns(rows, 2)),
         )
 
 
-_INSERT_NUDGE = _upsert(
+NUDGE_COLUMNS = ("key", "person_id", "cohort_id", "kind", "week", "due_at", "created_at", "status")
+_SQLITE_NUDGE = (
     "INSERT INTO nudges (key, person_id, cohort_id, kind, week, due_at, created_at, status) "
-    "VALUES (:key, :person_id, :cohort_id, :kind, :week, :due_at, :created_at, :status) "
-    "ON CONFLICT (key) DO NOTHING",
-    due_at=UTCDateTime(),
-    created_at=UTCDateTime(),
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+_PG_NUDGE = (
+    "INSERT INTO nudges (key, person_id, cohort_id, kind, week, due_at, created_at, status) "
+    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], "
+    "$6::timestamp[], $7::timestamp[], $8::text[]) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
 
 
@@ -91,16 +100,27 @@ async def claim_keys(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]
     """
     if not rows:
         return set()
+    values = [
+        tuple(
+            bulk.stored_time(conn, r[name]) if name in ("due_at", "created_at") else r[name]
+            for name in NUDGE_COLUMNS
+        )
+        for r in rows
+    ]
+    if conn.dialect.name == "postgresql":
+        new = await bulk.write(
+            conn, sqlite=(_SQLITE_NUDGE, values), postgres=(_PG_NUDGE, bulk.columns(values, 8))
+        )
+        return {str(key) for (key,) in new}
     wanted = [str(r["key"]) for r in rows]
     seen: set[str] = set()
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
         found = await conn.execute(select(nudges_t.c.key).where(nudges_t.c.key.in_(chunk)))
         seen.update(k for (k,) in found.all())
-    fresh = [dict(r) for r in rows if r["key"] not in seen]
-    if fresh:
-        await conn.execute(_INSERT_NUDGE, fresh)
-    return {str(r["key"]) for r in fresh}
+    fresh = [row for row in values if row[0] not in seen]
+    await bulk.write(conn, sqlite=(_SQLITE_NUDGE, fresh), postgres=None)
+    return {str(row[0]) for row in fresh}
 
 
 class Member(NamedTuple):
@@ -132,7 +152,7 @@ SELECT m.cohort_id, due.week, p.id, p.name, p.language, c.id, c.channel, c.opted
                AND pr.cohort_id = m.cohort_id AND pr.week = due.week
                AND pr.status = 'done')
 FROM due
-JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}
+JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}{cohorts}
 JOIN people p ON p.id = m.person_id
 JOIN contacts c ON c.person_id = p.id
 LEFT JOIN flow_sessions s ON s.person_id = p.id
@@ -141,7 +161,9 @@ ORDER BY p.id, due.week, c.last_inbound_at DESC, c.id
 """
 _PG_PARTICIPANTS = (
     "WITH due (cohort_id, week) AS (SELECT * FROM unnest($1::bigint[], $2::int[]))"
-    + _PARTICIPANTS.format(role="$3", goal="$4")
+    # The cohorts again, as an index condition: read only theirs, even on a database
+    # whose statistics are not there yet (freshly loaded: a hash join over everyone).
+    + _PARTICIPANTS.format(role="$3", goal="$4", cohorts=" AND m.cohort_id = ANY($1)")
 )
 
 
@@ -159,7 +181,7 @@ async def participants(
     values = ", ".join("(?, ?)" for _ in weeks)
     sqlite = (
         f"WITH due (cohort_id, week) AS (VALUES {values})"
-        + _PARTICIPANTS.format(role="?", goal="?"),
+        + _PARTICIPANTS.format(role="?", goal="?", cohorts=""),
         [*(v for pair in weeks for v in pair), PARTICIPANT, goal_key],
     )
     postgres = (
