@@ -84,11 +84,12 @@ class Scheduler:
         *,
         chunk: int = 200,
         session_chunk: int = 2000,
+        lanes: int = 2,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.schedule: Schedule = content.program.schedule
-        self.chunk, self.session_chunk = chunk, session_chunk
+        self.chunk, self.session_chunk, self.lanes = chunk, session_chunk, max(1, lanes)
         self.on_queued = on_queued
         # calendar → its events and next moment in this tick (see _moments)
         self._calendars: dict[Calendar, tuple[list[Event], dt.datetime | None]] = {}
@@ -102,12 +103,12 @@ class Scheduler:
             stats = TickStats()
             now = self.clock.now()
             self._calendars.clear()  # worked out for the previous tick's `now`
-            while True:
-                part = await self._cohort_chunk(now)
+            # PostgreSQL: cohorts are claimed with SKIP LOCKED, so a few lanes take
+            # chunks side by side and our Python work overlaps the server's. SQLite
+            # has one writer at a time: one lane.
+            lanes = self.lanes if self.db.dialect.name == "postgresql" else 1
+            for part in await asyncio.gather(*(self._cohort_lane(now) for _ in range(lanes))):
                 stats.add(part)
-                if part.cohorts < self.chunk:
-                    break
-                await asyncio.sleep(0)  # let replies through between chunks
             while True:
                 part, seen = await self._silence_chunk(now)
                 stats.add(part)
@@ -117,6 +118,16 @@ class Scheduler:
             if stats.total and self.on_queued is not None:
                 self.on_queued()
             return stats
+
+    async def _cohort_lane(self, now: dt.datetime) -> TickStats:
+        """Chunk after chunk of due cohorts, until none is left to claim."""
+        stats = TickStats()
+        while True:
+            part = await self._cohort_chunk(now)
+            stats.add(part)
+            if part.cohorts < self.chunk:
+                return stats
+            await asyncio.sleep(0)  # let replies through between chunks
 
     def start(self, interval_s: float = 60.0) -> Any:
         """Run `tick` every `interval_s` seconds with APScheduler 3 (returns the scheduler)."""
@@ -323,7 +334,7 @@ class Scheduler:
                         stats,
                         name=fac.name,
                     )
-        await bulk.insert_sessions(conn, rows=[(*p, sched.PENDING_STATE) for p in pending], now=now)
+        await sched.start_pending_sessions(conn, rows=pending, now=now)
         await bulk.insert_outbox(conn, rows=outbox, now=now)
 
     # --- silence: reminders and alerts ------------------------------------------------

@@ -282,3 +282,22 @@ async def test_one_tick_opens_each_cohorts_own_week_for_those_ready_for_it(
     assert await session_of(app, "siti") == ("week02", {"pending_start": True})
     assert await session_of(app, "rudi") == ("week03", {"pending_start": True})
     assert await session_of(app, "budi") is None and await session_of(app, "agus") is None
+
+
+async def test_cohorts_taken_in_small_chunks_side_by_side_each_get_their_unlock_once(
+    sched_app: App,
+) -> None:
+    app = sched_app
+    app.scheduler.chunk = 2  # seven cohorts: four chunks, taken by two lanes on PostgreSQL
+    for i in range(7):
+        cohort_id = await cohort(app, code=f"K-{i:02d}")
+        await participant(app, cohort_id, f"peserta{i}")
+    await app.scheduler.tick()
+    app.clock.advance(dt.datetime(2027, 1, 11, 0, 0, tzinfo=dt.UTC) - app.clock.now())
+
+    stats = await app.scheduler.tick()
+
+    assert stats.cohorts == 7 and stats.sent["unlock"] == 7
+    unlocks = sorted(who for kind, who, _t, _at in await outbox(app) if kind == "unlock")
+    assert unlocks == [f"peserta{i}" for i in range(7)]
+    assert (await app.scheduler.tick()).cohorts == 0  # every next moment was moved on
