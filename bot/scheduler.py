@@ -7,7 +7,12 @@ moment (`cohorts.next_tick_at`) and each open session's silence (`flow_sessions`
 `flows/pacing.py`, and writes the nudge keys, the outbox rows and the new stage or
 next moment in one transaction per chunk: a crash loses nothing and a restart sends
 nothing twice (a nudge's key is unique). On PostgreSQL the due rows are claimed with
-SKIP LOCKED, so several workers share a tick without doing any piece twice.
+SKIP LOCKED, so several workers (and two lanes within a tick) share a tick without
+doing any piece twice.
+
+A tick may queue tens of thousands of messages (a Monday morning's unlocks). It
+queues each as its message key and values, rendered by the sender when it goes
+(bot/deferred.py), and reads and writes its rows in bulk (storage/bulk.py).
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
 """Many rows in one statement, straight through the database driver.
 
 A scheduler tick may queue tens of thousands of messages and open as many sessions in
-a few transactions. Through SQLAlchemy's executemany each row costs its parameter
-processing (a JSON dump, a datetime conversion, a dictionary per row), more than
-the database's own work. These helpers take plain tuples, with JSON already
+a few transactions. Through SQLAlchemy each row costs its parameter or result
+processing (a JSON dump, a datetime conversion, a dictionary or a Row per row), more
+than the database's own work. These helpers take plain tuples, with JSON already
 serialised, and hand them to the driver inside the caller's transaction:
 
-- PostgreSQL (asyncpg): one `INSERT … SELECT FROM unnest($1::…[], …)` per call, a
-  single round trip whatever the number of rows (and ON CONFLICT works, unlike COPY);
+- PostgreSQL (asyncpg): one statement per call whatever the number of rows: COPY
+  for the outbox, `INSERT … SELECT FROM unnest($1::…[], …)` where ON CONFLICT or
+  RETURNING is needed;
 - SQLite (the inline sqlite3 connection of storage/sqlite_inline.py): `executemany`
-  of a prepared statement;
-- anything else: SQLAlchemy's executemany, the slow and sure way.
+  of a prepared statement (through SQLAlchemy's driver-level call on any other
+  SQLite connection).
 
 Times are converted as SQLAlchemy would store them (`UTCDateTime`), so what these
 write reads back, compares and sorts exactly like what the repositories write.
