@@ -240,7 +240,7 @@ class Scheduler:
         ready: set[tuple[int, int, int]] = set()  # (cohort, week, person)
         for member in await sched.participants(conn, weeks=sorted(opening), goal_key=GOAL_KEY):
             by_cohort[member.cohort_id].setdefault(member.person_id, member)
-            if member.done_before and not member.done_now:  # the week before is done
+            if member.ready:  # the week before is done, this one is not
                 ready.add((member.cohort_id, member.opening, member.person_id))
         staff = await sched.facilitators(conn, cohort_ids=cohort_ids)
         staff_by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)

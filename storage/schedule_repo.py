@@ -138,19 +138,22 @@ class Member(NamedTuple):
     session_flow: str | None
     nudge_stage: int | None
     goal: str | None  # the goal answer's display as stored: JSON text
-    done_before: bool  # finished the week before the opening one
-    done_now: bool  # finished the opening one already
+    # Of the opening week and the week before it, the later one they finished, if any:
+    # `opening - 1` when they are ready for it (one index lookup, not two).
+    last_done: int | None
+
+    @property
+    def ready(self) -> bool:
+        """Finished the week before the opening one, and not the opening one."""
+        return self.opening > 0 and self.last_done == self.opening - 1
 
 
 _PARTICIPANTS = """
 SELECT m.cohort_id, due.week, p.id, p.name, p.language, c.id, c.channel, c.opted_out,
        c.unreachable, s.flow, s.nudge_stage, CAST(g.display AS TEXT),
-       EXISTS (SELECT 1 FROM progress pr WHERE pr.person_id = m.person_id
-               AND pr.cohort_id = m.cohort_id AND pr.week = due.week - 1
-               AND pr.status = 'done'),
-       EXISTS (SELECT 1 FROM progress pr WHERE pr.person_id = m.person_id
-               AND pr.cohort_id = m.cohort_id AND pr.week = due.week
-               AND pr.status = 'done')
+       (SELECT max(pr.week) FROM progress pr WHERE pr.person_id = m.person_id
+        AND pr.cohort_id = m.cohort_id AND pr.week BETWEEN due.week - 1 AND due.week
+        AND pr.status = 'done')
 FROM due
 JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}{cohorts}
 JOIN people p ON p.id = m.person_id
