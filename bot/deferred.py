@@ -38,7 +38,8 @@ class RenderFailed(Exception):
 
 def deferred(key: str, locale: str, params: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """The outbox payload of message `key`, to be rendered in `locale` when sent."""
-    return {"kind": kind, RENDER: {"key": key, "locale": locale, "params": dict(params)}}
+    values = params if type(params) is dict else dict(params)  # no copy of a fresh dict
+    return {"kind": kind, RENDER: {"key": key, "locale": locale, "params": values}}
 
 
 def is_deferred(payload: Mapping[str, Any]) -> bool:

@@ -233,12 +233,15 @@ class Scheduler:
         stats: TickStats,
     ) -> None:
         cohort_ids = sorted({row.id for row, _cal, _event in fresh})
-        # The weeks that open now in each cohort (0 for a cohort where none does).
+        # Whom to read: in each cohort, those ready for the week that opens now, or
+        # everyone when a meeting reminder or a digest is due there too.
         opening = {(row.id, _opening(event)) for row, _c, event in fresh if _opening(event)}
-        opening |= {(cid, 0) for cid in set(cohort_ids) - {cid for cid, _w in opening}}
+        everyone = {row.id for row, _c, event in fresh if event.kind in (MEETING, DIGEST)}
+        wanted = [(cid, week, cid in everyone) for cid, week in sorted(opening)]
+        wanted += [(cid, 0, True) for cid in sorted(everyone - {cid for cid, _w in opening})]
         by_cohort: dict[int, dict[int, sched.Member]] = defaultdict(dict)
         ready: set[tuple[int, int, int]] = set()  # (cohort, week, person)
-        for member in await sched.participants(conn, weeks=sorted(opening), goal_key=GOAL_KEY):
+        for member in await sched.participants(conn, weeks=wanted, goal_key=GOAL_KEY):
             by_cohort[member.cohort_id].setdefault(member.person_id, member)
             if member.ready:  # the week before is done, this one is not
                 ready.add((member.cohort_id, member.opening, member.person_id))
@@ -262,29 +265,44 @@ class Scheduler:
                 flow = self.content.flow_for_week(week)
                 if flow is None:
                     continue  # no module for that week (yet): nothing to open
-                shared: dict[str, dict[str, Any]] = {}  # language → what all are told
+                # Thousands of these a tick: what the cohort's people share is worked out
+                # once per language, and _queue's checks are made here.
+                shared: dict[str, tuple[str, dict[str, Any]]] = {}  # language → locale, values
+                first_step, sent = flow.steps[0].id, 0
                 for person in people:
                     if (row.id, week, person.person_id) not in ready:
                         continue  # behind: the ladder looks after them
                     if person.session_flow is not None:
                         continue  # busy
-                    pending.append((person.person_id, row.id, flow.id, flow.steps[0].id))
+                    pending.append((person.person_id, row.id, flow.id, first_step))
+                    if person.opted_out or person.unreachable:
+                        continue
                     told = shared.get(person.language)
                     if told is None:
-                        told = shared[person.language] = {
-                            **base,
-                            **self._week(week, person.language),
-                        }
+                        told = shared[person.language] = (
+                            locale_of(person.language),
+                            {**base, **self._week(week, person.language)},
+                        )
+                    locale, values = told
                     goal = (orjson.loads(person.goal) if person.goal else None) or {}
-                    self._queue(
-                        outbox,
-                        person,
+                    payload = deferred(
                         "nudges.unlock",
+                        locale,
+                        {**values, "name": person.name or "", "goal": goal},
                         UNLOCK,
-                        f"{event.key}:{person.person_id}",
-                        {**told, "goal": goal},
-                        stats,
                     )
+                    outbox.append(
+                        (
+                            person.contact_id,
+                            orjson.dumps(payload).decode(),
+                            repo.PRIORITY_NUDGE,
+                            f"{event.key}:{person.person_id}"[:200],
+                            UNLOCK,
+                        )
+                    )
+                    sent += 1
+                if sent:
+                    stats.sent[UNLOCK] += sent
             elif event.kind == MEETING:
                 key = (
                     "nudges.meeting_evening"

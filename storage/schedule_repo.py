@@ -149,53 +149,70 @@ class Member(NamedTuple):
 
 
 _PARTICIPANTS = """
-SELECT m.cohort_id, due.week, p.id, p.name, p.language, c.id, c.channel, c.opted_out,
-       c.unreachable, s.flow, s.nudge_stage, CAST(g.display AS TEXT),
-       (SELECT max(pr.week) FROM progress pr WHERE pr.person_id = m.person_id
-        AND pr.cohort_id = m.cohort_id AND pr.week BETWEEN due.week - 1 AND due.week
-        AND pr.status = 'done')
-FROM due
-JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}{cohorts}
-JOIN people p ON p.id = m.person_id
+SELECT w.cohort_id, w.week, p.id, p.name, p.language, c.id, c.channel, c.opted_out,
+       c.unreachable, s.flow, s.nudge_stage, CAST(g.display AS TEXT), w.last_done
+FROM (
+    SELECT due.cohort_id, due.week, due.everyone, m.person_id,
+           (SELECT max(pr.week) FROM progress pr WHERE pr.person_id = m.person_id
+            AND pr.cohort_id = m.cohort_id AND pr.week BETWEEN due.week - 1 AND due.week
+            AND pr.status = 'done') AS last_done
+    FROM due
+    JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}{cohorts}
+) AS w
+JOIN people p ON p.id = w.person_id
 JOIN contacts c ON c.person_id = p.id
 LEFT JOIN flow_sessions s ON s.person_id = p.id
 LEFT JOIN answers g ON g.person_id = p.id AND g.key = {goal}
-ORDER BY p.id, due.week, c.last_inbound_at DESC, c.id
+WHERE w.everyone = 1 OR (w.last_done = w.week - 1 AND s.person_id IS NULL)
+ORDER BY p.id, w.week, c.last_inbound_at DESC, c.id
 """
 _PG_PARTICIPANTS = (
-    "WITH due (cohort_id, week) AS (SELECT * FROM unnest($1::bigint[], $2::int[]))"
+    "WITH due (cohort_id, week, everyone) AS "
+    "(SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]))"
     # The cohorts again, as an index condition: read only theirs, even on a database
     # whose statistics are not there yet (freshly loaded: a hash join over everyone).
-    + _PARTICIPANTS.format(role="$3", goal="$4", cohorts=" AND m.cohort_id = ANY($1)")
+    + _PARTICIPANTS.format(role="$4", goal="$5", cohorts=" AND m.cohort_id = ANY($1)")
 )
 
 
 async def participants(
-    conn: AsyncConnection, *, weeks: Sequence[tuple[int, int]], goal_key: str
+    conn: AsyncConnection, *, weeks: Sequence[tuple[int, int, bool]], goal_key: str
 ) -> list[Member]:
-    """The participants of some cohorts, in one read: for each (cohort id, the week
-    that opens there now or 0), each participant once, with their best contact, their
-    session, their goal and how far they are (see `Member`).
+    """Participants of some cohorts, in one read, for each (cohort id, the week that
+    opens there now or 0, everyone): all of the cohort's participants when `everyone`
+    (a meeting reminder or a digest goes to them), otherwise only those ready for the
+    opening week and without a session (the ones its unlock goes to). Each comes once
+    per (cohort, week), with their best contact, their session, their goal and how
+    far they are (see `Member`).
 
     A tick reads thousands of them: straight through the driver (storage/bulk.py).
     """
     if not weeks:
         return []
-    values = ", ".join("(?, ?)" for _ in weeks)
+    values = ", ".join("(?, ?, ?)" for _ in weeks)
     sqlite = (
-        f"WITH due (cohort_id, week) AS (VALUES {values})"
+        f"WITH due (cohort_id, week, everyone) AS (VALUES {values})"
         + _PARTICIPANTS.format(role="?", goal="?", cohorts=""),
-        [*(v for pair in weeks for v in pair), PARTICIPANT, goal_key],
+        [*(v for c, w, e in weeks for v in (c, w, int(e))), PARTICIPANT, goal_key],
     )
     postgres = (
         _PG_PARTICIPANTS,
-        [[c for c, _w in weeks], [w for _c, w in weeks], PARTICIPANT, goal_key],
+        [
+            [c for c, _w, _e in weeks],
+            [w for _c, w, _e in weeks],
+            [int(e) for _c, _w, e in weeks],
+            PARTICIPANT,
+            goal_key,
+        ],
     )
-    best: dict[tuple[int, int], Member] = {}
+    members: list[Member] = []
+    last: tuple[int, int] | None = None
     for row in await bulk.fetch(conn, sqlite=sqlite, postgres=postgres):
-        member = Member._make(row)
-        best.setdefault((member.person_id, member.opening), member)  # best contact first
-    return list(best.values())
+        # Ordered by person and week, their best contact first: keep the first row of each.
+        if (row[2], row[1]) != last:
+            last = (row[2], row[1])
+            members.append(tuple.__new__(Member, row))
+    return members
 
 
 def _first_per_person(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
