@@ -112,8 +112,13 @@ class Scheduler:
             # chunks side by side and our Python work overlaps the server's. SQLite
             # has one writer at a time: one lane.
             lanes = self.lanes if self.db.dialect.name == "postgresql" else 1
-            for part in await asyncio.gather(*(self._cohort_lane(now) for _ in range(lanes))):
-                stats.add(part)
+            if lanes == 1:
+                stats.add(await self._cohort_lane(now))
+            else:  # a lane that fails stops the others (each chunk rolls back whole)
+                async with asyncio.TaskGroup() as group:
+                    running = [group.create_task(self._cohort_lane(now)) for _ in range(lanes)]
+                for lane in running:
+                    stats.add(lane.result())
             while True:
                 part, seen = await self._silence_chunk(now)
                 stats.add(part)
