@@ -305,7 +305,7 @@ async def open_app(
     console = ConsoleChannel(out, run_id=secrets.token_hex(4) + "-")
     channels.register(console)
     dispatcher = Dispatcher(db, content, channels, clock, default_language=default_language)
-    sender = Sender(db, channels, clock)
+    sender = Sender(db, channels, clock, renderer=content.renderer)
     scheduler = Scheduler(db, content, channels, clock, on_queued=sender.wake.set)
     # What start-up built (templates, statements, flows) lives as long as the process:
     # keep the cyclic garbage collector from scanning it again and again.

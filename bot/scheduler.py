@@ -7,7 +7,12 @@ moment (`cohorts.next_tick_at`) and each open session's silence (`flow_sessions`
 `flows/pacing.py`, and writes the nudge keys, the outbox rows and the new stage or
 next moment in one transaction per chunk: a crash loses nothing and a restart sends
 nothing twice (a nudge's key is unique). On PostgreSQL the due rows are claimed with
-SKIP LOCKED, so several workers share a tick without doing any piece twice.
+SKIP LOCKED, so several workers (and two lanes within a tick) share a tick without
+doing any piece twice.
+
+A tick may queue tens of thousands of messages (a Monday morning's unlocks). It
+queues each as its message key and values, rendered by the sender when it goes
+(bot/deferred.py), and reads and writes its rows in bulk (storage/bulk.py).
 """
 
 from __future__ import annotations
@@ -17,26 +22,29 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.channels.base import Registry, UnknownChannel
+from bot.channels.base import Registry
 from bot.clock import Clock
 from bot.staff import jobs as staff_jobs
+from bot.deferred import deferred
 from bot.turn import locale_of
 from content.loader import Content
 from flows import pacing
 from flows.pacing import ALERT, DIGEST, MEETING, REMINDER, UNLOCK, Calendar, Event, Schedule
-from storage import repo
+from storage import bulk, repo
 from storage import schedule_repo as sched
 
 log = logging.getLogger(__name__)
 
 NEVER = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # a cohort whose programme is over
 GOAL_KEY, PRODUCT_KEY = "w1.goal", "w4.product"
+_ANY_CODE = "\x00code\x00"  # stands for a cohort's code in its events' keys (no code has NUL)
 
 
 @dataclass
@@ -82,14 +90,16 @@ class Scheduler:
         *,
         chunk: int = 200,
         session_chunk: int = 2000,
+        lanes: int = 2,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.schedule: Schedule = content.program.schedule
-        self.chunk, self.session_chunk = chunk, session_chunk
+        self.chunk, self.session_chunk, self.lanes = chunk, session_chunk, max(1, lanes)
         self.on_queued = on_queued
+        # calendar → its events and next moment in this tick (see _moments)
+        self._calendars: dict[Calendar, tuple[list[Event], dt.datetime | None]] = {}
         self._running = asyncio.Lock()
-        self._markups: dict[str, str] = {}
 
     # --- the tick ------------------------------------------------------------------
 
@@ -98,12 +108,18 @@ class Scheduler:
         async with self._running:  # one tick at a time in this process
             stats = TickStats()
             now = self.clock.now()
-            while True:
-                part = await self._cohort_chunk(now)
-                stats.add(part)
-                if part.cohorts < self.chunk:
-                    break
-                await asyncio.sleep(0)  # let replies through between chunks
+            self._calendars.clear()  # worked out for the previous tick's `now`
+            # PostgreSQL: cohorts are claimed with SKIP LOCKED, so a few lanes take
+            # chunks side by side and our Python work overlaps the server's. SQLite
+            # has one writer at a time: one lane.
+            lanes = self.lanes if self.db.dialect.name == "postgresql" else 1
+            if lanes == 1:
+                stats.add(await self._cohort_lane(now))
+            else:  # a lane that fails stops the others (each chunk rolls back whole)
+                async with asyncio.TaskGroup() as group:
+                    running = [group.create_task(self._cohort_lane(now)) for _ in range(lanes)]
+                for lane in running:
+                    stats.add(lane.result())
             while True:
                 part, seen = await self._silence_chunk(now)
                 stats.add(part)
@@ -115,6 +131,16 @@ class Scheduler:
             if stats.total and self.on_queued is not None:
                 self.on_queued()
             return stats
+
+    async def _cohort_lane(self, now: dt.datetime) -> TickStats:
+        """Chunk after chunk of due cohorts, until none is left to claim."""
+        stats = TickStats()
+        while True:
+            part = await self._cohort_chunk(now)
+            stats.add(part)
+            if part.cohorts < self.chunk:
+                return stats
+            await asyncio.sleep(0)  # let replies through between chunks
 
     def start(self, interval_s: float = 60.0) -> Any:
         """Run `tick` every `interval_s` seconds with APScheduler 3 (returns the scheduler)."""
@@ -157,20 +183,14 @@ class Scheduler:
                     log.exception("cohort %s has a calendar that cannot be read", row.code)
                     next_ticks.append((row.id, now + dt.timedelta(days=1)))
                     continue
-                for event in pacing.cohort_events(
-                    cal,
-                    self.schedule,
-                    now - self.schedule.late_after - dt.timedelta(days=1),
-                    now,
-                    row.code,
-                ):
+                events, following = self._moments(cal, row.code, now)
+                for event in events:
                     if event.at < row.created_at:
                         continue  # before the cohort existed: nobody to tell
                     if pacing.is_late(event.at, now, self.schedule):
                         stats.skipped_late += 1
                         continue
                     due.append((row, cal, event))
-                following = pacing.next_event_at(cal, self.schedule, now, row.code)
                 next_ticks.append((row.id, following or NEVER))
             new = await sched.claim_keys(
                 conn,
@@ -194,6 +214,25 @@ class Scheduler:
             await sched.set_next_ticks(conn, values=next_ticks)
         return stats
 
+    def _moments(
+        self, cal: Calendar, code: str, now: dt.datetime
+    ) -> tuple[list[Event], dt.datetime | None]:
+        """A cohort's events from the late window up to `now`, and its next moment.
+
+        Thousands of cohorts share a few dozen calendars (zone, start, hours): each
+        calendar's are worked out once a tick (`tick` clears them), with a stand-in code.
+        """
+        found = self._calendars.get(cal)
+        if found is None:
+            after = now - self.schedule.late_after - dt.timedelta(days=1)
+            found = (
+                list(pacing.cohort_events(cal, self.schedule, after, now, _ANY_CODE)),
+                pacing.next_event_at(cal, self.schedule, now, _ANY_CODE),
+            )
+            self._calendars[cal] = found
+        events, following = found
+        return [replace(e, key=e.key.replace(_ANY_CODE, code)) for e in events], following
+
     async def _cohort_events(
         self,
         conn: AsyncConnection,
@@ -202,65 +241,76 @@ class Scheduler:
         stats: TickStats,
     ) -> None:
         cohort_ids = sorted({row.id for row, _cal, _event in fresh})
-        members = await sched.participants(conn, cohort_ids=cohort_ids)
-        by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
-        for member in members:
-            by_cohort[member.cohort_id].append(member)
+        # Whom to read: in each cohort, those ready for the week that opens now, or
+        # everyone when a meeting reminder or a digest is due there too.
+        opening = {(row.id, _opening(event)) for row, _c, event in fresh if _opening(event)}
+        everyone = {row.id for row, _c, event in fresh if event.kind in (MEETING, DIGEST)}
+        wanted = [(cid, week, cid in everyone) for cid, week in sorted(opening)]
+        wanted += [(cid, 0, True) for cid in sorted(everyone - {cid for cid, _w in opening})]
+        by_cohort: dict[int, dict[int, sched.Member]] = defaultdict(dict)
+        ready: set[tuple[int, int, int]] = set()  # (cohort, week, person)
+        for member in await sched.participants(conn, weeks=wanted, goal_key=GOAL_KEY):
+            by_cohort[member.cohort_id].setdefault(member.person_id, member)
+            if member.ready:  # the week before is done, this one is not
+                ready.add((member.cohort_id, member.opening, member.person_id))
         staff = await sched.facilitators(conn, cohort_ids=cohort_ids)
         staff_by_cohort: dict[int, list[Row[Any]]] = defaultdict(list)
-        for person in staff:
-            staff_by_cohort[person.cohort_id].append(person)
-        outbox: list[dict[str, Any]] = []
-        pending: list[dict[str, Any]] = []
-        unlock_weeks = {event.week for _r, _c, event in fresh if event.kind == UNLOCK}
-        finished: dict[int, set[int]] = {}
-        opening = sorted(w for w in unlock_weeks if w and w > 1)
-        if opening:
-            done = await sched.finished_weeks(
-                conn, cohort_ids=cohort_ids, weeks={*opening, *(w - 1 for w in opening)}
-            )
-            for week in opening:
-                # Ready: the week before is done, this one is not.
-                finished[week] = {p for p, weeks in done.items() if week - 1 in weeks} - {
-                    p for p, weeks in done.items() if week in weeks
-                }
-        waiting = sorted(set().union(*finished.values())) if finished else []
-        goals = await sched.answers_of(conn, person_ids=waiting, keys=[GOAL_KEY]) if waiting else {}
+        for fac in staff:
+            staff_by_cohort[fac.cohort_id].append(fac)
+        outbox: list[tuple[Any, ...]] = []
+        pending: list[tuple[int, int, str, str]] = []
         progress = (
             await sched.done_weeks(conn, cohort_ids=cohort_ids)
             if any(event.kind == DIGEST for _r, _c, event in fresh)
             else {}
         )
         for row, cal, event in fresh:
-            people = by_cohort.get(row.id, [])
+            people = list(by_cohort[row.id].values()) if row.id in by_cohort else []
             facilitator = staff_by_cohort[row.id][0].name if staff_by_cohort.get(row.id) else ""
             base = {"cohort_name": row.name, "facilitator": facilitator or ""}
-            if event.kind == UNLOCK and event.week and event.week > 1:
-                flow = self.content.flow_for_week(event.week)
-                ready = finished.get(event.week, set())
+            week = _opening(event)
+            if week:
+                flow = self.content.flow_for_week(week)
                 if flow is None:
                     continue  # no module for that week (yet): nothing to open
+                # Thousands of these a tick: what the cohort's people share is worked out
+                # once per language, and _queue's checks are made here.
+                shared: dict[str, tuple[str, dict[str, Any]]] = {}  # language → locale, values
+                first_step, sent = flow.steps[0].id, 0
                 for person in people:
-                    if person.person_id not in ready or person.session_flow is not None:
-                        continue  # behind (the ladder looks after them) or busy
-                    pending.append(
-                        {
-                            "person_id": person.person_id,
-                            "cohort_id": row.id,
-                            "flow": flow.id,
-                            "step": flow.steps[0].id,
-                        }
-                    )
-                    goal = goals.get((person.person_id, GOAL_KEY), {})
-                    self._queue(
-                        outbox,
-                        person,
+                    if (row.id, week, person.person_id) not in ready:
+                        continue  # behind: the ladder looks after them
+                    if person.session_flow is not None:
+                        continue  # busy
+                    pending.append((person.person_id, row.id, flow.id, first_step))
+                    if person.opted_out or person.unreachable:
+                        continue
+                    told = shared.get(person.language)
+                    if told is None:
+                        told = shared[person.language] = (
+                            locale_of(person.language),
+                            {**base, **self._week(week, person.language)},
+                        )
+                    locale, values = told
+                    goal = (orjson.loads(person.goal) if person.goal else None) or {}
+                    payload = deferred(
                         "nudges.unlock",
+                        locale,
+                        {**values, "name": person.name or "", "goal": goal},
                         UNLOCK,
-                        f"{event.key}:{person.person_id}",
-                        {**base, **self._week(event.week, person.language), "goal": goal},
-                        stats,
                     )
+                    outbox.append(
+                        (
+                            person.contact_id,
+                            orjson.dumps(payload).decode(),
+                            repo.PRIORITY_NUDGE,
+                            f"{event.key}:{person.person_id}"[:200],
+                            UNLOCK,
+                        )
+                    )
+                    sent += 1
+                if sent:
+                    stats.sent[UNLOCK] += sent
             elif event.kind == MEETING:
                 key = (
                     "nudges.meeting_evening"
@@ -316,7 +366,7 @@ class Scheduler:
                         name=fac.name,
                     )
         await sched.start_pending_sessions(conn, rows=pending, now=now)
-        await repo.enqueue(conn, rows=outbox, now=now)
+        await bulk.insert_outbox(conn, rows=outbox, now=now)
 
     # --- silence: reminders and alerts ------------------------------------------------
 
@@ -394,8 +444,8 @@ class Scheduler:
         for fac in await sched.facilitators(conn, cohort_ids=cohort_ids):
             staff[fac.cohort_id].append(fac)
         shown = await sched.answers_of(conn, person_ids=person_ids, keys=[GOAL_KEY, PRODUCT_KEY])
-        cohort_rows = {cid: await repo.get_cohort(conn, cohort_id=cid) for cid in cohort_ids}
-        outbox: list[dict[str, Any]] = []
+        cohort_rows = await sched.cohort_names(conn, cohort_ids=cohort_ids)
+        outbox: list[tuple[Any, ...]] = []
         for row, rung, week in todo:
             person = people.get(row.person_id)
             if person is None:
@@ -445,14 +495,14 @@ class Scheduler:
                         stats,
                         name=fac.name,
                     )
-        await repo.enqueue(conn, rows=outbox, now=now)
+        await bulk.insert_outbox(conn, rows=outbox, now=now)
 
-    # --- rendering ---------------------------------------------------------------------
+    # --- queueing ----------------------------------------------------------------------
 
     def _queue(
         self,
-        outbox: list[dict[str, Any]],
-        person: Row[Any],
+        outbox: list[tuple[Any, ...]],
+        person: Any,  # a Row or a Member: contact_id, name, language, opted_out, ...
         key: str,
         kind: str,
         dedupe: str,
@@ -461,40 +511,20 @@ class Scheduler:
         *,
         name: str | None = None,
     ) -> None:
-        """Render `key` for `person` in their language and markup, and queue it."""
+        """Queue message `key` for `person`, in their language; the sender renders it
+        (bot/deferred.py) in the markup of the channel that sends it."""
         if getattr(person, "opted_out", False) or getattr(person, "unreachable", False):
             return
-        locale = locale_of(person.language)
-        context: dict[str, Any] = {
-            "name": name if name is not None else (person.name or ""),
-            "meeting_day": "",
-            "village": "",
-            "answers": {},
-        }
-        template_vars = {"name": context["name"]}
-        for k, v in params.items():
-            shown = _shown(v, locale) if type(v) is dict else v
-            context[k] = shown
-            if type(shown) is str or type(shown) is int:
-                template_vars[k] = str(shown)
-        markup = self._markups.get(person.channel)
-        if markup is None:
-            try:
-                markup = self.channels.capabilities(person.channel).markup
-            except UnknownChannel:
-                markup = "plain"
-            self._markups[person.channel] = markup
-        text = self.content.renderer.render(key, locale, context, markup)
-        if kind in (DIGEST, ALERT):  # their template carries the message as one value
-            template_vars.setdefault("summary", " ".join(text.split())[:500])
+        values = {"name": name if name is not None else (person.name or ""), **params}
+        payload = deferred(key, locale_of(person.language), values, kind)
         outbox.append(
-            {
-                "contact_id": person.contact_id,
-                "payload": {"text": text, "kind": kind, "vars": template_vars},
-                "priority": repo.PRIORITY_NUDGE,
-                "dedupe_key": dedupe[:200],
-                "kind": kind,
-            }
+            (
+                person.contact_id,
+                orjson.dumps(payload).decode(),
+                repo.PRIORITY_NUDGE,
+                dedupe[:200],
+                kind,
+            )
         )
         stats.sent[kind] += 1
 
@@ -511,19 +541,9 @@ class Scheduler:
         return day or ""
 
 
-def _shown(value: Any, locale: str) -> Any:
-    """An answer's display per locale, as the text for this locale (quoted inside a
-    sentence, so without a closing full stop of its own)."""
-    if (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(k, str) and len(k) == 2 for k in value)
-    ):
-        text = str(value.get(locale) or next(iter(value.values()), ""))
-        return text.strip().rstrip(".!").strip()
-    if isinstance(value, Mapping) and not value:
-        return ""
-    return value
+def _opening(event: Event) -> int:
+    """The week an unlock opens, or 0 when the event opens none (week 1 opens on joining)."""
+    return event.week if event.kind == UNLOCK and event.week and event.week > 1 else 0
 
 
 __all__ = ["NEVER", "Scheduler", "TickStats", "calendar_of"]

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Registry, UnknownChannel, split_text
 from bot.clock import Clock
+from bot.deferred import RenderFailed, is_deferred, resolve
 from bot.messages import (
     HELD,
     OPTED_OUT,
@@ -32,6 +33,7 @@ from bot.messages import (
     SendError,
 )
 from bot.ratelimit import ChatPacer, SlidingWindow
+from content.render import Renderer
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,10 @@ class Sender:
         batch: int = 50,
         stale_after: dt.timedelta = dt.timedelta(minutes=5),
         horizon_s: float = 1.0,
+        renderer: Renderer | None = None,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
+        self.renderer = renderer  # renders the messages queued to be rendered when sent
         self.batch, self.stale_after = batch, stale_after
         self.horizon_s = horizon_s  # claim about this many seconds of sending ahead
         self.wake = asyncio.Event()
@@ -98,6 +102,12 @@ class Sender:
             rate = self.channels.capabilities(name).per_chat_per_s
             self._pacers[name] = ChatPacer(1.0 / rate / CHAT_HEADROOM)
         return self._pacers[name]
+
+    def _markup(self, name: str) -> str:
+        try:
+            return self.channels.capabilities(name).markup
+        except UnknownChannel:
+            return "plain"  # it fails as 'no channel' when it is sent
 
     def _room(self, name: str) -> int:
         """How many messages of a channel may be claimed and waiting at once."""
@@ -207,8 +217,16 @@ class Sender:
             stats.skipped += 1
             return
         try:
-            message = OutboundMessage.from_payload(row.payload)
+            payload = row.payload
+            if is_deferred(payload):  # a nudge: rendered now, in its locale and our markup
+                payload = resolve(payload, self.renderer, self._markup(row.channel))
+            message = OutboundMessage.from_payload(payload)
             done = int(row.payload.get("parts_sent", 0))  # parts a failed attempt delivered
+        except RenderFailed as error:
+            async with self.db.begin() as conn:
+                await repo.mark_failed(conn, outbox_id=outbox_id, error=str(error)[:500])
+            stats.failed += 1
+            return
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             async with self.db.begin() as conn:
                 await repo.mark_failed(

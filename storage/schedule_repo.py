@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Nudge, UTCDateTime
+from storage import bulk
+from storage.models import Nudge
 from storage.repo import (
     FACILITATOR,
     PARTICIPANT,
-    _upsert,
     answers_t,
     cohorts,
     contacts,
@@ -59,26 +59,36 @@ async def due_cohorts(conn: AsyncConnection, *, now: dt.datetime, limit: int) ->
     return (await conn.execute(stmt)).all()
 
 
+_SQLITE_NEXT_TICK = "UPDATE cohorts SET next_tick_at = ? WHERE id = ?"
+_PG_NEXT_TICK = (
+    "UPDATE cohorts SET next_tick_at = t.at "
+    "FROM unnest($1::bigint[], $2::timestamp[]) AS t(id, at) WHERE cohorts.id = t.id"
+)
+
+
 async def set_next_ticks(
     conn: AsyncConnection, *, values: Iterable[tuple[int, dt.datetime | None]]
 ) -> None:
     """Each cohort's next moment; None when its programme is over."""
-    rows = [{"cid": cid, "at": at} for cid, at in values]
+    rows = [(cid, bulk.stored_time(conn, at)) for cid, at in values]
     if rows:
-        await conn.execute(
-            update(cohorts)
-            .where(cohorts.c.id == bindparam("cid"))
-            .values(next_tick_at=bindparam("at")),
-            rows,
+        await bulk.write(
+            conn,
+            sqlite=(_SQLITE_NEXT_TICK, [(at, cid) for cid, at in rows]),
+            postgres=(_PG_NEXT_TICK, bulk.columns(rows, 2)),
         )
 
 
-_INSERT_NUDGE = _upsert(
+NUDGE_COLUMNS = ("key", "person_id", "cohort_id", "kind", "week", "due_at", "created_at", "status")
+_SQLITE_NUDGE = (
     "INSERT INTO nudges (key, person_id, cohort_id, kind, week, due_at, created_at, status) "
-    "VALUES (:key, :person_id, :cohort_id, :kind, :week, :due_at, :created_at, :status) "
-    "ON CONFLICT (key) DO NOTHING",
-    due_at=UTCDateTime(),
-    created_at=UTCDateTime(),
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+_PG_NUDGE = (
+    "INSERT INTO nudges (key, person_id, cohort_id, kind, week, due_at, created_at, status) "
+    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], "
+    "$6::timestamp[], $7::timestamp[], $8::text[]) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
 
 
@@ -90,46 +100,119 @@ async def claim_keys(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]
     """
     if not rows:
         return set()
+    values = [
+        tuple(
+            bulk.stored_time(conn, r[name]) if name in ("due_at", "created_at") else r[name]
+            for name in NUDGE_COLUMNS
+        )
+        for r in rows
+    ]
+    if conn.dialect.name == "postgresql":
+        new = await bulk.write(
+            conn, sqlite=(_SQLITE_NUDGE, values), postgres=(_PG_NUDGE, bulk.columns(values, 8))
+        )
+        return {str(key) for (key,) in new}
     wanted = [str(r["key"]) for r in rows]
     seen: set[str] = set()
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
         found = await conn.execute(select(nudges_t.c.key).where(nudges_t.c.key.in_(chunk)))
         seen.update(k for (k,) in found.all())
-    fresh = [dict(r) for r in rows if r["key"] not in seen]
-    if fresh:
-        await conn.execute(_INSERT_NUDGE, fresh)
-    return {str(r["key"]) for r in fresh}
+    fresh = [row for row in values if row[0] not in seen]
+    await bulk.write(conn, sqlite=(_SQLITE_NUDGE, fresh), postgres=None)
+    return {str(row[0]) for row in fresh}
 
 
-async def participants(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Sequence[Row[Any]]:
-    """The cohorts' participants with their best contact and their session, if any.
+class Member(NamedTuple):
+    """A participant of a cohort whose moment has come, as `participants` reads them."""
 
-    A person with several contacts is reached on the one they last wrote from.
+    cohort_id: int
+    opening: int  # the week opening in their cohort now, or 0
+    person_id: int
+    name: str | None
+    language: str
+    contact_id: int  # their best contact: the one they last wrote from
+    channel: str
+    opted_out: bool
+    unreachable: bool
+    session_flow: str | None
+    nudge_stage: int | None
+    goal: str | None  # the goal answer's display as stored: JSON text
+    # Of the opening week and the week before it, the later one they finished, if any:
+    # `opening - 1` when they are ready for it (one index lookup, not two).
+    last_done: int | None
+
+    @property
+    def ready(self) -> bool:
+        """Finished the week before the opening one, and not the opening one."""
+        return self.opening > 0 and self.last_done == self.opening - 1
+
+
+_PARTICIPANTS = """
+SELECT w.cohort_id, w.week, p.id, p.name, p.language, c.id, c.channel, c.opted_out,
+       c.unreachable, s.flow, s.nudge_stage, CAST(g.display AS TEXT), w.last_done
+FROM (
+    SELECT due.cohort_id, due.week, due.everyone, m.person_id,
+           (SELECT max(pr.week) FROM progress pr WHERE pr.person_id = m.person_id
+            AND pr.cohort_id = m.cohort_id AND pr.week BETWEEN due.week - 1 AND due.week
+            AND pr.status = 'done') AS last_done
+    FROM due
+    JOIN memberships m ON m.cohort_id = due.cohort_id AND m.role = {role}{cohorts}
+) AS w
+JOIN people p ON p.id = w.person_id
+JOIN contacts c ON c.person_id = p.id
+LEFT JOIN flow_sessions s ON s.person_id = p.id
+LEFT JOIN answers g ON g.person_id = p.id AND g.key = {goal}
+WHERE w.everyone = 1 OR (w.last_done = w.week - 1 AND s.person_id IS NULL)
+ORDER BY p.id, w.week, c.last_inbound_at DESC, c.id
+"""
+_PG_PARTICIPANTS = (
+    "WITH due (cohort_id, week, everyone) AS "
+    "(SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]))"
+    # The cohorts again, as an index condition: read only theirs, even on a database
+    # whose statistics are not there yet (freshly loaded: a hash join over everyone).
+    + _PARTICIPANTS.format(role="$4", goal="$5", cohorts=" AND m.cohort_id = ANY($1)")
+)
+
+
+async def participants(
+    conn: AsyncConnection, *, weeks: Sequence[tuple[int, int, bool]], goal_key: str
+) -> list[Member]:
+    """Participants of some cohorts, in one read, for each (cohort id, the week that
+    opens there now or 0, everyone): all of the cohort's participants when `everyone`
+    (a meeting reminder or a digest goes to them), otherwise only those ready for the
+    opening week and without a session (the ones its unlock goes to). Each comes once
+    per (cohort, week), with their best contact, their session, their goal and how
+    far they are (see `Member`).
+
+    A tick reads thousands of them: straight through the driver (storage/bulk.py).
     """
-    stmt = (
-        select(
-            memberships.c.cohort_id,
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.language,
-            contacts.c.id.label("contact_id"),
-            contacts.c.channel,
-            contacts.c.last_inbound_at,
-            contacts.c.opted_out,
-            contacts.c.unreachable,
-            sessions.c.flow.label("session_flow"),
-            sessions.c.nudge_stage,
-        )
-        .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id)
-            .join(contacts, contacts.c.person_id == people.c.id)
-            .outerjoin(sessions, sessions.c.person_id == people.c.id)
-        )
-        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
-        .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
+    if not weeks:
+        return []
+    values = ", ".join("(?, ?, ?)" for _ in weeks)
+    sqlite = (
+        f"WITH due (cohort_id, week, everyone) AS (VALUES {values})"
+        + _PARTICIPANTS.format(role="?", goal="?", cohorts=""),
+        [*(v for c, w, e in weeks for v in (c, w, int(e))), PARTICIPANT, goal_key],
     )
-    return _first_per_person((await conn.execute(stmt)).all())
+    postgres = (
+        _PG_PARTICIPANTS,
+        [
+            [c for c, _w, _e in weeks],
+            [w for _c, w, _e in weeks],
+            [int(e) for _c, _w, e in weeks],
+            PARTICIPANT,
+            goal_key,
+        ],
+    )
+    members: list[Member] = []
+    last: tuple[int, int] | None = None
+    for row in await bulk.fetch(conn, sqlite=sqlite, postgres=postgres):
+        # Ordered by person and week, their best contact first: keep the first row of each.
+        if (row[2], row[1]) != last:
+            last = (row[2], row[1])
+            members.append(tuple.__new__(Member, row))
+    return members
 
 
 def _first_per_person(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
@@ -174,50 +257,24 @@ async def done_weeks(
     return {pid: (int(n), int(top)) for pid, n, top in (await conn.execute(stmt)).all()}
 
 
-async def finished_weeks(
-    conn: AsyncConnection, *, cohort_ids: Sequence[int], weeks: set[int]
-) -> dict[int, set[int]]:
-    """person → which of `weeks` they have finished, for these cohorts' people."""
-    stmt = select(progress_t.c.person_id, progress_t.c.week).where(
-        progress_t.c.cohort_id.in_(cohort_ids),
-        progress_t.c.week.in_(sorted(weeks)),
-        progress_t.c.status == "done",
+async def cohort_names(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """id → (name, meeting_day) of these cohorts."""
+    stmt = select(cohorts.c.id, cohorts.c.name, cohorts.c.meeting_day).where(
+        cohorts.c.id.in_(cohort_ids)
     )
-    found: dict[int, set[int]] = {}
-    for person_id, week in (await conn.execute(stmt)).all():
-        found.setdefault(person_id, set()).add(week)
-    return found
+    return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
-_PENDING_SESSION = _upsert(
-    "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at, "
-    "nudge_stage) VALUES (:person_id, :cohort_id, :flow, :step, :state, :now, 0) "
-    "ON CONFLICT (person_id) DO NOTHING",
-    state=JSON(),
-    now=UTCDateTime(),
-)
+PENDING_STATE = '{"pending_start": true}'  # a session the person's next message starts
 
 
 async def start_pending_sessions(
-    conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]], now: dt.datetime
+    conn: AsyncConnection, *, rows: Sequence[tuple[int, int, str, str]], now: dt.datetime
 ) -> None:
-    """A week waiting for the person: their next message starts it; silence is counted
-    from now. People who have a session already keep it."""
-    if rows:
-        await conn.execute(
-            _PENDING_SESSION,
-            [
-                {
-                    "person_id": r["person_id"],
-                    "cohort_id": r["cohort_id"],
-                    "flow": r["flow"],
-                    "step": r["step"],
-                    "state": {"pending_start": True},
-                    "now": now,
-                }
-                for r in rows
-            ],
-        )
+    """A week waiting for each person (person_id, cohort_id, flow, first step): their
+    next message starts it; silence is counted from now. People who have a session
+    already keep it."""
+    await bulk.insert_sessions(conn, rows=[(*row, PENDING_STATE) for row in rows], now=now)
 
 
 async def silent_sessions(
@@ -319,12 +376,13 @@ async def person_contacts(
 
 
 __all__ = [
+    "Member",
     "answers_of",
     "claim_keys",
+    "cohort_names",
     "done_weeks",
     "due_cohorts",
     "facilitators",
-    "finished_weeks",
     "participants",
     "person_contacts",
     "set_next_ticks",

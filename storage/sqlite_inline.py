@@ -75,6 +75,11 @@ class InlineConnection:
         self._tx = _RunNow()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (storage/bulk.py writes through it)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.app import App, load_checked_content, open_app
 from bot.clock import SimulatedClock
+from bot.deferred import resolve
 from content.loader import CONTENT_DIR, Content
 from storage import repo
 from storage.models import Outbox
@@ -177,4 +178,8 @@ async def outbox(app: App) -> list[tuple[str, str, str, dt.datetime]]:
                 .order_by(Outbox.id)
             )
         ).all()
-    return [(r.kind, r.address, r.payload["text"], r.created_at) for r in rows]
+    # A nudge is queued to be rendered when sent: as the console would show it.
+    return [
+        (r.kind, r.address, resolve(r.payload, app.content.renderer, "plain")["text"], r.created_at)
+        for r in rows
+    ]

@@ -256,3 +256,48 @@ async def test_a_cohort_tick_reads_only_cohorts_whose_moment_has_come(sched_app:
     assert first.cohorts == 2  # new cohorts: their calendars are worked out once
     second = await app.scheduler.tick()
     assert second.cohorts == 0  # nothing due: nothing read
+
+
+async def test_one_tick_opens_each_cohorts_own_week_for_those_ready_for_it(
+    sched_app: App,
+) -> None:
+    app = sched_app
+    first = await cohort(app, code="A-01")  # started Monday 4 January: week 2 opens on the 11th
+    second = await cohort(app, code="B-01", start=dt.date(2026, 12, 28))  # week 3 then
+    await participant(app, first, "siti", done=1, goal="Warung kopi")  # ready for week 2
+    await participant(app, first, "budi", done=2, goal=None)  # done with week 2 already
+    await participant(app, second, "rudi", done=2, goal="Jahit baju")  # ready for week 3
+    await participant(app, second, "agus", done=1)  # behind: still owes week 2
+    await app.scheduler.tick()
+    opening = dt.datetime(2027, 1, 11, 0, 0, tzinfo=dt.UTC)  # 07:00 WIB
+    app.clock.advance(opening - app.clock.now())
+
+    stats = await app.scheduler.tick()  # both cohorts' moments come in this one tick
+
+    assert stats.cohorts == 2 and stats.sent["unlock"] == 2
+    unlocks = {who: text for kind, who, text, _at in await outbox(app) if kind == "unlock"}
+    assert set(unlocks) == {"siti", "rudi"}
+    assert "Minggu 2 sudah dibuka" in unlocks["siti"] and '"Warung kopi"' in unlocks["siti"]
+    assert "Minggu 3 sudah dibuka" in unlocks["rudi"] and '"Jahit baju"' in unlocks["rudi"]
+    assert await session_of(app, "siti") == ("week02", {"pending_start": True})
+    assert await session_of(app, "rudi") == ("week03", {"pending_start": True})
+    assert await session_of(app, "budi") is None and await session_of(app, "agus") is None
+
+
+async def test_cohorts_taken_in_small_chunks_side_by_side_each_get_their_unlock_once(
+    sched_app: App,
+) -> None:
+    app = sched_app
+    app.scheduler.chunk = 2  # seven cohorts: four chunks, taken by two lanes on PostgreSQL
+    for i in range(7):
+        cohort_id = await cohort(app, code=f"K-{i:02d}")
+        await participant(app, cohort_id, f"peserta{i}")
+    await app.scheduler.tick()
+    app.clock.advance(dt.datetime(2027, 1, 11, 0, 0, tzinfo=dt.UTC) - app.clock.now())
+
+    stats = await app.scheduler.tick()
+
+    assert stats.cohorts == 7 and stats.sent["unlock"] == 7
+    unlocks = sorted(who for kind, who, _t, _at in await outbox(app) if kind == "unlock")
+    assert unlocks == [f"peserta{i}" for i in range(7)]
+    assert (await app.scheduler.tick()).cohorts == 0  # every next moment was moved on
