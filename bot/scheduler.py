@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.channels.base import Registry
 from bot.clock import Clock
-from bot.staff import jobs as staff_jobs
 from bot.deferred import deferred
+from bot.staff import jobs as staff_jobs
 from bot.turn import locale_of
 from content.loader import Content
 from flows import pacing

@@ -20,7 +20,7 @@ from bot.staff.dialog import Dialog, DialogState, ask, close, keep_photo, regist
 from bot.staff.scope import scope_of
 from bot.turn import Turn
 from flows import answers, pacing
-from storage import checkin_repo, repo, staff_repo
+from storage import bulk, checkin_repo, repo, staff_repo
 from storage import schedule_repo as sched
 from storage.checkin_repo import CALL, MEETING, VISIT
 
@@ -415,7 +415,7 @@ async def follow_up_job(scheduler: Scheduler, now: dt.datetime) -> TickStats:
                 conn, person_ids=sorted({r.facilitator_id for r in due})
             )
         }
-        outbox: list[dict[str, Any]] = []
+        outbox: list[tuple[Any, ...]] = []
         for row in due:
             if not await checkin_repo.claim_follow_up(conn, checkin_id=row.id):
                 continue
@@ -441,5 +441,5 @@ async def follow_up_job(scheduler: Scheduler, now: dt.datetime) -> TickStats:
                 },
                 stats,
             )
-        await repo.enqueue(conn, rows=outbox, now=now)
+        await bulk.insert_outbox(conn, rows=outbox, now=now)
     return stats
