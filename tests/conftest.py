@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, load_checked_content, open_app
 from bot.clock import SimulatedClock
 from content.loader import Content
 from storage import repo
+from storage.db import make_engine, upgrade
 
 PG_URL = os.environ.get("JAMAAH_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
@@ -66,6 +68,17 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator
     """A new, empty database: SQLite always; PostgreSQL when JAMAAH_TEST_POSTGRES_URL is set."""
     async for url in fresh_database(request.param, tmp_path):
         yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """A new database, migrated to the newest schema, as an engine."""
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 _CONTENT: Content | None = None

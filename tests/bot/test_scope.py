@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.staff.scope import (
@@ -17,7 +15,6 @@ from bot.staff.scope import (
     target_in_scope,
 )
 from storage import repo
-from storage.db import make_engine, upgrade
 
 NOW = dt.datetime(2027, 1, 4, 0, 0, tzinfo=dt.UTC)
 REGIONS = {
@@ -27,16 +24,6 @@ REGIONS = {
     "LOOKALIKE": "jawa-tengahx/desa",  # must not count as jawa-tengah
     "UNDERSCORE": "jawaXtengah/desa",  # `_` is a LIKE wildcard: must not match jawa_tengah
 }
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    await upgrade(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def world(conn: AsyncConnection) -> dict[str, int]:

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import bulk, repo
-from storage.db import make_engine, upgrade
 from storage.models import Outbox
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    await upgrade(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def person(db: AsyncEngine, address: str) -> tuple[int, int]:

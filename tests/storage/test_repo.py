@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import inspect, select
@@ -16,16 +15,6 @@ from storage.db import DatabaseURLError, current_revision, make_engine, upgrade
 from storage.models import Base, Outbox
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    await upgrade(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def new_cohort(db: AsyncEngine, code: str = "C1", capacity: int = 25) -> int:
