@@ -164,7 +164,7 @@ JOIN contacts c ON c.person_id = p.id
 LEFT JOIN flow_sessions s ON s.person_id = p.id
 LEFT JOIN answers g ON g.person_id = p.id AND g.key = {goal}
 WHERE w.everyone = 1 OR (w.last_done = w.week - 1 AND s.person_id IS NULL)
-ORDER BY p.id, w.week, c.last_inbound_at DESC, c.id
+ORDER BY p.id, w.week, c.last_inbound_at DESC NULLS LAST, c.id
 """
 _PG_PARTICIPANTS = (
     "WITH due (cohort_id, week, everyone) AS "
@@ -370,7 +370,7 @@ async def person_contacts(
         )
         .select_from(people.join(contacts, contacts.c.person_id == people.c.id))
         .where(people.c.id.in_(person_ids))
-        .order_by(people.c.id, contacts.c.last_inbound_at.desc(), contacts.c.id)
+        .order_by(people.c.id, contacts.c.last_inbound_at.desc().nulls_last(), contacts.c.id)
     )
     return _first_per_person((await conn.execute(stmt)).all())
 

@@ -100,7 +100,7 @@ async def roster(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> list[Ro
         .order_by(
             memberships.c.cohort_id,
             people.c.id,
-            contacts.c.last_inbound_at.desc(),
+            contacts.c.last_inbound_at.desc().nulls_last(),
             contacts.c.id,
         )
     )

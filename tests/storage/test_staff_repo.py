@@ -77,3 +77,32 @@ async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> N
     assert not siti_row.unreachable  # one reachable contact is enough
     assert agus.opted_out and agus.weeks_done == 0 and agus.open_week is None
     assert agus.last_active is None
+
+
+async def test_the_contact_a_person_last_wrote_from_wins_over_one_that_never_wrote(
+    db: AsyncEngine,
+) -> None:
+    # PostgreSQL sorts NULL first in DESC order, SQLite last: the roster must not care.
+    async with db.begin() as conn:
+        cohort = await repo.create_cohort(
+            conn,
+            code="C1",
+            name="Jamaah C1",
+            region="r/c1",
+            start_date=NOW.date(),
+            timezone="Asia/Jakarta",
+            capacity=25,
+            language="id",
+            join_code="JC1",
+            now=NOW,
+        )
+        pid, console = await repo.create_person(
+            conn, channel="console", address="siti", display_name=None, language="id", now=NOW
+        )
+        await repo.add_membership(
+            conn, person_id=pid, role=repo.PARTICIPANT, cohort_id=cohort, now=NOW
+        )
+        await repo.touch_contact(conn, contact_id=console, now=NOW - DAY, display_name=None)
+        await repo.add_contact(conn, person_id=pid, channel="whatsapp", address="+62811", now=NOW)
+        (row,) = await staff_repo.roster(conn, cohort_ids=[cohort])
+    assert row.contact_id == console and row.last_active == NOW - DAY
