@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import repo, staff_repo
 
@@ -12,32 +12,25 @@ NOW = dt.datetime(2027, 2, 1, 1, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
+async def new_cohort(conn: AsyncConnection, code: str) -> int:
+    return await repo.create_cohort(
+        conn,
+        code=code,
+        name=f"Jamaah {code}",
+        region=f"r/{code.lower()}",
+        start_date=NOW.date(),
+        timezone="Asia/Jakarta",
+        capacity=25,
+        language="id",
+        join_code=f"J{code}",
+        now=NOW,
+    )
+
+
 async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> None:
     async with db.begin() as conn:
-        cohort = await repo.create_cohort(
-            conn,
-            code="C1",
-            name="Jamaah C1",
-            region="r/c1",
-            start_date=NOW.date(),
-            timezone="Asia/Jakarta",
-            capacity=25,
-            language="id",
-            join_code="JC1",
-            now=NOW,
-        )
-        other = await repo.create_cohort(
-            conn,
-            code="C2",
-            name="Jamaah C2",
-            region="r/c2",
-            start_date=NOW.date(),
-            timezone="Asia/Jakarta",
-            capacity=25,
-            language="id",
-            join_code="JC2",
-            now=NOW,
-        )
+        cohort = await new_cohort(conn, "C1")
+        other = await new_cohort(conn, "C2")
         people = {}
         for name, where in (("Siti", cohort), ("agus", cohort), ("Rina", other)):
             pid, cid = await repo.create_person(
@@ -84,18 +77,7 @@ async def test_the_contact_a_person_last_wrote_from_wins_over_one_that_never_wro
 ) -> None:
     # PostgreSQL sorts NULL first in DESC order, SQLite last: the roster must not care.
     async with db.begin() as conn:
-        cohort = await repo.create_cohort(
-            conn,
-            code="C1",
-            name="Jamaah C1",
-            region="r/c1",
-            start_date=NOW.date(),
-            timezone="Asia/Jakarta",
-            capacity=25,
-            language="id",
-            join_code="JC1",
-            now=NOW,
-        )
+        cohort = await new_cohort(conn, "C1")
         pid, console = await repo.create_person(
             conn, channel="console", address="siti", display_name=None, language="id", now=NOW
         )
