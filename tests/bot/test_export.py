@@ -10,32 +10,17 @@ from sqlalchemy import select, update
 
 from bot.app import App
 from bot.staff.export import safe, to_csv
-from storage import documents, repo
-from storage.models import AuditLog, Outbox
-from tests.bot.test_progress_views import world
+from storage import repo
+from storage.models import AuditLog
+from tests.bot.test_progress_views import queued_media, world
 from tests.conftest import chat
 
 
 async def sent_documents(app: App, address: str) -> list[tuple[str, str, bytes]]:
     """(filename, content type, data) of every document queued for `address`."""
-    async with app.db.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(Outbox.payload)
-                .join(repo.contacts, repo.contacts.c.id == Outbox.contact_id)
-                .where(repo.contacts.c.address == address)
-                .order_by(Outbox.id)
-            )
-        ).all()
-        found = []
-        for row in rows:
-            media = row.payload.get("media")
-            if media and media["kind"] == "document":
-                doc = await documents.load_document(conn, token=media["ref"])
-                assert doc is not None
-                assert doc.content_type == media["content_type"]
-                found.append((doc.filename, doc.content_type, doc.data))
-    return found
+    found = await queued_media(app, address, "document")
+    assert all(doc.content_type == media["content_type"] for media, doc in found)
+    return [(doc.filename, doc.content_type, doc.data) for _media, doc in found]
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:

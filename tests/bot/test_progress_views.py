@@ -210,8 +210,8 @@ def table_rows(answer: str) -> dict[str, list[str]]:
     return rows
 
 
-async def photos(app: App, address: str) -> list[bytes]:
-    """The data of every photo queued for `address`."""
+async def queued_media(app: App, address: str, kind: str) -> list[tuple[dict[str, Any], Any]]:
+    """(media payload, documents row) of every `kind` file queued for `address`, in order."""
     async with app.db.connect() as conn:
         rows = (
             await conn.execute(
@@ -224,12 +224,18 @@ async def photos(app: App, address: str) -> list[bytes]:
         found = []
         for row in rows:
             media = row.payload.get("media")
-            if media and media["kind"] == "photo":
-                assert media["content_type"] == "image/png"
+            if media and media["kind"] == kind:
                 doc = await documents.load_document(conn, token=media["ref"])
                 assert doc is not None
-                found.append(doc.data)
+                found.append((media, doc))
     return found
+
+
+async def photos(app: App, address: str) -> list[bytes]:
+    """The data of every photo queued for `address`."""
+    found = await queued_media(app, address, "photo")
+    assert all(media["content_type"] == "image/png" for media, _doc in found)
+    return [doc.data for _media, doc in found]
 
 
 async def test_progress_table_for_a_coordinator(app: App) -> None:
