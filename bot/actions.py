@@ -29,7 +29,7 @@ async def join(turn: Turn) -> bool:
         return False
     # Pre-registered by `jamaah cohort import`: their place is kept; they take it now.
     held = await staffcore_repo.accept_invited(
-        turn.conn, person_id=turn.person_id, cohort_id=cohort.id
+        turn.conn, person_id=turn.person_id, cohort_id=cohort.id, now=turn.now
     )
     if not held:
         members = await repo.count_members(turn.conn, cohort_id=cohort.id)
@@ -73,7 +73,7 @@ async def join(turn: Turn) -> bool:
 async def forget(turn: Turn) -> bool:
     """The person declined: keep nothing of what they told us, nor what a facilitator's
     import file said of them (their pre-registration goes)."""
-    await repo.delete_answers(turn.conn, person_id=turn.person_id)
+    await repo.delete_answers(turn.conn, person_id=turn.person_id, now=turn.now)
     await staffcore_repo.drop_invited(turn.conn, person_id=turn.person_id)
     await repo.update_person(
         turn.conn, person_id=turn.person_id, name=None, village=None, consent_at=None

@@ -6,6 +6,7 @@ PostgreSQL (asyncpg) is selected by its URL. `upgrade` runs the Alembic migratio
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(run)
+    if revision == "head":
+        # Derived rows the migrations leave empty: the cohorts' tallies (storage/tallies.py).
+        from storage import tallies
+
+        async with engine.begin() as conn:
+            await tallies.fill_missing(conn, now=dt.datetime.now(dt.UTC))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

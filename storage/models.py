@@ -388,3 +388,23 @@ class Review(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CohortTally(Base):
+    """A cohort's progress figures for /progres, kept up to date as they change.
+
+    Derived data (storage/tallies.py): worked out again from progress and answers, for
+    the whole cohort, in the same transaction as every write that changes them, so that
+    /progres over a thousand cohorts reads a thousand rows instead of every answer.
+    """
+
+    __tablename__ = "cohort_tallies"
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    weeks_done: Mapped[int] = mapped_column(Integer, default=0)  # finished weeks, all people
+    finished: Mapped[list[int]] = mapped_column(JSON, default=list)  # per week 1..16
+    product: Mapped[int] = mapped_column(Integer, default=0)  # people who chose a product
+    permit_filed: Mapped[int] = mapped_column(Integer, default=0)
+    first_sales: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,7 +1,9 @@
 """Storage for the coordinators' views (/progres, /peserta, /ekspor).
 
-Every figure across cohorts comes from one GROUP BY query over all of them (a region may
-hold a thousand cohorts): no query runs per cohort or per person.
+Every figure across cohorts comes from one query over all of them (a region may hold a
+thousand cohorts): no query runs per cohort or per person. The figures counted from
+progress and answers are read from each cohort's tally (storage/tallies.py); who is
+active, reviews and check-ins are counted as asked.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, String, Table, and_, case, func, or_, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Row, Table, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
+from storage.ids import in_ids
 from storage.models import Checkin, Review
 from storage.repo import (
     FACILITATOR,
@@ -24,18 +27,13 @@ from storage.repo import (
     contacts,
     memberships,
     people,
-    progress_t,
 )
+from storage.tallies import ARTEFACT_KEYS, FIRST_SALES, PERMIT_FILED, PRODUCT_KEYS, WEEKS
+
+__all__ = ["ARTEFACT_KEYS", "FIRST_SALES", "PERMIT_FILED", "PRODUCT_KEYS", "WEEKS"]
 
 checkins_t = cast(Table, Checkin.__table__)
 reviews_t = cast(Table, Review.__table__)
-
-# The answers that mark a key artefact (content/flows/week03/04/12/13.yaml, bot/programme.py).
-PRODUCT_KEYS = ("w3.choice", "w4.product")  # the idea chosen in week 3, or renamed in week 4
-PERMIT_FILED = "w12.permit_filed"  # yes/no: "have you filed for the NIB/permit?"
-FIRST_SALES = "w13.first_sales_units"  # units sold in the first sales; more than 0 counts
-ARTEFACT_KEYS = (*PRODUCT_KEYS, PERMIT_FILED, FIRST_SALES)
-WEEKS = 16
 
 
 @dataclass
@@ -55,10 +53,6 @@ class CohortStats:
     quiet_facilitators: list[str] = field(default_factory=list)  # no check-in for too long
 
 
-def _in(column: Any, ids: Sequence[int]) -> Any:
-    return column.in_(list(ids))
-
-
 async def cohort_stats(
     conn: AsyncConnection,
     *,
@@ -73,6 +67,7 @@ async def cohort_stats(
     stats = {cid: CohortStats(cohort_id=cid) for cid in cohort_ids}
     if not cohort_ids:
         return stats
+    dialect = conn.dialect.name
     active_since = now - dt.timedelta(days=active_days)
 
     # Participants, and those who wrote lately (a person may have several contacts).
@@ -89,68 +84,27 @@ async def cohort_stats(
         .select_from(
             memberships.outerjoin(contacts, contacts.c.person_id == memberships.c.person_id)
         )
-        .where(_in(memberships.c.cohort_id, cohort_ids), memberships.c.role == PARTICIPANT)
+        .where(
+            in_ids(dialect, memberships.c.cohort_id, cohort_ids), memberships.c.role == PARTICIPANT
+        )
         .group_by(memberships.c.cohort_id)
     )
     for row in rows:
         entry = stats[row.cohort_id]
         entry.participants, entry.active = int(row.n), int(row.active or 0)
 
-    # Weeks finished (progress rows are only ever written for a cohort's participants).
-    rows = await conn.execute(
-        select(progress_t.c.cohort_id, func.count().label("n"))
-        .where(_in(progress_t.c.cohort_id, cohort_ids), progress_t.c.status == "done")
-        .group_by(progress_t.c.cohort_id)
-    )
-    for row in rows:
-        stats[row.cohort_id].weeks_done = int(row.n)
-
-    # Key artefacts from the answers: a product counted once per person.
-    value = sql_cast(answers_t.c.value, String)
-    rows = await conn.execute(
-        select(
-            memberships.c.cohort_id,
-            func.count(
-                func.distinct(case((answers_t.c.key.in_(PRODUCT_KEYS), answers_t.c.person_id)))
-            ).label("product"),
-            func.sum(
-                case(
-                    (and_(answers_t.c.key == PERMIT_FILED, func.lower(value) == "true"), 1),
-                    else_=0,
-                )
-            ).label("permit"),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            answers_t.c.key == FIRST_SALES,
-                            value.not_in(("0", "null", "0.0", '"0"')),
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ).label("sales"),
-        )
-        .select_from(memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id))
-        .where(
-            _in(memberships.c.cohort_id, cohort_ids),
-            memberships.c.role == PARTICIPANT,
-            answers_t.c.key.in_(ARTEFACT_KEYS),
-        )
-        .group_by(memberships.c.cohort_id)
-    )
-    for row in rows:
-        entry = stats[row.cohort_id]
-        entry.product = int(row.product or 0)
-        entry.permit_filed = int(row.permit or 0)
-        entry.first_sales = int(row.sales or 0)
+    # Weeks finished and key artefacts: the tallies.
+    for cohort_id, tally in (await tallies.read(conn, cohort_ids)).items():
+        entry = stats[cohort_id]
+        entry.weeks_done, entry.finished = tally.weeks_done, tally.finished
+        entry.product, entry.permit_filed = tally.product, tally.permit_filed
+        entry.first_sales = tally.first_sales
 
     # Plans a facilitator approved (the reviews table, /tinjau).
     rows = await conn.execute(
         select(reviews_t.c.cohort_id, func.count().label("n"))
         .where(
-            _in(reviews_t.c.cohort_id, cohort_ids),
+            in_ids(dialect, reviews_t.c.cohort_id, cohort_ids),
             reviews_t.c.artefact == "plan",
             reviews_t.c.status == "approved",
         )
@@ -163,7 +117,7 @@ async def cohort_stats(
     rows = await conn.execute(
         select(checkins_t.c.cohort_id, func.count().label("n"))
         .where(
-            _in(checkins_t.c.cohort_id, cohort_ids),
+            in_ids(dialect, checkins_t.c.cohort_id, cohort_ids),
             checkins_t.c.at >= now - dt.timedelta(days=checkin_days),
         )
         .group_by(checkins_t.c.cohort_id)
@@ -178,7 +132,7 @@ async def cohort_stats(
             checkins_t.c.facilitator_id,
             func.max(checkins_t.c.at).label("last"),
         )
-        .where(_in(checkins_t.c.cohort_id, cohort_ids))
+        .where(in_ids(dialect, checkins_t.c.cohort_id, cohort_ids))
         .group_by(checkins_t.c.cohort_id, checkins_t.c.facilitator_id)
         .subquery()
     )
@@ -194,7 +148,7 @@ async def cohort_stats(
             )
         )
         .where(
-            _in(memberships.c.cohort_id, cohort_ids),
+            in_ids(dialect, memberships.c.cohort_id, cohort_ids),
             memberships.c.role == FACILITATOR,
             or_(latest.c.last.is_(None), latest.c.last < now - dt.timedelta(days=quiet_days)),
         )
@@ -203,22 +157,6 @@ async def cohort_stats(
     for row in rows:
         stats[row.cohort_id].quiet_facilitators.append(row.name or "?")
     return stats
-
-
-async def finished_by_week(
-    conn: AsyncConnection, *, cohort_ids: Sequence[int], stats: dict[int, CohortStats]
-) -> None:
-    """Fill each cohort's `finished` (participants who finished week 1..16): the chart."""
-    if not cohort_ids:
-        return
-    rows = await conn.execute(
-        select(progress_t.c.cohort_id, progress_t.c.week, func.count().label("n"))
-        .where(_in(progress_t.c.cohort_id, cohort_ids), progress_t.c.status == "done")
-        .group_by(progress_t.c.cohort_id, progress_t.c.week)
-    )
-    for row in rows:
-        if 1 <= row.week <= WEEKS and row.cohort_id in stats:
-            stats[row.cohort_id].finished[row.week - 1] = int(row.n)
 
 
 # --- one participant (/peserta) ----------------------------------------------------------
@@ -263,7 +201,7 @@ async def find_participants(
     if scope is not None:
         stmt = stmt.where(scope)
     if cohort_ids is not None:
-        stmt = stmt.where(_in(cohorts.c.id, cohort_ids))
+        stmt = stmt.where(in_ids(conn.dialect.name, cohorts.c.id, cohort_ids))
     return (await conn.execute(stmt)).all()
 
 
@@ -339,7 +277,7 @@ async def artefacts_by_person(
         select(answers_t.c.person_id, answers_t.c.key, answers_t.c.value)
         .select_from(memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id))
         .where(
-            _in(memberships.c.cohort_id, cohort_ids),
+            in_ids(conn.dialect.name, memberships.c.cohort_id, cohort_ids),
             memberships.c.role == PARTICIPANT,
             answers_t.c.key.in_(keys),
         )
@@ -348,7 +286,7 @@ async def artefacts_by_person(
         found.setdefault(row.person_id, {})[row.key] = row.value
     rows = await conn.execute(
         select(reviews_t.c.person_id).where(
-            _in(reviews_t.c.cohort_id, cohort_ids),
+            in_ids(conn.dialect.name, reviews_t.c.cohort_id, cohort_ids),
             reviews_t.c.artefact == "plan",
             reviews_t.c.status == "approved",
         )
@@ -383,7 +321,7 @@ async def checkins_in(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Se
                     facilitator, facilitator.c.id == checkins_t.c.facilitator_id
                 ).outerjoin(about, about.c.id == checkins_t.c.participant_id)
             )
-            .where(_in(checkins_t.c.cohort_id, cohort_ids))
+            .where(in_ids(conn.dialect.name, checkins_t.c.cohort_id, cohort_ids))
             .order_by(checkins_t.c.cohort_id, checkins_t.c.at.desc(), checkins_t.c.id.desc())
         )
     ).all()

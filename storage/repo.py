@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
 from storage.models import (
     Answer,
     AuditLog,
@@ -382,7 +383,10 @@ async def add_membership(
         .values(person_id=person_id, cohort_id=cohort_id, role=role, region=region, created_at=now)
         .returning(memberships.c.id)
     )
-    return int(result.scalar_one())
+    membership_id = int(result.scalar_one())
+    if role == PARTICIPANT and cohort_id is not None:  # their answers count there now
+        await tallies.refresh(conn, [cohort_id], now=now)
+    return membership_id
 
 
 async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
@@ -485,8 +489,26 @@ async def save_answer(
     """Save an answer; a changed answer keeps the earlier value in its history.
 
     `exists` says whether the person has answered `key` before, when the caller knows
-    (from `load_answers`); it saves a read on the path of every answer.
+    (from `load_answers`); it saves a read on the path of every answer. An answer that
+    /progres counts (storage/tallies.py) works their cohort's tally out again.
     """
+    await _save_answer(conn, person_id, key, value, display, now, exists)
+    if key in _TALLIED:
+        await tallies.refresh_person(conn, person_id, now=now)
+
+
+_TALLIED = frozenset(tallies.ARTEFACT_KEYS)
+
+
+async def _save_answer(
+    conn: AsyncConnection,
+    person_id: int,
+    key: str,
+    value: Any,
+    display: Mapping[str, str],
+    now: dt.datetime,
+    exists: bool | object,
+) -> None:
     if exists is not True:  # most answers are given once: try the insert first
         inserted = await conn.execute(
             _INSERT_NEW_ANSWER,
@@ -526,8 +548,9 @@ async def answer_history(conn: AsyncConnection, *, person_id: int, key: str) -> 
     return (await conn.execute(_ANSWER_HISTORY, {"person_id": person_id, "key": key})).first()
 
 
-async def delete_answers(conn: AsyncConnection, *, person_id: int) -> int:
+async def delete_answers(conn: AsyncConnection, *, person_id: int, now: dt.datetime) -> int:
     result = await conn.execute(delete(answers_t).where(answers_t.c.person_id == person_id))
+    await tallies.refresh_person(conn, person_id, now=now)
     return int(result.rowcount or 0)
 
 
@@ -573,6 +596,7 @@ async def complete_week(
             "completed_at": now,
         },
     )
+    await tallies.refresh(conn, [cohort_id], now=now)
 
 
 _LIST_PROGRESS = (

@@ -18,6 +18,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
 from storage.models import Invite
 from storage.repo import (
     INVITED,
@@ -125,7 +126,9 @@ async def invited_cohort(conn: AsyncConnection, *, person_id: int) -> Row[Any] |
     return (await conn.execute(stmt)).first()
 
 
-async def accept_invited(conn: AsyncConnection, *, person_id: int, cohort_id: int) -> bool:
+async def accept_invited(
+    conn: AsyncConnection, *, person_id: int, cohort_id: int, now: dt.datetime
+) -> bool:
     """They consented: the pre-registered membership becomes a participant one."""
     result = await conn.execute(
         update(memberships)
@@ -136,7 +139,10 @@ async def accept_invited(conn: AsyncConnection, *, person_id: int, cohort_id: in
         )
         .values(role=PARTICIPANT)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await tallies.refresh(conn, [cohort_id], now=now)  # their answers count there now
+    return True
 
 
 async def drop_invited(conn: AsyncConnection, *, person_id: int) -> int:

@@ -224,9 +224,6 @@ async def progress(turn: Turn, args: str) -> None:
         await turn.say("progres.none")
         return
     turn.outgoing.append(OutboundMessage(text=view.text))
-    await progress_repo.finished_by_week(
-        turn.conn, cohort_ids=[c.id for c in view.cohorts], stats=view.stats
-    )
     # A chart takes a few tenths of a second of CPU: off the event loop.
     data = await asyncio.to_thread(chart_png, view.cohorts, view.stats, renderer, locale)
     token = await documents.save_document(

@@ -35,7 +35,7 @@ async def new_cohort(db: AsyncEngine, code: str = "C1", capacity: int = 25) -> i
 
 async def test_upgrade_is_idempotent_and_matches_the_models(db: AsyncEngine) -> None:
     await upgrade(db)  # a second time changes nothing
-    assert await current_revision(db) == "0005"
+    assert await current_revision(db) == "0006"
 
     def tables(sync_conn: object) -> set[str]:
         return set(inspect(sync_conn).get_table_names())  # type: ignore[arg-type]
