@@ -462,10 +462,14 @@ def _flatten(data: Mapping[Any, Any], prefix: str, out: dict[str, str], where: s
             raise ContentError(f"{where}: {full!r} must be text")
 
 
+# libyaml's loader where PyYAML was built with it (its wheels are): five times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, root: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise ContentError(f"{_rel(path, root)}: the file is missing") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:

@@ -62,30 +62,55 @@ def _environment(markup: str) -> SandboxedEnvironment:
     return env
 
 
+class Literal:
+    """A message without any template syntax: its text as it is (escaped for HTML).
+
+    Two thirds of the messages are such; Jinja compiles each into Python code, which
+    made every start of the bot (and every `jamaah` command) a second or two slower.
+    """
+
+    def __init__(self, source: str, markup: str) -> None:
+        text = source.removesuffix("\n")  # as Jinja's keep_trailing_newline=False
+        self.text = str(escape(text)) if markup == "html" else text
+
+    def render(self, context: Mapping[str, Any] | None = None) -> str:
+        return self.text
+
+
+def is_literal(source: str) -> bool:
+    """No "{" at all: no {{ }}, {% %} or {# #} (line statements are not enabled)."""
+    return "{" not in source
+
+
 class Renderer:
     """Renders message templates of every locale, compiling each once per markup."""
 
     def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
         self.messages = messages  # locale -> key -> template source
         self._envs = {markup: _environment(markup) for markup in MARKUPS}
-        self._compiled: dict[tuple[str, str, str], Template] = {}
+        self._compiled: dict[tuple[str, str, str], Template | Literal] = {}
         self._names: dict[tuple[str, str], frozenset[str]] = {}
 
     def has(self, key: str, locale: str) -> bool:
         return key in self.messages.get(locale, {})
 
-    def template(self, key: str, locale: str, markup: str = "plain") -> Template:
+    def template(self, key: str, locale: str, markup: str = "plain") -> Template | Literal:
         cache_key = (markup, locale, key)
         compiled = self._compiled.get(cache_key)
         if compiled is None:
             source = self.messages[locale][key]
-            compiled = self._envs[markup].from_string(source)
+            if is_literal(source):
+                compiled = Literal(source, markup)
+            else:
+                compiled = self._envs[markup].from_string(source)
             self._compiled[cache_key] = compiled
         return compiled
 
     def names(self, key: str, locale: str) -> frozenset[str]:
         """The variables message `key` uses (so a caller loads only what it needs)."""
         found = self._names.get((key, locale))
+        if found is None and is_literal(self.messages[locale][key]):
+            found = self._names[(key, locale)] = frozenset()
         if found is None:
             env = self._envs["plain"]
             parsed = env.parse(self.messages[locale][key])

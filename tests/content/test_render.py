@@ -52,3 +52,33 @@ def test_filters_format_the_indonesian_way() -> None:
 
 def test_a_renderer_knows_the_names_a_message_uses() -> None:
     assert Renderer(MESSAGES).names("t.money", "id") == {"amount", "day"}
+
+
+def test_a_message_without_template_syntax_renders_as_jinja_would() -> None:
+    """Messages with no "{" skip Jinja (content/render.py Literal): the same text, in both
+    markups, for every such message of the real content and a few awkward ones."""
+    from content.loader import load_content
+    from content.render import MARKUPS, Literal, _environment
+
+    messages = {locale: dict(table) for locale, table in load_content().renderer.messages.items()}
+    messages["id"].update(
+        {
+            "x.amp": "Q&A <b>tebal</b> \"kutip\" 'satu' 100% #1\n",
+            "x.lines": "Baris satu\n\n  baris dua\n\n",
+            "x.empty": "",
+        }
+    )
+    renderer = Renderer(messages)
+    envs = {markup: _environment(markup) for markup in MARKUPS}
+    literal = 0
+    for locale, table in messages.items():
+        for key, source in table.items():
+            if "{" in source:
+                continue
+            for markup in MARKUPS:
+                assert isinstance(renderer.template(key, locale, markup), Literal)
+                expected = envs[markup].from_string(source).render(locale=locale).strip()
+                assert renderer.render(key, locale, {}, markup) == expected, (locale, key)
+            assert renderer.names(key, locale) == frozenset()
+            literal += 1
+    assert literal > 600  # most of the content: the fast path is the common one
