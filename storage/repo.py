@@ -385,7 +385,7 @@ async def add_membership(
     )
     membership_id = int(result.scalar_one())
     if role == PARTICIPANT and cohort_id is not None:  # their answers count there now
-        await tallies.refresh(conn, [cohort_id], now=now)
+        await tallies.person_joined(conn, person_id, cohort_id, now=now)
     return membership_id
 
 
@@ -596,7 +596,7 @@ async def complete_week(
             "completed_at": now,
         },
     )
-    await tallies.refresh(conn, [cohort_id], now=now)
+    await tallies.refresh(conn, [cohort_id], now=now, answers=False)
 
 
 _LIST_PROGRESS = (

@@ -141,7 +141,7 @@ async def accept_invited(
     )
     if result.rowcount != 1:
         return False
-    await tallies.refresh(conn, [cohort_id], now=now)  # their answers count there now
+    await tallies.person_joined(conn, person_id, cohort_id, now=now)
     return True
 
 

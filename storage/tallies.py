@@ -6,8 +6,8 @@ finished, per week too, products chosen, permits filed, first sales) are kept pe
 cohort, and worked out again, for the whole cohort, from the rows themselves:
 
 - by every storage function that changes them, in the same transaction
-  (`repo.complete_week`, `repo.save_answer` of an artefact key, `repo.delete_answers`,
-  a participant joining);
+  (`repo.complete_week` the weeks; `repo.save_answer` of an artefact key,
+  `repo.delete_answers` and a participant joining who has such answers, the rest);
 - for cohorts that have no row yet, by `fill_missing`, which `storage.db.upgrade` runs
   after migrating (a database from before the table, or rows written around the
   functions above). A reader that finds no row works the figures out there and then.
@@ -71,22 +71,32 @@ class Tally:
     first_sales: int = 0
 
 
-async def compute(conn: AsyncConnection, cohort_ids: Sequence[int]) -> dict[int, Tally]:
-    """The figures of these cohorts, counted from their rows (two GROUP BY queries)."""
+async def compute(
+    conn: AsyncConnection,
+    cohort_ids: Sequence[int],
+    *,
+    progress: bool = True,
+    answers: bool = True,
+) -> dict[int, Tally]:
+    """The figures of these cohorts, counted from their rows: from the progress rows
+    and from the answers (one GROUP BY query each; `progress`/`answers` False skips one)."""
     found = {cid: Tally() for cid in cohort_ids}
     if not found:
         return found
     dialect = conn.dialect.name
-    rows = await conn.execute(
-        select(progress_t.c.cohort_id, progress_t.c.week, func.count().label("n"))
-        .where(in_ids(dialect, progress_t.c.cohort_id, found), progress_t.c.status == "done")
-        .group_by(progress_t.c.cohort_id, progress_t.c.week)
-    )
-    for row in rows:
-        tally = found[row.cohort_id]
-        tally.weeks_done += int(row.n)
-        if 1 <= row.week <= WEEKS:
-            tally.finished[row.week - 1] = int(row.n)
+    if progress:
+        rows = await conn.execute(
+            select(progress_t.c.cohort_id, progress_t.c.week, func.count().label("n"))
+            .where(in_ids(dialect, progress_t.c.cohort_id, found), progress_t.c.status == "done")
+            .group_by(progress_t.c.cohort_id, progress_t.c.week)
+        )
+        for row in rows:
+            tally = found[row.cohort_id]
+            tally.weeks_done += int(row.n)
+            if 1 <= row.week <= WEEKS:
+                tally.finished[row.week - 1] = int(row.n)
+    if not answers:
+        return found
 
     # A product counted once per person (week 3's choice, or week 4's new name).
     value = sql_cast(answers_t.c.value, String)
@@ -133,48 +143,70 @@ async def compute(conn: AsyncConnection, cohort_ids: Sequence[int]) -> dict[int,
     return found
 
 
-# Take the tally's row (made if new) before counting: a second writer in the same cohort
-# waits here until the first commits, then counts what it wrote.
-_LOCK = text(
+# Take the tally's row before counting: a second writer in the same cohort waits here
+# until the first commits, then counts what it wrote. A row made here is marked (-1
+# weeks) as never counted, so that it is counted whole, whatever the write changed.
+_LOCK_SQL = (
     "INSERT INTO cohort_tallies "
     "(cohort_id, weeks_done, finished, product, permit_filed, first_sales, refreshed_at) "
-    "VALUES (:cohort_id, 0, :finished, 0, 0, 0, :now) "
+    "VALUES (:cohort_id, -1, :finished, 0, 0, 0, :now) "
     "ON CONFLICT (cohort_id) DO UPDATE SET refreshed_at = excluded.refreshed_at"
-).bindparams(bindparam("finished", type_=JSON()), bindparam("now", type_=UTCDateTime()))
-_STORE = (
-    update(tallies_t)
-    .where(tallies_t.c.cohort_id == bindparam("c_id"))
-    .values(
-        weeks_done=bindparam("weeks_done", type_=Integer()),
-        finished=bindparam("finished", type_=JSON()),
-        product=bindparam("product", type_=Integer()),
-        permit_filed=bindparam("permit_filed", type_=Integer()),
-        first_sales=bindparam("first_sales", type_=Integer()),
-    )
 )
+_LOCK_TYPES = (bindparam("finished", type_=JSON()), bindparam("now", type_=UTCDateTime()))
+_LOCK_ONE = text(_LOCK_SQL + " RETURNING weeks_done").bindparams(*_LOCK_TYPES)
+_LOCK_MANY = text(_LOCK_SQL).bindparams(*_LOCK_TYPES)
+_PROGRESS_COLUMNS = ("weeks_done", "finished")
+_ANSWER_COLUMNS = ("product", "permit_filed", "first_sales")
 
 
-async def refresh(conn: AsyncConnection, cohort_ids: Iterable[int], *, now: dt.datetime) -> None:
-    """Work these cohorts' tallies out again from their rows, and store them."""
+def _store(columns: Sequence[str]) -> Any:
+    kinds = {"finished": JSON()}
+    return (
+        update(tallies_t)
+        .where(tallies_t.c.cohort_id == bindparam("c_id"))
+        .values({c: bindparam(c, type_=kinds.get(c, Integer())) for c in columns})
+    )
+
+
+_STORE = {
+    (True, True): _store(_PROGRESS_COLUMNS + _ANSWER_COLUMNS),
+    (True, False): _store(_PROGRESS_COLUMNS),
+    (False, True): _store(_ANSWER_COLUMNS),
+}
+
+
+async def refresh(
+    conn: AsyncConnection,
+    cohort_ids: Iterable[int],
+    *,
+    now: dt.datetime,
+    progress: bool = True,
+    answers: bool = True,
+) -> None:
+    """Work these cohorts' tallies out again from their rows, and store them: the
+    figures from the progress rows, from the answers, or (the default) both."""
     ids = sorted(set(cohort_ids))  # one order for every writer: no deadlock between two
+    empty = [0] * WEEKS
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        empty = [0] * WEEKS
-        await conn.execute(_LOCK, [{"cohort_id": c, "finished": empty, "now": now} for c in chunk])
-        counted = await compute(conn, chunk)
+        if len(chunk) == 1:  # a write's own cohort
+            params = {"cohort_id": chunk[0], "finished": empty, "now": now}
+            new = (await conn.execute(_LOCK_ONE, params)).scalar_one() < 0
+        else:
+            await conn.execute(
+                _LOCK_MANY, [{"cohort_id": c, "finished": empty, "now": now} for c in chunk]
+            )
+            new = True
+        parts = (True, True) if new else (progress, answers)
+        if parts == (False, False):
+            continue
+        counted = await compute(conn, chunk, progress=parts[0], answers=parts[1])
+        # Only the columns being stored: an update() takes any other key that names a
+        # column as a value to set.
+        columns = (_PROGRESS_COLUMNS if parts[0] else ()) + (_ANSWER_COLUMNS if parts[1] else ())
         await conn.execute(
-            _STORE,
-            [
-                {
-                    "c_id": cid,
-                    "weeks_done": t.weeks_done,
-                    "finished": t.finished,
-                    "product": t.product,
-                    "permit_filed": t.permit_filed,
-                    "first_sales": t.first_sales,
-                }
-                for cid, t in counted.items()
-            ],
+            _STORE[parts],
+            [{"c_id": cid, **{c: getattr(t, c) for c in columns}} for cid, t in counted.items()],
         )
 
 
@@ -183,12 +215,26 @@ _PERSONS_COHORTS = select(memberships_t.c.cohort_id).where(
     memberships_t.c.role == PARTICIPANT,
     memberships_t.c.cohort_id.is_not(None),
 )
+_HAS_COUNTED_ANSWER = (
+    select(answers_t.c.id)
+    .where(answers_t.c.person_id == bindparam("person_id"), answers_t.c.key.in_(ARTEFACT_KEYS))
+    .limit(1)
+)
 
 
 async def refresh_person(conn: AsyncConnection, person_id: int, *, now: dt.datetime) -> None:
     """Their answers changed: the tallies of the cohorts they take part in."""
     rows = await conn.execute(_PERSONS_COHORTS, {"person_id": person_id})
-    await refresh(conn, [row.cohort_id for row in rows], now=now)
+    await refresh(conn, [row.cohort_id for row in rows], now=now, progress=False)
+
+
+async def person_joined(
+    conn: AsyncConnection, person_id: int, cohort_id: int, *, now: dt.datetime
+) -> None:
+    """They became a participant of `cohort_id`: their answers count there now (most
+    who join have none that count: nothing to do)."""
+    if (await conn.execute(_HAS_COUNTED_ANSWER, {"person_id": person_id})).first() is not None:
+        await refresh(conn, [cohort_id], now=now, progress=False)
 
 
 async def read(conn: AsyncConnection, cohort_ids: Sequence[int]) -> dict[int, Tally]:

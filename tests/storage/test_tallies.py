@@ -86,7 +86,9 @@ async def test_each_write_leaves_the_tally_equal_to_a_fresh_count(db: AsyncEngin
         siti = await new_participant(conn, "Siti", cohort)
         agus = await new_participant(conn, "Agus", cohort)
         rina = await new_participant(conn, "Rina", other)
-        assert await assert_fresh(conn, cohort) == tallies.Tally()
+        # Joining with no answers that count changes no figure: no tally yet, all zero.
+        assert await stored(conn, cohort) is None
+        assert (await tallies.read(conn, [cohort]))[cohort] == tallies.Tally()
 
         for week in (1, 2, 3):
             await repo.complete_week(conn, person_id=siti, cohort_id=cohort, week=week, now=NOW)
@@ -161,6 +163,22 @@ async def test_rows_written_around_the_functions_are_counted_by_fill_missing(
         assert await tallies.fill_missing(conn, now=NOW) == 1
         assert (await assert_fresh(conn, cohort)).finished[:3] == [1, 1, 0]
         assert await tallies.fill_missing(conn, now=NOW) == 0
+
+
+async def test_a_tally_first_made_by_a_finished_week_counts_the_answers_too(
+    db: AsyncEngine,
+) -> None:
+    """A finished week works out only the weeks again; but where the cohort had no tally
+    yet (a cohort from before the tallies), the new one is counted whole."""
+    async with db.begin() as conn:
+        cohort = await new_cohort(conn, "T6")
+        person_id = await new_participant(conn, "Wati", cohort)
+        await answer(conn, person_id, "w3.choice", "jamu")
+        await answer(conn, person_id, "w12.permit_filed", True)
+        await conn.execute(tallies.tallies_t.delete())
+        await repo.complete_week(conn, person_id=person_id, cohort_id=cohort, week=1, now=NOW)
+        tally = await assert_fresh(conn, cohort)
+        assert (tally.weeks_done, tally.product, tally.permit_filed) == (1, 1, 1)
 
 
 async def test_in_ids_matches_exactly_the_ids_given(db: AsyncEngine) -> None:
