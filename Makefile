@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/jamaah demo --db $(DEMO_DB)
 
-## test: the whole test suite (PostgreSQL too when JAMAAH_TEST_POSTGRES_URL is set)
+## test: the whole test suite (PostgreSQL too when JAMAAH_TEST_POSTGRES_URL is set), in
+## four worker processes: much of it waits (channels' pacing, subprocesses), not computes
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## lint: ruff (check and format) and mypy
 lint: $(STAMP)
