@@ -92,6 +92,8 @@ class Dispatcher:
 
     async def handle(self, message: InboundMessage) -> Outcome:
         """Handle one inbound message; every message gets an answer, once."""
+        if message.kind == MEDIA:  # before the transaction: it may fetch a file
+            message = await dialog.copy_photos(self.db, self.channels, message, self.clock.now())
         try:
             async with self.db.begin() as conn:
                 now = self.clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import InboundMessage, OutboundMessage, SendContext, SendResult
 
@@ -18,6 +18,9 @@ class Capabilities:
     templates: bool  # pre-approved templates outside a messaging window
     markup: str  # "plain" or "html"
     slashless_commands: bool = False  # commands work without "/" (WhatsApp)
+    # A received file's ref is an id the channel sends it again by (Telegram's file_id);
+    # elsewhere a ref is only where the file was fetched from (Twilio's media URL).
+    file_ids: bool = False
     rate_per_s: float = 30.0  # overall
     per_chat_per_s: float = 1.0
 
@@ -34,6 +37,15 @@ class Channel(Protocol):
         self, address: str, message: OutboundMessage, context: SendContext | None = None
     ) -> SendResult:
         """Deliver one message; raise SendError with its failure class."""
+        ...
+
+
+@runtime_checkable
+class FileSource(Protocol):
+    """A channel that can fetch a file it delivered by its ref (Telegram, by file id)."""
+
+    async def fetch_file(self, ref: str) -> bytes | None:
+        """The file's bytes, or None when it cannot be had (too big, away, too slow)."""
         ...
 
 

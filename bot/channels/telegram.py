@@ -1,10 +1,11 @@
 """The Telegram channel, on python-telegram-bot 22's `Bot` (the HTTP client only).
 
 `TelegramChannel` is the adapter: `parse` turns an update into an `InboundMessage`,
-`send` delivers one message and classifies failures. `setup` (called by `jamaah run`)
-registers it and receives updates by long polling, or by webhook on the one Starlette
-app when `JAMAAH_PUBLIC_URL` and `JAMAAH_TELEGRAM_WEBHOOK_SECRET` are set. Both hand
-the updates to the same dispatcher, which processes each update id once.
+`send` delivers one message and classifies failures, `fetch_file` fetches a file someone
+sent by its file id (a facilitator's broadcast photo, passed on to WhatsApp). `setup`
+(called by `jamaah run`) registers it and receives updates by long polling, or by webhook
+on the one Starlette app when `JAMAAH_PUBLIC_URL` and `JAMAAH_TELEGRAM_WEBHOOK_SECRET` are
+set. Both hand the updates to the same dispatcher, which processes each update id once.
 
 python-telegram-bot's `Application` is not used: it would keep its own queue, retries
 and rate limits, while here the outbox and its sender decide what goes when (and the
@@ -101,6 +102,12 @@ POLL_TIMEOUT_S = 30
 MENU_SYNC_S = 600.0
 USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
 MENUS_KEY = "telegram.menus"  # the chat menus set: address -> [[command, description]]
+# A file fetched to be passed on to other channels: WhatsApp takes images of at most 5 MB
+# (Twilio), so a bigger copy would reach no one there. Telegram's own limit is 20 MB.
+MAX_FETCH_BYTES = 5 * 1024 * 1024
+# getFile and the download together. The message it came with waits for it (and, when
+# polling, the updates behind it): better a photo on Telegram only than a long wait.
+FETCH_TIMEOUT_S = 10.0
 
 
 class Ignored(ValueError):
@@ -120,12 +127,15 @@ class TelegramChannel:
         markup="html",
         rate_per_s=30.0,
         per_chat_per_s=1.0,
+        file_ids=True,
     )
 
     def __init__(self, bot: Bot, *, documents: DocumentLoader | None = None) -> None:
         self.bot = bot
         self.documents = documents
         self._group_sends: dict[str, deque[dt.datetime]] = {}
+        self.max_fetch_bytes = MAX_FETCH_BYTES
+        self.fetch_timeout_s = FETCH_TIMEOUT_S
 
     # --- inbound -----------------------------------------------------------------
 
@@ -176,6 +186,29 @@ class TelegramChannel:
             media = Media("document", doc.file_id, doc.mime_type)
             return replace(base, kind=MEDIA, text=caption, media=(media,))
         return replace(base, kind=UNSUPPORTED, media=(Media(_kind_of(message)),))
+
+    async def fetch_file(self, ref: str) -> bytes | None:
+        """The bytes of a file someone sent the bot, by its file id (getFile, then the
+        download into memory); None when it is over `max_fetch_bytes`, or Telegram could
+        not give it within `fetch_timeout_s`. A file id works only on Telegram: the copy
+        is what reaches other channels."""
+        limit = self.max_fetch_bytes
+        try:
+            async with asyncio.timeout(self.fetch_timeout_s):
+                found = await self.bot.get_file(ref)
+                if found.file_size is not None and found.file_size > limit:
+                    log.warning("telegram: a file of %d bytes was not fetched", found.file_size)
+                    return None
+                data = bytes(await found.download_as_bytearray())
+        except (TelegramError, TimeoutError, RuntimeError) as error:  # RuntimeError: no path
+            # The type only: the message of a failed download may hold its URL, and the
+            # URL holds the bot's token.
+            log.warning("telegram: could not fetch a file: %s", type(error).__name__)
+            return None
+        if not data or len(data) > limit:  # getFile need not tell the size
+            log.warning("telegram: a fetched file of %d bytes was not kept", len(data))
+            return None
+        return data
 
     # --- outbound ----------------------------------------------------------------
 

@@ -145,30 +145,44 @@ def _later(a: dt.datetime | None, b: dt.datetime | None) -> bool:
 
 @dataclass(frozen=True)
 class Photo:
-    """A broadcast's photo: a `documents` row, with or without the bot's own copy."""
+    """A broadcast's photo: a `documents` row with the bot's own copy of the file, the id
+    the channel it came in on sends it by (a Telegram file id), or both."""
 
     token: str
-    ref: str | None  # the channel's file id, when the bot keeps no copy of the file
+    kept: bool  # the bot holds the bytes: as "doc:<token>" it reaches any channel
+    file_id: str | None  # works only on `channel`, with no upload per recipient
     channel: str | None  # the channel it came in on
 
     def media_for(self, channel: str) -> Media | None:
         """How it goes to someone on `channel` (None: it cannot reach them)."""
-        if self.ref is None:
+        if self.file_id is not None and channel == self.channel:
+            return Media("photo", self.file_id, "image/jpeg")
+        if self.kept:
             return Media("photo", f"doc:{self.token}", "image/jpeg")
-        if channel == self.channel:  # a file id works only on its own channel
-            return Media("photo", self.ref, "image/jpeg")
         return None
 
 
-async def photo_of(conn: AsyncConnection, token: str | None, channel: str | None) -> Photo | None:
+def _file_id(doc: Row[Any], channel: str | None, channels: Registry | None) -> str | None:
+    """The document's ref when it is an id `channel` sends the file by (Telegram's file
+    id), not where the file was fetched from (Twilio's media URL: never sent as such)."""
+    if not doc.ref or channel is None or channels is None:
+        return None
+    try:
+        reusable = channels.capabilities(channel).file_ids
+    except UnknownChannel:
+        return None
+    return str(doc.ref) if reusable else None
+
+
+async def photo_of(
+    conn: AsyncConnection, token: str | None, channel: str | None, channels: Registry | None
+) -> Photo | None:
     if not token:
         return None
     doc = await repo.get_document(conn, token=token)
     if doc is None:
         return None
-    if doc.data is not None or not doc.ref:
-        return Photo(token, None, channel)
-    return Photo(token, str(doc.ref), channel)
+    return Photo(token, doc.data is not None, _file_id(doc, channel, channels), channel)
 
 
 def without_photo(audience: Audience, photo: Photo | None) -> int:
@@ -260,7 +274,7 @@ async def queue(
             text=str(broadcast.text or ""),
             author=author,
             cohort_names={c.id: c.name for c in cohorts},
-            photo=await photo_of(conn, broadcast.media_token, broadcast.media_channel),
+            photo=await photo_of(conn, broadcast.media_token, broadcast.media_channel, channels),
             not_before=holds,
         ),
         now=now,
@@ -432,15 +446,15 @@ async def preview(turn: Turn, state: DialogState) -> None:
         await turn.say("siaran.nobody", {"bc": {"not_sent": audience.not_sent}})
         await ask_audience(turn, state)
         return
-    photo = await photo_of(turn.conn, token, state.data.get("photo_channel"))
+    photo = await photo_of(turn.conn, token, state.data.get("photo_channel"), turn.channels)
     await turn.say("siaran.preview_intro", {"bc": {"photo": photo is not None}})
     await turn.say("siaran.message", frame(text, _author(turn), cohorts[0].name))
-    # The photo itself, where the channel's own file id can show it back (Telegram). A
-    # photo the bot holds a copy of (WhatsApp) is not published before the confirmation,
-    # so the preview names it instead.
-    if photo is not None and photo.ref is not None:
+    # The photo itself, where the channel's own file id can show it back (Telegram). The
+    # bot's copy is not published before the confirmation, so elsewhere (WhatsApp) the
+    # preview names it instead.
+    if photo is not None and photo.file_id is not None:
         shown = photo.media_for(turn.message.channel)
-        if shown is not None:
+        if shown is not None and shown.ref == photo.file_id:
             turn.outgoing[-1] = replace(turn.outgoing[-1], media=shown)
     state.step = "confirm"
     counts = {
@@ -462,12 +476,15 @@ async def preview(turn: Turn, state: DialogState) -> None:
 PUBLISHED_FOR = dt.timedelta(days=7)  # how long recipients' channels may fetch the photo
 
 
-async def _publish(turn: Turn, token: str | None, sends_at: dt.datetime) -> str | None:
+async def _publish(
+    turn: Turn, token: str | None, channel: str | None, sends_at: dt.datetime
+) -> str | None:
     """The token recipients' channels fetch the photo by.
 
-    A photo the bot holds a copy of (received on WhatsApp) was kept unpublished; the
-    facilitator now sends it to their cohort, so a copy is served at /files/<new token>
-    for a week after it goes. A photo known only by its channel file id is sent by that.
+    A photo the bot holds a copy of (received on WhatsApp, or fetched from Telegram) was
+    kept unpublished; the facilitator now sends it to their cohort, so a copy is served at
+    /files/<new token> for a week after it goes, with the Telegram file id beside it for
+    the recipients on Telegram. A photo known only by its channel file id is sent by that.
     """
     if not token:
         return None
@@ -481,6 +498,7 @@ async def _publish(turn: Turn, token: str | None, sends_at: dt.datetime) -> str 
         filename=str(doc.filename),
         content_type=str(doc.content_type),
         data=bytes(doc.data),
+        ref=_file_id(doc, channel, turn.channels),
         person_id=turn.person_id,
         now=turn.now,
         expires_at=sends_at + PUBLISHED_FOR,
@@ -541,6 +559,9 @@ class BroadcastDialog(Dialog):
             return
         await dialog.repeat(turn, state)
 
+    def passes_photos_on(self, step: str) -> bool:
+        return step in ("text", "confirm")  # where a photo becomes the broadcast's
+
     async def media(self, turn: Turn, state: DialogState, media: Sequence[Any]) -> None:
         photo = next((m for m in media if m.kind == "photo"), None)
         if state.step not in ("text", "confirm") or photo is None:
@@ -551,6 +572,7 @@ class BroadcastDialog(Dialog):
         if len(caption) > MAX_TEXT:
             await turn.say("siaran.too_long", {"bc": {"length": len(caption), "max": MAX_TEXT}})
             return
+        # A photo from Telegram comes with a copy (`passes_photos_on`) when it could be had.
         token = await dialog.keep_photo(turn, photo)
         if token is None:
             await turn.say("staff.dialog.text_please")
@@ -571,7 +593,9 @@ class BroadcastDialog(Dialog):
             await dialog.close(turn)
             await turn.say("staff.not_in_scope", {"given": str(state.data.get("label", ""))[:60]})
             return None
-        token = await _publish(turn, state.data.get("photo"), scheduled_at or turn.now)
+        token = await _publish(
+            turn, state.data.get("photo"), state.data.get("photo_channel"), scheduled_at or turn.now
+        )
         broadcast_id = await broadcast_repo.create(
             turn.conn,
             author_id=turn.person_id,

@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
-from bot.channels.base import button_digest
-from bot.messages import Media
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.channels.base import FileSource, Registry, UnknownChannel, button_digest
+from bot.messages import InboundMessage, Media
 from bot.turn import Turn
 from flows.effects import Button as FlowButton
 from storage import repo, staff_repo
@@ -59,6 +61,11 @@ class Dialog:
         """A photo or file sent while the dialog is open: by default, ask for words."""
         await turn.say("staff.dialog.text_please")
         await repeat(turn, state)
+
+    def passes_photos_on(self, step: str) -> bool:
+        """Whether a photo sent at `step` goes on to other people (a broadcast's): then
+        the dispatcher has a copy fetched first (`copy_photos`)."""
+        return False
 
 
 DIALOGS: dict[str, Dialog] = {}
@@ -213,3 +220,79 @@ async def keep_photo(turn: Turn, media: Media) -> str | None:
         ref=media.ref[:500],
         now=turn.now,
     )
+
+
+async def copy_photos(
+    db: AsyncEngine, channels: Registry, message: InboundMessage, now: dt.datetime
+) -> InboundMessage:
+    """A photo for an open dialog that passes it on, known only by its channel's file id
+    (Telegram's, which works nowhere else): fetched through the channel's adapter and kept,
+    unpublished, beside the file id; the message then carries it as "doc:<token>", like a
+    photo the WhatsApp channel kept.
+
+    Called by the dispatcher before the turn, outside its transaction. A fetch may take
+    the adapter's timeout (seconds), and a transaction open that long holds SQLite's write
+    lock: any other transaction of the process then blocks the event loop (the driver runs
+    on its thread) for the busy timeout, the fetch included. Whatever fails leaves the
+    message as it was, and the photo goes on its own channel only.
+    """
+    wanted = [
+        m for m in message.media if m.kind == "photo" and m.ref and not m.ref.startswith("doc:")
+    ]
+    if not wanted:
+        return message
+    try:
+        adapter = channels.get(message.channel)
+    except UnknownChannel:
+        return message
+    if not isinstance(adapter, FileSource):
+        return message
+    try:
+        async with db.begin() as conn:
+            if await repo.inbound_seen(
+                conn, channel=message.channel, external_id=message.external_id
+            ):
+                return message  # a redelivery: handled once already
+            person_id = await _passes_on(conn, message, now)
+        if person_id is None:
+            return message
+        kept: dict[str, str] = {}
+        for media in wanted:
+            data = await adapter.fetch_file(media.ref)
+            if data is None:
+                continue
+            async with db.begin() as conn:
+                kept[media.ref] = await repo.save_document(
+                    conn,
+                    person_id=person_id,
+                    filename=f"{media.kind}-{message.external_id}"[:200],
+                    content_type=media.content_type or "image/jpeg",
+                    ref=media.ref[:500],
+                    data=data,
+                    expires_at=now,  # unpublished: a broadcast publishes a copy
+                    now=now,
+                )
+    except Exception:  # the photo goes without a copy; the turn answers as always
+        log.exception(
+            "copying a photo of %s message %s failed", message.channel, message.external_id
+        )
+        return message
+    if not kept:
+        return message
+    carried = tuple(
+        replace(m, ref=f"doc:{kept[m.ref]}") if m.ref in kept else m for m in message.media
+    )
+    return replace(message, media=carried)
+
+
+async def _passes_on(
+    conn: AsyncConnection, message: InboundMessage, now: dt.datetime
+) -> int | None:
+    """The sender's person id, when their open dialog passes a photo on at its step."""
+    identity = await repo.find_identity(conn, channel=message.channel, address=message.address)
+    if identity is None:
+        return None
+    row = await staff_repo.get_dialog(conn, person_id=identity.person_id)
+    if row is None or row.name not in DIALOGS or now - row.updated_at >= EXPIRES:
+        return None
+    return identity.person_id if DIALOGS[row.name].passes_photos_on(row.step) else None

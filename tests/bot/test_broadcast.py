@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 from bot.app import App, open_app
 from bot.channels import whatsapp
 from bot.channels.base import Capabilities
+from bot.channels.telegram import MAX_FETCH_BYTES
 from bot.clock import SimulatedClock
 from bot.messages import BUTTON, PERMANENT, InboundMessage, OutboundMessage, SendError, SendResult
 from bot.web import build_web
@@ -24,7 +26,7 @@ from tests.bot import test_telegram_e2e as tg
 from tests.bot import test_whatsapp_e2e as wa
 from tests.conftest import chat, make_cohort
 from tests.fakes.server import LocalServer
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import Failure, FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
 FASIL = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
@@ -98,13 +100,16 @@ async def person(
     return person_id
 
 
+# The helpers read in begin(), not connect(): while `jamaah run` runs beside them, connect()
+# ends its SQLite transaction only in a task after the block, and a sender draining then
+# waits out the busy timeout on the event loop's thread (storage/sqlite_inline.py), 10 s.
 async def broadcasts(app: App) -> list[Broadcast]:
-    async with app.db.connect() as conn:
+    async with app.db.begin() as conn:
         return list((await conn.execute(select(Broadcast).order_by(Broadcast.id))).all())  # type: ignore[arg-type]
 
 
 async def broadcast_outbox(app: App) -> list[Outbox]:
-    async with app.db.connect() as conn:
+    async with app.db.begin() as conn:
         rows = await conn.execute(
             select(Outbox).where(Outbox.broadcast_id.is_not(None)).order_by(Outbox.id)
         )
@@ -514,7 +519,7 @@ async def test_on_telegram_buttons_a_photo_and_the_markup_as_typed(telegram: tg.
 
 
 async def repo_cohort(app: App, code: str) -> Any:
-    async with app.db.connect() as conn:
+    async with app.db.begin() as conn:
         return await repo.get_cohort(conn, code=code)
 
 
@@ -647,3 +652,172 @@ async def test_a_facilitator_on_whatsapp_broadcasts_a_photo_by_numbers(
             )
         # The facilitator's original upload stays unpublished, like every received photo.
         assert (await http.get(f"{whatsapp_app.url}/files/{original}")).status_code == 404
+
+
+# --- a photo sent on Telegram, to a cohort on Telegram and WhatsApp --------------------------
+
+
+@dataclass
+class Both:
+    bot: tg.Bot
+    telegram: FakeTelegram
+    twilio: FakeTwilio
+    url: str  # the app's public URL: WhatsApp fetches media from its /files
+
+
+@pytest.fixture
+async def both(app: App) -> AsyncIterator[Both]:
+    """`jamaah run` with Telegram (polling a fake Bot API) and WhatsApp (a fake Twilio, the
+    broadcast template configured) on one web server, as a deployment with both runs."""
+    api = await FakeTelegram(clock=lambda: app.clock.now().timestamp()).start()
+    twilio = FakeTwilio(wa.ACCOUNT, wa.TOKEN, app.clock.now)
+    await twilio.start()
+    running = tg.Bot(app, api, "polling")
+    port = running.settings.port
+    url = f"http://127.0.0.1:{port}"
+    running.settings = wa.settings_for(
+        url,
+        twilio.url,
+        telegram_token=api.token,
+        telegram_base_url=api.base_url,
+        host="127.0.0.1",
+        port=port,
+    )
+    running.settings.twilio_templates = json.dumps(
+        {**wa.TEMPLATES, "broadcast": BROADCAST_TEMPLATE}
+    )
+    twilio.app_url = url
+    await running.start()
+    await tg.until_up(f"{url}/healthz")
+    try:
+        yield Both(running, api, twilio, url)
+    finally:
+        await running.close()
+        await twilio.stop()
+        await api.stop()
+
+
+WA_INSIDE = ("+6281100000001", "+6281100000002")  # wrote within 24 hours
+WA_OUTSIDE = "+6281100000003"  # wrote two days ago: the template, which has no photo
+CAPTION = "Panen cabai hari ini"
+SHOWN = f"{CAPTION}\n\n— Bu Ani, pendamping Jamaah Tritis"
+
+
+async def mixed_cohort(both: Both) -> tuple[tg.FakeUser, tg.FakeUser]:
+    """Bu Ani (facilitator) and Siti on Telegram, three participants on WhatsApp."""
+    app = both.bot.app
+    cohort_id = await make_cohort(app, facilitator=None)
+    await on_telegram(app, [cohort_id], 7001, "Bu Ani", "facilitator")
+    await on_telegram(app, [cohort_id], 7101, "Siti", "participant")
+    now = app.clock.now()
+    for phone in WA_INSIDE:
+        await person(app, cohort_id, phone, channel="whatsapp", last_inbound=now)
+        both.twilio.last_inbound[f"whatsapp:{phone}"] = now
+    await person(
+        app, cohort_id, WA_OUTSIDE, channel="whatsapp", last_inbound=now - dt.timedelta(days=2)
+    )
+    return both.telegram.user(7001, "Ani"), both.telegram.user(7101, "Siti")
+
+
+async def photo_preview(both: Both, ani: tg.FakeUser, update: dict[str, Any]) -> str:
+    """/siaran to the cohort, then the photo with its caption: the preview."""
+    await both.bot.say(ani, "/siaran")
+    await both.bot.press(ani, "Jamaah Tritis")
+    preview = await both.bot.deliver(ani, update)
+    assert "(dengan fotonya)" in preview and "Penerima: 4 orang (Jamaah Tritis)" in preview
+    assert "1 di antaranya memakai WhatsApp dan tidak menulis dalam 24 jam" in preview
+    return preview
+
+
+async def documents(app: App) -> list[Document]:
+    async with app.db.begin() as conn:
+        return list((await conn.execute(select(Document).order_by(Document.id))).all())  # type: ignore[arg-type]
+
+
+def photo_file_id(update: dict[str, Any]) -> str:
+    return str(update["message"]["photo"][-1]["file_id"])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_a_photo_sent_on_telegram_reaches_whatsapp_as_the_bots_published_copy(
+    both: Both,
+) -> None:
+    app, api, twilio = both.bot.app, both.telegram, both.twilio
+    ani, siti = await mixed_cohort(both)
+    update = ani.photo_update(caption=CAPTION)
+    file_id = photo_file_id(update)
+    preview = await photo_preview(both, ani, update)
+    # Only the one outside WhatsApp's window goes without the photo (as the template).
+    assert "1 orang hanya menerima tulisannya, tanpa foto" in preview
+    shown = api.sent_to(ani.id)[-2]  # the preview shows the photo itself, by its file id
+    assert shown.method == "sendPhoto" and shown.file == file_id
+    assert "Siaran #1 sedang dikirim ke 4 orang" in await both.bot.press(ani, "Kirim sekarang")
+    # On Telegram by the file id: nothing uploaded per recipient.
+    (got,) = api.sent_to(siti.id)
+    assert (got.method, got.file, got.text) == ("sendPhoto", file_id, SHOWN)
+    # On WhatsApp by a URL under the public files path, serving the photo from Telegram.
+    urls = set()
+    for phone in WA_INSIDE:
+        (sent,) = twilio.to(phone)
+        assert sent.body == SHOWN and len(sent.media_urls) == 1
+        urls.add(sent.media_urls[0])
+    (url,) = urls  # one published copy for everyone
+    assert url.startswith(f"{both.url}/files/")
+    (late,) = twilio.to(WA_OUTSIDE)
+    assert late.content_sid == BROADCAST_TEMPLATE["sid"] and late.media_urls == []
+    original, published = await documents(app)
+    assert (original.ref, original.data) == (file_id, api.files[file_id])
+    assert url == f"{both.url}/files/{published.token}"
+    # Published at the confirmation, for a week; the file id beside it for Telegram.
+    assert published.ref == file_id
+    assert published.expires_at == app.clock.now() + dt.timedelta(days=7)
+    async with httpx.AsyncClient() as http:
+        served = await http.get(url)
+        assert served.status_code == 200 and served.content == api.files[file_id]
+        assert served.headers["content-type"] == "image/jpeg"
+        # The facilitator's own upload stays unpublished, like every received photo.
+        assert (await http.get(f"{both.url}/files/{original.token}")).status_code == 404
+    refs = {row.payload["media"]["ref"] for row in await broadcast_outbox(app)}
+    assert refs == {file_id, f"doc:{published.token}"}
+
+
+def _too_big(api: FakeTelegram, file_id: str) -> None:
+    api.files[file_id] = b"\xff\xd8\xff" + bytes(MAX_FETCH_BYTES)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        pytest.param(lambda api, f: api.download_status.__setitem__(f, 404), id="download-404"),
+        pytest.param(lambda api, f: api.download_status.__setitem__(f, 500), id="download-500"),
+        pytest.param(
+            lambda api, f: api.get_file_failures.__setitem__(
+                f, Failure(400, "Bad Request: wrong file_id or the file is temporarily unavailable")
+            ),
+            id="getFile-fails",
+        ),
+        pytest.param(_too_big, id="over-the-cap"),
+    ],
+)
+async def test_a_telegram_photo_the_bot_cannot_copy_still_goes_with_whatsapp_counted_without(
+    both: Both, trouble: Callable[[FakeTelegram, str], None]
+) -> None:
+    app, api, twilio = both.bot.app, both.telegram, both.twilio
+    ani, siti = await mixed_cohort(both)
+    update = ani.photo_update(caption=CAPTION)
+    file_id = photo_file_id(update)
+    trouble(api, file_id)
+    preview = await photo_preview(both, ani, update)
+    # No error for the facilitator: the count says who gets only the words.
+    assert "3 orang hanya menerima tulisannya, tanpa foto" in preview
+    assert "Siaran #1 sedang dikirim ke 4 orang" in await both.bot.press(ani, "Kirim sekarang")
+    (got,) = api.sent_to(siti.id)  # on Telegram the photo goes by its file id, as before
+    assert (got.method, got.file, got.text) == ("sendPhoto", file_id, SHOWN)
+    for phone in WA_INSIDE:
+        (sent,) = twilio.to(phone)
+        assert sent.body == SHOWN and sent.media_urls == []
+    (kept,) = await documents(app)  # the file id alone: no bytes, nothing published
+    assert (kept.ref, kept.data) == (file_id, None)
+    if trouble is _too_big:  # getFile told the size: not even downloaded
+        assert api.downloads == []

@@ -6,14 +6,26 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
+from sqlalchemy import select
+from sqlalchemy.pool import QueuePool
+
 from bot.app import App, open_app
 from bot.commands import Command
 from bot.commands.participant import COMMANDS
 from bot.dispatcher import Dispatcher
-from bot.messages import BUTTON, MEDIA, InboundMessage, Media
+from bot.messages import (
+    BUTTON,
+    MEDIA,
+    InboundMessage,
+    Media,
+    OutboundMessage,
+    SendContext,
+    SendResult,
+)
 from bot.staff import dialog
 from bot.staff.dialog import Dialog, DialogState, register
 from bot.turn import Turn
+from storage.models import Document
 from tests.conftest import chat, make_cohort
 
 STAFF = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
@@ -43,6 +55,9 @@ class Toy(Dialog):
     async def media(self, turn: Turn, state: DialogState, media: Sequence[Media]) -> None:
         token = await dialog.keep_photo(turn, media[0])
         await turn.say("staff.not_in_scope", {"given": f"photo kept: {bool(token)}"})
+
+    def passes_photos_on(self, step: str) -> bool:
+        return step == "fruit"  # a photo sent there wants a copy (like a broadcast's)
 
 
 async def start_toy(turn: Turn, args: str) -> None:
@@ -172,3 +187,78 @@ async def test_a_participant_cannot_open_a_staff_dialog(app: App) -> None:
     use_toy(app)
     reply = await chat(app, "tamu", "/toy")
     assert "which fruit?" not in reply and "/mulai" in reply
+
+
+class FetchingConsole:
+    """The console channel, able to fetch a file by its ref like Telegram's adapter; it
+    notes how many database connections were in use at each fetch."""
+
+    def __init__(self, app: App, data: bytes | None) -> None:
+        self.app, self.data = app, data
+        self.console = app.channels.get("console")
+        self.name, self.capabilities = "console", self.console.capabilities
+        self.fetches: list[tuple[str, int]] = []  # (ref, connections checked out)
+
+    def parse(self, raw: object) -> InboundMessage:
+        return self.console.parse(raw)
+
+    async def send(
+        self, address: str, message: OutboundMessage, context: SendContext | None = None
+    ) -> SendResult:
+        return await self.console.send(address, message, context)
+
+    async def fetch_file(self, ref: str) -> bytes | None:
+        pool = self.app.db.pool
+        assert isinstance(pool, QueuePool)
+        self.fetches.append((ref, pool.checkedout()))
+        return self.data
+
+
+async def send_photo(app: App, ref: str, external_id: str) -> str:
+    out = app.console.out
+    before = len(out.getvalue())  # type: ignore[attr-defined]
+    photo = Media(kind="photo", ref=ref, content_type="image/jpeg")
+    await app.dispatcher.handle(
+        InboundMessage(
+            channel="console", address=STAFF, external_id=external_id, kind=MEDIA, media=(photo,)
+        )
+    )
+    await app.sender.drain()
+    return out.getvalue()[before:]  # type: ignore[attr-defined]
+
+
+async def kept_files(app: App) -> list[tuple[str | None, bytes | None]]:
+    async with app.db.begin() as conn:
+        rows = await conn.execute(select(Document.ref, Document.data).order_by(Document.id))
+        return [(r.ref, r.data) for r in rows]
+
+
+async def test_a_photo_the_dialog_passes_on_is_fetched_before_the_turns_transaction(
+    app: App,
+) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    channel = FetchingConsole(app, b"\xff\xd8\xff jpeg")
+    app.channels.register(channel)
+    await chat(app, STAFF, "/toy")
+    assert "photo kept: True" in await send_photo(app, "file-1", "photo-1")
+    # No connection in use: the fetch (seconds, at worst) holds no transaction open.
+    assert channel.fetches == [("file-1", 0)]
+    assert await kept_files(app) == [("file-1", b"\xff\xd8\xff jpeg")]
+    await send_photo(app, "file-1", "photo-1")  # a redelivery: handled once, fetched once
+    assert len(channel.fetches) == 1
+    # Where the dialog does not pass a photo on, nothing is fetched.
+    await chat(app, STAFF, "1")  # now at "note"
+    assert "photo kept: True" in await send_photo(app, "file-2", "photo-2")
+    assert len(channel.fetches) == 1
+    assert await kept_files(app) == [("file-1", b"\xff\xd8\xff jpeg"), ("file-2", None)]
+
+
+async def test_a_photo_that_cannot_be_fetched_is_kept_by_its_ref_alone(app: App) -> None:
+    await make_cohort(app)
+    use_toy(app)
+    channel = FetchingConsole(app, None)
+    app.channels.register(channel)
+    await chat(app, STAFF, "/toy")
+    assert "photo kept: True" in await send_photo(app, "file-1", "photo-1")
+    assert await kept_files(app) == [("file-1", None)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.app import App
 from bot.channels.base import button_digest, fit_button_data
 from bot.channels.telegram import (
+    MAX_FETCH_BYTES,
     Ignored,
     TelegramChannel,
     api_urls,
@@ -39,7 +41,7 @@ from bot.messages import (
 )
 from storage import repo
 from tests.conftest import JOIN_CODE, START, chat, make_cohort
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import Failure, FakeTelegram
 
 # PTB 22 warns on each RetryAfter that its `retry_after` will become a timedelta.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
@@ -416,6 +418,42 @@ async def test_the_fake_server_answers_python_telegram_bot_like_telegram(
     assert await bot.answer_callback_query("cq1") is True
     with pytest.raises(BadRequest):
         await bot.edit_message_text("x", chat_id=42, message_id=999_999)
+
+
+async def test_a_received_file_is_fetched_only_within_its_size_and_time(
+    channel: TelegramChannel, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    update = fake.user(42, "Siti").photo_update()
+    file_id = update["message"]["photo"][-1]["file_id"]
+    assert await channel.fetch_file(file_id) == fake.files[file_id]
+    # Over the cap: getFile tells the size, and nothing is downloaded.
+    channel.max_fetch_bytes = len(fake.files[file_id]) - 1
+    fake.downloads.clear()
+    assert await channel.fetch_file(file_id) is None
+    assert fake.downloads == []
+    # getFile may leave the size out: then the download itself is measured.
+    fake.unsized.add(file_id)
+    assert await channel.fetch_file(file_id) is None
+    assert fake.downloads == [file_id]
+    channel.max_fetch_bytes = MAX_FETCH_BYTES
+    # Telegram refuses or fails: no copy, no exception for the turn that asked.
+    fake.get_file_failures[file_id] = Failure(400, "Bad Request: file is too big")
+    assert await channel.fetch_file(file_id) is None
+    del fake.get_file_failures[file_id]
+    for status in (404, 500):
+        fake.download_status[file_id] = status
+        assert await channel.fetch_file(file_id) is None
+    del fake.download_status[file_id]
+    # Too slow: given up at the timeout, not at the HTTP client's 15 s.
+    fake.download_delay_s, channel.fetch_timeout_s = 1.5, 0.2
+    started = time.monotonic()
+    assert await channel.fetch_file(file_id) is None
+    assert time.monotonic() - started < 1.0
+    fake.download_delay_s = 0.0
+    assert await channel.fetch_file(file_id) == fake.files[file_id]
+    # The download's URL holds the bot's token: the warnings name the error's type only.
+    assert "could not fetch a file: TimeoutError" in caplog.text
+    assert fake.token.split(":")[1] not in caplog.text
 
 
 async def test_a_wrong_token_stops_the_start_without_printing_it(

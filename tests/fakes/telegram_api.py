@@ -125,6 +125,13 @@ class FakeTelegram:
         self.failures: dict[int, deque[Failure]] = {}  # chat id -> the next sends' failures
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.files: dict[str, bytes] = {}
+        # A received file's troubles: getFile fails, the download answers a status or is
+        # slow, getFile leaves out the size (which Telegram may do).
+        self.get_file_failures: dict[str, Failure] = {}
+        self.download_status: dict[str, int] = {}
+        self.download_delay_s = 0.0
+        self.unsized: set[str] = set()
+        self.downloads: list[str] = []  # the file ids downloaded, in order
         self.enforce_limits = False
         self.per_chat_per_s, self.overall_per_s = 1.0, 30.0
         self._sends: deque[tuple[float, int]] = deque()  # (time, chat) of accepted sends
@@ -267,8 +274,14 @@ class FakeTelegram:
     async def _file(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
             return Response(status_code=401)
-        data = self.files.get(request.path_params["path"].rsplit("/", 1)[-1])
-        return Response(data or b"", status_code=200 if data is not None else 404)
+        file_id = request.path_params["path"].rsplit("/", 1)[-1]
+        self.downloads.append(file_id)
+        if self.download_delay_s:
+            await asyncio.sleep(self.download_delay_s)
+        status = self.download_status.get(file_id, 200 if file_id in self.files else 404)
+        if status != 200:  # Telegram answers a failed download as it answers a method
+            return _error(status, "Not Found" if status == 404 else "Internal Server Error")
+        return Response(self.files[file_id], status_code=200)
 
     async def _m_getMe(self, params: dict[str, Any]) -> Response:
         return _ok(self.bot_user())
@@ -329,14 +342,18 @@ class FakeTelegram:
 
     async def _m_getFile(self, params: dict[str, Any]) -> Response:
         file_id = str(params["file_id"])
-        return _ok(
-            {
-                "file_id": file_id,
-                "file_unique_id": file_id[-8:],
-                "file_size": len(self.files.get(file_id, b"")),
-                "file_path": f"photos/{file_id}",
-            }
-        )
+        failure = self.get_file_failures.get(file_id)
+        if failure is not None:
+            return _error(failure.status, failure.description, failure.retry_after)
+        found = {
+            "file_id": file_id,
+            "file_unique_id": file_id[-8:],
+            "file_size": len(self.files.get(file_id, b"")),
+            "file_path": f"photos/{file_id}",
+        }
+        if file_id in self.unsized:
+            del found["file_size"]
+        return _ok(found)
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Response:
         return self._send("sendMessage", params, str(params.get("text", "")), None)
