@@ -104,6 +104,22 @@ async def app(db_url: str, content: Content) -> AsyncIterator[App]:
         await application.close()
 
 
+async def new_cohort(conn: Any, code: str, *, now: dt.datetime, region: str | None = None) -> int:
+    """A bare cohort on an open connection (storage tests): no facilitator, no app."""
+    return await repo.create_cohort(
+        conn,
+        code=code,
+        name=f"Jamaah {code}",
+        region=region or f"r/{code.lower()}",
+        start_date=now.date(),
+        timezone="Asia/Jakarta",
+        capacity=25,
+        language="id",
+        join_code=f"J-{code}",
+        now=now,
+    )
+
+
 async def make_cohort(
     app: App,
     *,

@@ -7,24 +7,14 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import repo, staff_repo
+from tests import conftest
 
 NOW = dt.datetime(2027, 2, 1, 1, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
 async def new_cohort(conn: AsyncConnection, code: str) -> int:
-    return await repo.create_cohort(
-        conn,
-        code=code,
-        name=f"Jamaah {code}",
-        region=f"r/{code.lower()}",
-        start_date=NOW.date(),
-        timezone="Asia/Jakarta",
-        capacity=25,
-        language="id",
-        join_code=f"J{code}",
-        now=NOW,
-    )
+    return await conftest.new_cohort(conn, code, now=NOW)
 
 
 async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> None:

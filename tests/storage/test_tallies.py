@@ -13,23 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import repo, staffcore_repo, tallies
 from storage.ids import in_ids
+from tests import conftest
 
 NOW = dt.datetime(2027, 3, 1, 1, 0, tzinfo=dt.UTC)
 
 
 async def new_cohort(conn: AsyncConnection, code: str) -> int:
-    return await repo.create_cohort(
-        conn,
-        code=code,
-        name=f"Jamaah {code}",
-        region=f"jateng/{code.lower()}",
-        start_date=NOW.date(),
-        timezone="Asia/Jakarta",
-        capacity=25,
-        language="id",
-        join_code=f"J{code}",
-        now=NOW,
-    )
+    return await conftest.new_cohort(conn, code, now=NOW, region=f"jateng/{code.lower()}")
 
 
 async def new_participant(conn: AsyncConnection, name: str, cohort_id: int) -> int:
