@@ -186,13 +186,17 @@ def cash_flow_of(values: Mapping[str, Any]) -> calc.CashFlow:
     )
     capital = _int(values, "w9.capital_total")
     reserve = int(values.get("w9.reserve") or 0)
+    spend = max(capital - reserve, 0)  # the reserve is kept as cash, not spent
     return calc.cash_flow(
         units=units,
         price=_int(values, "w7.price"),
         variable_cost=_int(values, "w7.hpp"),
         fixed_costs=_int(values, "w7.fixed_costs"),
         opening_cash=_int(values, "w9.funding_total"),
-        startup_spend=max(capital - reserve, 0),  # the reserve is kept as cash, not spent
+        startup_spend=spend,
+        # The first month's materials, bought with the capital: not paid again as the
+        # variable cost of the first units sold.
+        prepaid_stock=min(int(values.get("w9.first_stock") or 0), spend),
     )
 
 

@@ -126,7 +126,8 @@ class Month:
     units: int
     opening: int
     inflow: int  # sales
-    outflow: int  # variable costs + fixed costs (+ start-up spending in month 1)
+    outflow: int  # variable costs not paid from the first stock + fixed costs
+    # (+ start-up spending in month 1)
     closing: int
 
 
@@ -200,6 +201,7 @@ def cash_flow(
     fixed_costs: int,
     opening_cash: int,
     startup_spend: int = 0,
+    prepaid_stock: int = 0,
 ) -> CashFlow:
     """A month-by-month cash table from the sales plan and costs.
 
@@ -207,6 +209,10 @@ def cash_flow(
     `startup_spend` (the start-up capital list: tools, first stock, permits) is paid in
     month 1. Each month: inflow = units × price; outflow = units × variable cost + fixed
     costs; closing = opening + inflow − outflow, which opens the next month.
+
+    `prepaid_stock` is the part of `startup_spend` bought as materials (the first stock):
+    the first units' variable costs are paid from it, not a second time, until it is
+    used up (in month 1 usually, later if it was more than a month's worth).
     """
     if not units:
         raise CalcError("the sales plan has no months")
@@ -216,13 +222,20 @@ def cash_flow(
         fixed_costs=fixed_costs,
         opening_cash=opening_cash,
         startup_spend=startup_spend,
+        prepaid_stock=prepaid_stock,
         **{f"units of month {i + 1}": u for i, u in enumerate(units)},
     )
+    if prepaid_stock > startup_spend:
+        raise CalcError("the first stock cannot be more than the start-up spending it is in")
     rows: list[Month] = []
     cash = opening_cash
+    stock = prepaid_stock
     for number, sold in enumerate(units, start=1):
         inflow = sold * price
-        outflow = sold * variable_cost + fixed_costs + (startup_spend if number == 1 else 0)
+        variable = sold * variable_cost
+        from_stock = min(stock, variable)  # materials already bought with the capital
+        stock -= from_stock
+        outflow = variable - from_stock + fixed_costs + (startup_spend if number == 1 else 0)
         closing = cash + inflow - outflow
         rows.append(Month(number, sold, cash, inflow, outflow, closing))
         cash = closing

@@ -203,17 +203,18 @@ async def test_weeks_9_and_10_capital_funding_and_cash_flow(app: App) -> None:
     assert "Masih kurang Rp 200.000" in out
     assert (await saved(app))["w9.funding_status"] == "short"
     # Week 10: 300 units a month, no growth. Opening cash 800.000; start-up spending
-    # 1.000.000 - 200.000 reserve = 800.000 in month 1.
-    # Month 1: 800.000 + 1.050.000 - (750.000 + 200.000 + 800.000) = 100.000;
-    # then +100.000 a month: month 12 closes at 1.200.000.
+    # 1.000.000 - 200.000 reserve = 800.000 in month 1, 200.000 of it the first stock,
+    # which pays that much of month 1's variable cost (750.000): 550.000 is paid again.
+    # Month 1: 800.000 + 1.050.000 - (550.000 + 200.000 + 800.000) = 300.000;
+    # then +100.000 a month: month 12 closes at 1.400.000.
     out = await say(app, "halo", "lanjut", "300", "0")
-    assert "Bln 1: 300 unit | masuk Rp 1.050.000 | keluar Rp 1.750.000 | saldo Rp 100.000" in out
-    assert "Bln 12: 300 unit | masuk Rp 1.050.000 | keluar Rp 950.000 | saldo Rp 1.200.000" in out
-    assert "Saldo terendah di bulan 1 (Rp 100.000)" in out
+    assert "Bln 1: 300 unit | masuk Rp 1.050.000 | keluar Rp 1.550.000 | saldo Rp 300.000" in out
+    assert "Bln 12: 300 unit | masuk Rp 1.050.000 | keluar Rp 950.000 | saldo Rp 1.400.000" in out
+    assert "Saldo terendah di bulan 1 (Rp 300.000)" in out
     out += await say(app, "lanjut")
     assert "Kas kalian tidak pernah minus" in out
     flow = (await saved(app))["w10.cashflow"]
-    assert flow["months"][11]["closing"] == 1_200_000 and not flow["negative"]
+    assert flow["months"][11]["closing"] == 1_400_000 and not flow["negative"]
 
 
 async def test_week10_warns_when_cash_goes_negative(app: App) -> None:

@@ -137,6 +137,44 @@ def test_cash_flow_worked_by_hand() -> None:
     assert flow.closing == 1_400_000
 
 
+def test_the_first_stock_pays_the_first_units_materials_once() -> None:
+    # As above, but Rp 500.000 of the Rp 800.000 start-up spending was the first month's
+    # materials: month 1's 300 packs (750.000 of variable cost) take 500.000 of it, and
+    # only 250.000 is paid again. Month 1: out 250.000 + 200.000 + 800.000 = 1.250.000;
+    # closing 1.000.000 + 1.050.000 - 1.250.000 = 800.000. Then +100.000 a month.
+    flow = cash_flow(
+        units=[300] * 12,
+        price=3_500,
+        variable_cost=2_500,
+        fixed_costs=200_000,
+        opening_cash=1_000_000,
+        startup_spend=800_000,
+        prepaid_stock=500_000,
+    )
+    assert (flow.months[0].outflow, flow.months[0].closing) == (1_250_000, 800_000)
+    assert flow.months[1].outflow == 950_000  # the stock is used up: all paid again
+    assert flow.closing == 800_000 + 11 * 100_000
+
+    # More stock than a month uses lasts into month 2: 100 packs use 250.000 a month.
+    flow = cash_flow(
+        units=[100] * 3,
+        price=3_500,
+        variable_cost=2_500,
+        fixed_costs=0,
+        opening_cash=1_000_000,
+        startup_spend=400_000,
+        prepaid_stock=400_000,
+    )
+    assert [m.outflow for m in flow.months] == [400_000, 100_000, 250_000]
+
+    # The stock is part of the start-up spending, never more.
+    with pytest.raises(CalcError):
+        cash_flow(
+            units=[1], price=1, variable_cost=1, fixed_costs=0, opening_cash=0,
+            startup_spend=100, prepaid_stock=101,
+        )  # fmt: skip
+
+
 def test_cash_flow_warns_when_cash_goes_negative() -> None:
     # Only Rp 500.000 of funding for Rp 800.000 of start-up spending; 100 packs a
     # month leave 100 x 1.000 - 200.000 = -100.000 each month.
