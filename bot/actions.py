@@ -12,8 +12,8 @@ from bot.programme import PROGRAMME_ACTIONS
 from bot.turn import Turn
 from flows.answers import format_number, format_rupiah
 from flows.spec import LOCALES
+from flows.weekly import per_month, plan_for_weeks, profit_and_loss
 from flows.weekly import plan_vs_actual as compare
-from flows.weekly import profit_and_loss
 from storage import repo, staffcore_repo
 
 
@@ -130,12 +130,28 @@ async def weekly_profit(turn: Turn) -> bool:
 
 
 async def plan_vs_actual(turn: Turn) -> bool:
-    """Week 15: units sold against the plan (w15.gap_units, w15.reached_pct)."""
+    """Week 15: the units sold since the first sales (two weeks) against the plan for
+    those two weeks (w15.planned_period, w15.gap_units, w15.reached_pct), and what they
+    come to in a month (w15.actual_month)."""
     answers = await turn.answers()
-    planned = _whole(answers, "w15.planned_units")
+    month = _whole(answers, "w15.planned_units")
     actual = _whole(answers, "w15.actual_units")
-    if planned is None or actual is None:
+    if month is None or actual is None:
         return True
+    planned = plan_for_weeks(month)
+    await _save(
+        turn,
+        "w15.planned_period",
+        planned,
+        {loc: format_number(planned, loc) for loc in LOCALES},
+    )
+    month_pace = per_month(actual)  # week 16's guide for a month's target
+    await _save(
+        turn,
+        "w15.actual_month",
+        month_pace,
+        {loc: format_number(month_pace, loc) for loc in LOCALES},
+    )
     result = compare(planned, actual)
     await _save(
         turn,

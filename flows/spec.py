@@ -20,7 +20,7 @@ ACTIONS = (
     "forget",
     "keep_product",  # week 4: the product chosen in week 3 becomes w4.product
     "weekly_profit",  # week 14: this week's profit from income and costs
-    "plan_vs_actual",  # week 15: sales against the plan
+    "plan_vs_actual",  # week 15: two weeks of sales against two weeks of the plan
     # the programme's calculators and advisor (bot/programme.py)
     "rank_ideas",
     "choose_idea",
@@ -35,7 +35,12 @@ ACTIONS = (
 ACTION_ANSWERS: dict[str, tuple[str, ...]] = {
     "keep_product": ("w4.product",),
     "weekly_profit": ("w14.profit", "w14.margin_pct"),
-    "plan_vs_actual": ("w15.gap_units", "w15.reached_pct"),
+    "plan_vs_actual": (
+        "w15.planned_period",
+        "w15.actual_month",
+        "w15.gap_units",
+        "w15.reached_pct",
+    ),
 }
 OPERATORS = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "exists")
 LOCALES = ("id", "en")

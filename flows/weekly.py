@@ -38,6 +38,26 @@ class Comparison:
     reached_pct: int  # actual as a whole percentage of the plan
 
 
+# Week 15 looks back on the sales since the first ones, logged in week 13: two weeks.
+SALES_WEEKS = 2
+WEEKS_IN_A_MONTH = 4  # as the participants count: a month of the plan is four weeks
+
+
+def plan_for_weeks(month_units: int, weeks: int = SALES_WEEKS) -> int:
+    """The part of a month's planned sales that falls in `weeks` weeks (whole units):
+    what the sales of those weeks are measured against, not the whole month's."""
+    if month_units < 0 or weeks < 0:
+        raise ValueError("units and weeks cannot be negative")
+    return round(month_units * weeks / WEEKS_IN_A_MONTH)
+
+
+def per_month(units: int, weeks: int = SALES_WEEKS) -> int:
+    """What `units` sold in `weeks` weeks come to in a month at the same pace."""
+    if units < 0 or weeks <= 0:
+        raise ValueError("units cannot be negative, weeks must be more than 0")
+    return round(units * WEEKS_IN_A_MONTH / weeks)
+
+
 def plan_vs_actual(planned: int, actual: int) -> Comparison:
     """Compare what was sold with what was planned. A plan of 0 counts as reached."""
     if planned < 0 or actual < 0:

@@ -12,7 +12,7 @@ from flows import answers as parse
 from flows.effects import SaveAnswer, Say
 from flows.engine import ERROR_CODES, FlowState, Reply, Start, advance, error_codes
 from flows.spec import FlowError, build_flow
-from flows.weekly import plan_vs_actual, profit_and_loss
+from flows.weekly import per_month, plan_for_weeks, plan_vs_actual, profit_and_loss
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
@@ -26,6 +26,16 @@ def test_a_week_s_profit_and_margin() -> None:
     assert profit_and_loss(0, 20_000).margin_pct is None  # nothing sold: no margin
     with pytest.raises(ValueError):
         profit_and_loss(-1, 0)
+
+
+def test_two_weeks_of_sales_are_measured_against_two_weeks_of_the_plan() -> None:
+    assert plan_for_weeks(300) == 150  # half of a month of four weeks
+    assert plan_for_weeks(75) == 38  # 37.5: whole units, rounded
+    assert plan_for_weeks(300, weeks=4) == 300
+    with pytest.raises(ValueError):
+        plan_for_weeks(-1)
+    assert per_month(105) == 210  # two weeks' sales, at the same pace for four
+    assert per_month(35, weeks=4) == 35
 
 
 def test_plan_against_actual() -> None:
