@@ -492,23 +492,7 @@ async def save_answer(
     (from `load_answers`); it saves a read on the path of every answer. An answer that
     /progres counts (storage/tallies.py) works their cohort's tally out again.
     """
-    await _save_answer(conn, person_id, key, value, display, now, exists)
-    if key in _TALLIED:
-        await tallies.refresh_person(conn, person_id, now=now)
-
-
-_TALLIED = frozenset(tallies.ARTEFACT_KEYS)
-
-
-async def _save_answer(
-    conn: AsyncConnection,
-    person_id: int,
-    key: str,
-    value: Any,
-    display: Mapping[str, str],
-    now: dt.datetime,
-    exists: bool | object,
-) -> None:
+    first = False
     if exists is not True:  # most answers are given once: try the insert first
         inserted = await conn.execute(
             _INSERT_NEW_ANSWER,
@@ -521,26 +505,31 @@ async def _save_answer(
                 "updated_at": now,
             },
         )
-        if inserted.first() is not None:
-            return
-    previous = await answer_history(conn, person_id=person_id, key=key)
-    if previous is None:  # pragma: no cover - deleted between the two statements
-        raise RuntimeError(f"answer {key!r} of person {person_id} vanished while saving")
-    history = [
-        *(previous.history or []),
-        {"value": previous.value, "at": previous.updated_at.isoformat()},
-    ]
-    await conn.execute(
-        _UPDATE_ANSWER,
-        {
-            "p_id": person_id,
-            "p_key": key,
-            "value": value,
-            "display": dict(display),
-            "history": history,
-            "updated_at": now,
-        },
-    )
+        first = inserted.first() is not None
+    if not first:  # a changed answer: the earlier value goes into its history
+        previous = await answer_history(conn, person_id=person_id, key=key)
+        if previous is None:  # pragma: no cover - deleted between the two statements
+            raise RuntimeError(f"answer {key!r} of person {person_id} vanished while saving")
+        history = [
+            *(previous.history or []),
+            {"value": previous.value, "at": previous.updated_at.isoformat()},
+        ]
+        await conn.execute(
+            _UPDATE_ANSWER,
+            {
+                "p_id": person_id,
+                "p_key": key,
+                "value": value,
+                "display": dict(display),
+                "history": history,
+                "updated_at": now,
+            },
+        )
+    if key in _TALLIED:
+        await tallies.refresh_person(conn, person_id, now=now)
+
+
+_TALLIED = frozenset(tallies.ARTEFACT_KEYS)
 
 
 async def answer_history(conn: AsyncConnection, *, person_id: int, key: str) -> Row[Any] | None:
