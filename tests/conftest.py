@@ -120,6 +120,25 @@ async def new_cohort(conn: Any, code: str, *, now: dt.datetime, region: str | No
     )
 
 
+async def new_participant(
+    conn: Any, name: str, cohort_id: int, *, now: dt.datetime
+) -> tuple[int, int]:
+    """A console person named `name` taking part in `cohort_id`: (person id, contact id)."""
+    person_id, contact_id = await repo.create_person(
+        conn,
+        channel="console",
+        address=name.lower(),
+        display_name=None,
+        language="id",
+        now=now,
+        name=name,
+    )
+    await repo.add_membership(
+        conn, person_id=person_id, role=repo.PARTICIPANT, cohort_id=cohort_id, now=now
+    )
+    return person_id, contact_id
+
+
 async def make_cohort(
     app: App,
     *,

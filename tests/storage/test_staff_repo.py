@@ -23,19 +23,7 @@ async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> N
         other = await new_cohort(conn, "C2")
         people = {}
         for name, where in (("Siti", cohort), ("agus", cohort), ("Rina", other)):
-            pid, cid = await repo.create_person(
-                conn,
-                channel="console",
-                address=name.lower(),
-                display_name=None,
-                language="id",
-                now=NOW,
-                name=name,
-            )
-            await repo.add_membership(
-                conn, person_id=pid, role=repo.PARTICIPANT, cohort_id=where, now=NOW
-            )
-            people[name] = (pid, cid)
+            people[name] = await conftest.new_participant(conn, name, where, now=NOW)
         siti, siti_console = people["Siti"]
         for week in (1, 2, 3):
             await repo.complete_week(conn, person_id=siti, cohort_id=cohort, week=week, now=NOW)

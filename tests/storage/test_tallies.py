@@ -23,18 +23,7 @@ async def new_cohort(conn: AsyncConnection, code: str) -> int:
 
 
 async def new_participant(conn: AsyncConnection, name: str, cohort_id: int) -> int:
-    person_id, _ = await repo.create_person(
-        conn,
-        channel="console",
-        address=name.lower(),
-        display_name=None,
-        language="id",
-        now=NOW,
-        name=name,
-    )
-    await repo.add_membership(
-        conn, person_id=person_id, role=repo.PARTICIPANT, cohort_id=cohort_id, now=NOW
-    )
+    person_id, _ = await conftest.new_participant(conn, name, cohort_id, now=NOW)
     return person_id
 
 
