@@ -11,7 +11,7 @@ import sys
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
@@ -575,9 +575,7 @@ async def cmd_cohort_set(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await upgrade(db)
         async with db.begin() as conn:
-            cohort = await repo.get_cohort(conn, code=args.code)
-            if cohort is None:
-                raise UsageError(f"no cohort with code {args.code!r}")
+            cohort = await _cohort_named(conn, args.code)
             now = SystemClock().now()
             # next_tick_at = now: the scheduler works the calendar out again.
             await repo.update_cohort(conn, cohort_id=cohort.id, next_tick_at=now, **values)
@@ -612,14 +610,20 @@ async def cmd_cohort_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _cohort_named(conn: AsyncConnection, code: str) -> Any:
+    """The cohort with this code; a usage error naming it when there is none."""
+    cohort = await repo.get_cohort(conn, code=code)
+    if cohort is None:
+        raise UsageError(f"no cohort with code {code!r} (see: jamaah cohort list)")
+    return cohort
+
+
 async def cmd_cohort_show(args: argparse.Namespace, settings: Settings) -> int:
     db = make_engine(_url(args, settings))
     try:
         await upgrade(db)
         async with db.connect() as conn:
-            cohort = await repo.get_cohort(conn, code=args.code)
-            if cohort is None:
-                raise UsageError(f"no cohort with code {args.code!r} (see: jamaah cohort list)")
+            cohort = await _cohort_named(conn, args.code)
             members = await repo.count_members(conn, cohort_id=cohort.id)
             staff = await repo.cohort_staff(conn, cohort_id=cohort.id)
     finally:
@@ -699,9 +703,7 @@ async def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
         async with db.begin() as conn:
             cohort_id = None
             if args.cohort:
-                cohort = await repo.get_cohort(conn, code=args.cohort)
-                if cohort is None:
-                    raise UsageError(f"no cohort with code {args.cohort!r}")
+                cohort = await _cohort_named(conn, args.cohort)
                 cohort_id = cohort.id
             await _add_staff(
                 conn,
@@ -832,9 +834,7 @@ async def cmd_staff_invite(args: argparse.Namespace, settings: Settings) -> int:
         async with db.begin() as conn:
             cohort = None
             if args.cohort:
-                cohort = await repo.get_cohort(conn, code=args.cohort)
-                if cohort is None:
-                    raise UsageError(f"no cohort with code {args.cohort!r}")
+                cohort = await _cohort_named(conn, args.cohort)
             code, expires_at = await invites.create(
                 conn,
                 role=args.role,
