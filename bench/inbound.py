@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import load_checked_content, open_app
-from bot.clock import SimulatedClock
+from bot.core.clock import SimulatedClock
 from storage import repo
 from storage.models import Answer, Outbox, Progress
 

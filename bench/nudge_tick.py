@@ -184,7 +184,7 @@ def _peak_rss_mb() -> float:
 async def tick(url: str) -> dict[str, Any]:
     """Runs in its own process: open the app at TICK_AT and run one tick."""
     from bot.app import open_app
-    from bot.clock import SimulatedClock
+    from bot.core.clock import SimulatedClock
 
     app = await open_app(url, clock=SimulatedClock(TICK_AT))
     try:

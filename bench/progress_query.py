@@ -224,9 +224,9 @@ async def seed(url: str, rng: random.Random) -> dict[str, int]:
 
 async def measure(url: str) -> dict[str, Any]:
     from bot.app import open_app
-    from bot.clock import SimulatedClock
-    from bot.commands.coordinator import progress_view
-    from bot.staff.scope import scope_of
+    from bot.core.clock import SimulatedClock
+    from bot.core.scope import scope_of
+    from bot.features.progress.commands import progress_view
     from storage import tallies
     from storage.repo import find_identity
 

@@ -29,8 +29,8 @@ from sqlalchemy import select, update
 
 from bot.app import App, load_checked_content, open_app
 from bot.channels.telegram import TelegramChannel, make_bot
-from bot.clock import SystemClock
-from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from storage import repo
 from storage.models import Outbox
 from tests.fakes.telegram_api import FakeTelegram

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import REQUIRED_MESSAGES, App, new_join_code, open_app
-from bot.clock import SystemClock, parse_duration
-from bot.config import Settings, SettingsError
-from bot.phones import PhoneError, mask_phone, normalise_phone
+from bot.core.clock import SystemClock, parse_duration
+from bot.core.config import Settings, SettingsError
+from bot.core.phones import PhoneError, mask_phone, normalise_phone
 from content.loader import CONTENT_DIR, ContentError, check_content, load_content
 from flows.pacing import DAY_NAMES, ScheduleError, parse_time
 from storage import repo
@@ -339,7 +339,7 @@ def _url(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import configured_channels, serve
+    from bot.serve import configured_channels, serve
 
     if not configured_channels(settings):
         print("No Telegram or WhatsApp settings: running the console channel.", file=sys.stderr)
@@ -813,7 +813,7 @@ async def _add_staff(
 
 
 async def cmd_staff_invite(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.staff import invites
+    from bot.features.enrolment import invites
 
     if args.role == "facilitator" and not args.cohort:
         raise UsageError("a facilitator belongs to a cohort: give --cohort CODE")
@@ -865,7 +865,7 @@ async def cmd_staff_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cohort_import import ImportFileError, apply_import, plan_import
+    from bot.features.enrolment.importing import ImportFileError, apply_import, plan_import
 
     path = Path(args.file)
     if not path.is_file():

@@ -40,9 +40,9 @@ from sqlalchemy import func, select
 
 from bot.app import App, open_app
 from bot.channels.console import CONSOLE, ConsoleChannel
-from bot.clock import SimulatedClock
-from bot.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
-from bot.scheduler import calendar_of
+from bot.core.calendar import calendar_of
+from bot.core.clock import SimulatedClock
+from bot.core.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
 from content.loader import Content
 from flows import pacing
 from flows.answers import format_date

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, load_checked_content, open_app
-from bot.clock import SimulatedClock
+from bot.core.clock import SimulatedClock
 from content.loader import Content
 from storage import repo
 from storage.db import make_engine, upgrade

@@ -10,8 +10,8 @@ import itertools
 import sys
 from typing import Any, TextIO
 
-from bot.channels.base import Capabilities
-from bot.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
+from bot.core.channel import Capabilities
+from bot.core.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
 
 CONSOLE = "console"
 

@@ -24,7 +24,7 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -57,9 +57,10 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import Capabilities, fit_button_data
-from bot.menus import EVERYONE, Menu, menu_for, staff_roles
-from bot.messages import (
+from bot.core.channel import Capabilities, ChannelRuntime, Host, fit_button_data
+from bot.core.config import Settings
+from bot.core.menus import EVERYONE, Menu, menu_for, staff_roles
+from bot.core.messages import (
     BUTTON,
     EDIT,
     MEDIA,
@@ -75,13 +76,9 @@ from bot.messages import (
     SendContext,
     SendError,
     SendResult,
+    stored_file_token,
 )
 from storage import repo
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.config import Settings
-    from bot.runner import ChannelRuntime
 
 log = logging.getLogger(__name__)
 # PTB 22 warns on every RetryAfter that `retry_after` will become a timedelta;
@@ -97,7 +94,6 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 GROUP_PER_MINUTE = 20  # Telegram: about 20 messages a minute to one group
-DOCUMENT_REF = "doc:"  # a media ref naming a row of the documents table by token
 POLL_TIMEOUT_S = 30
 MENU_SYNC_S = 600.0
 USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
@@ -245,8 +241,9 @@ class TelegramChannel:
         media = message.media
         assert media is not None
         payload: Any = media.ref
-        if media.ref.startswith(DOCUMENT_REF):
-            found = await self.documents(media.ref[len(DOCUMENT_REF) :]) if self.documents else None
+        token = stored_file_token(media.ref)
+        if token is not None:
+            found = await self.documents(token) if self.documents else None
             if found is None:
                 raise SendError(PERMANENT, f"no document {media.ref}")
             filename, data = found
@@ -427,16 +424,15 @@ class Menus:
     sync only calls Telegram for what changed.
     """
 
-    def __init__(self, bot: Bot, app: App, default_language: str = "id") -> None:
-        self.bot, self.app, self.default_language = bot, app, default_language
+    def __init__(self, bot: Bot, host: Host, default_language: str = "id") -> None:
+        self.bot, self.host, self.default_language = bot, host, default_language
         self.known: dict[str, Menu] = {}  # chat menus set, by address (kept in the database)
         self._loaded = False
         self._default_done = False
 
     def _menu(self, roles: frozenset[str], language: str) -> Menu:
         locale = language if language in ("id", "en") else "id"
-        commands = list(self.app.dispatcher.commands.values())
-        return menu_for(commands, roles, locale, self.app.content.renderer)
+        return menu_for(self.host.commands, roles, locale, self.host.content.renderer)
 
     async def sync(self, only: set[str] | None = None) -> int:
         """Set the menus that changed; returns how many calls were made."""
@@ -447,7 +443,7 @@ class Menus:
             await self._set(self._menu(EVERYONE, other), None, other)
             self._default_done = True
             calls += 2
-        async with self.app.db.begin() as conn:
+        async with self.host.db.begin() as conn:
             wanted = await repo.menu_people(
                 conn, channel=TELEGRAM, default_language=self.default_language
             )
@@ -477,7 +473,7 @@ class Menus:
                 calls += 1
             del self.known[address]
         if self.known != before:
-            async with self.app.db.begin() as conn:
+            async with self.host.db.begin() as conn:
                 stored = {a: [list(entry) for entry in m] for a, m in self.known.items()}
                 await repo.set_value(conn, key=MENUS_KEY, value=stored)
         return calls
@@ -506,8 +502,8 @@ class Menus:
 class Receiver:
     """Hands updates to the dispatcher and wakes the sender; answers button spinners."""
 
-    def __init__(self, app: App, channel: TelegramChannel, poll_timeout: int = POLL_TIMEOUT_S):
-        self.app, self.channel, self.bot = app, channel, channel.bot
+    def __init__(self, host: Host, channel: TelegramChannel, poll_timeout: int = POLL_TIMEOUT_S):
+        self.host, self.channel, self.bot = host, channel, channel.bot
         self.poll_timeout = poll_timeout
         self.closing = False  # set on shutdown: a failing long poll is then expected
         self._answering: set[asyncio.Task[None]] = set()
@@ -532,8 +528,8 @@ class Receiver:
         except Exception:
             log.exception("could not read Telegram update %s", update.update_id)
             return False
-        outcome = await self.app.dispatcher.handle(message)
-        self.app.sender.wake.set()
+        outcome = await self.host.receive(message)
+        self.host.wake_sender()
         if outcome.roles_changed and self.menus is not None:  # a redeemed staff invite
             try:
                 await self.menus.sync(only={message.address})
@@ -634,9 +630,8 @@ def webhook_mode(settings: Settings) -> bool:
     return bool(settings.public_url and settings.telegram_webhook_secret)
 
 
-async def setup(app: App, settings: Settings) -> ChannelRuntime:
+async def setup(host: Host, settings: Settings) -> ChannelRuntime:
     """Register the Telegram channel; poll, or take updates by webhook."""
-    from bot.runner import ChannelRuntime
 
     secret = settings.telegram_webhook_secret
     if secret is not None and not SECRET.match(secret):
@@ -648,7 +643,7 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
     bot = make_bot(settings)
     try:
         await bot.initialize()  # checks the token; caches the bot's user
-        async with app.db.begin() as conn:  # for the deep links `cohort show` prints
+        async with host.db.begin() as conn:  # for the deep links `cohort show` prints
             key = USERNAME_KEY + bot.token.split(":", 1)[0]
             await repo.set_value(conn, key=key, value=bot.username)
     except InvalidToken:
@@ -660,10 +655,10 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
         ) from None
     except TelegramError as error:  # Telegram away at start: polling tries again
         log.warning("Telegram did not answer getMe at start (%s); going on", error)
-    channel = TelegramChannel(bot, documents=document_loader(app.db))
-    app.channels.register(channel)
-    receiver = Receiver(app, channel)
-    menus = Menus(bot, app, settings.default_language)
+    channel = TelegramChannel(bot, documents=document_loader(host.db))
+    host.channels.register(channel)
+    receiver = Receiver(host, channel)
+    menus = Menus(bot, host, settings.default_language)
     receiver.menus = menus
 
     async def stop() -> None:

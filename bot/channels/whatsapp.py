@@ -40,7 +40,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -53,10 +53,9 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import Capabilities
-from bot.config import Settings, SettingsError
-from bot.dispatcher import STORED_MEDIA
-from bot.messages import (
+from bot.core.channel import Capabilities, ChannelRuntime, DeliveryReport, Host
+from bot.core.config import Settings, SettingsError
+from bot.core.messages import (
     BUTTON,
     HELD,
     MEDIA,
@@ -72,14 +71,11 @@ from bot.messages import (
     SendContext,
     SendError,
     SendResult,
+    stored_file_ref,
+    stored_file_token,
 )
-from bot.phones import PhoneError, mask_phone, normalise_phone
-from bot.sender import backoff
+from bot.core.phones import PhoneError, mask_phone, normalise_phone
 from storage import repo
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.runner import ChannelRuntime
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +85,6 @@ WINDOW = 24 * 3600  # seconds: WhatsApp's customer-service window
 INBOUND_PATH = "/whatsapp/inbound"
 STATUS_PATH = "/whatsapp/status"
 FILES_PATH = "/files"  # served by bot/web.py
-DOC_PREFIX = STORED_MEDIA  # Media.ref of a file kept in `documents`: "doc:<token>"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for received media
 ANSWER_WITHIN_S = 5.0  # handle a message before answering the webhook, up to this long
@@ -286,6 +281,14 @@ class WhatsAppChannel:
         while len(self._closed) > 10_000:
             self._closed.popitem(last=False)
 
+    def resend_as_template(self, kind: str, address: str) -> bool:
+        """Twilio found the window closed: a kind with a template goes again as that
+        template (bot/outbound/delivery.py asks); anything else (a reply) is held."""
+        if kind not in self.templates:
+            return False
+        self.window_closed(address)
+        return True
+
     def window_opened(self, address: str) -> None:
         self._closed.pop(address, None)
 
@@ -347,10 +350,11 @@ class WhatsAppChannel:
         media = message.media
         if media is None or not media.ref:
             return None
-        if media.ref.startswith(DOC_PREFIX):
+        token = stored_file_token(media.ref)
+        if token is not None:
             if self.public_url is None:
                 raise SendError(PERMANENT, "a file needs JAMAAH_PUBLIC_URL to be sent by URL")
-            return [f"{self.public_url}{FILES_PATH}/{media.ref[len(DOC_PREFIX) :]}"]
+            return [f"{self.public_url}{FILES_PATH}/{token}"]
         if media.ref.startswith(("https://", "http://")):
             return [media.ref]
         raise SendError(PERMANENT, f"media ref {media.ref[:40]!r} is not a URL or a document")
@@ -406,9 +410,9 @@ class WhatsAppWeb:
     """POST /whatsapp/inbound and POST /whatsapp/status."""
 
     def __init__(
-        self, app: App, channel: WhatsAppChannel, media_client: httpx.AsyncClient | None = None
+        self, host: Host, channel: WhatsAppChannel, media_client: httpx.AsyncClient | None = None
     ) -> None:
-        self.app, self.channel = app, channel
+        self.host, self.channel = host, channel
         self.media = media_client or httpx.AsyncClient(
             auth=(channel.account_sid, channel.auth_token), follow_redirects=True, timeout=20
         )
@@ -451,26 +455,26 @@ class WhatsAppWeb:
         self.channel.window_opened(message.address)
         try:
             if message.media:
-                async with self.app.db.begin() as conn:  # not connect(): see bot/web.py
+                async with self.host.db.begin() as conn:  # not connect(): see bot/web.py
                     if await repo.inbound_seen(
                         conn, channel=WHATSAPP, external_id=message.external_id
                     ):
                         return  # a redelivery: fetch nothing again
                 message = await self.keep_photos(message)
-            await self.app.dispatcher.handle(message)
+            await self.host.receive(message)
         except Exception:  # the dispatcher answers its own failures; this is the rest
             log.exception("whatsapp: handling %s failed", message.external_id)
         finally:
-            self.app.sender.wake.set()
+            self.host.wake_sender()
 
     async def keep_photos(self, message: InboundMessage) -> InboundMessage:
         """Fetch each photo and keep it in `documents`; its ref becomes "doc:<token>"."""
         kept = []
         for media in message.media:
-            if media.kind == "photo" and not media.ref.startswith(DOC_PREFIX):
+            if media.kind == "photo" and stored_file_token(media.ref) is None:
                 token = await self.fetch_photo(media)
                 if token is not None:
-                    media = Media(media.kind, f"{DOC_PREFIX}{token}", media.content_type)
+                    media = Media(media.kind, stored_file_ref(token), media.content_type)
             kept.append(media)
         return InboundMessage(
             channel=message.channel,
@@ -486,7 +490,7 @@ class WhatsAppWeb:
 
     async def fetch_photo(self, media: Media) -> str | None:
         """The token of the kept photo, or None when it could not be fetched."""
-        async with self.app.db.begin() as conn:
+        async with self.host.db.begin() as conn:
             found = await repo.document_by_ref(conn, ref=media.ref)
         if found is not None:
             return str(found.token)
@@ -513,8 +517,8 @@ class WhatsAppWeb:
             return None
         data = b"".join(chunks)
         token = secrets.token_urlsafe(24)
-        now = self.app.clock.now()
-        async with self.app.db.begin() as conn:
+        now = self.host.clock.now()
+        async with self.host.db.begin() as conn:
             await repo.create_document(
                 conn,
                 token=token,
@@ -542,57 +546,16 @@ class WhatsAppWeb:
         return Response(status_code=204)
 
     async def record_status(self, sid: str, state: str, code: str | None) -> None:
-        now = self.app.clock.now()
-        async with self.app.db.begin() as conn:
-            row = await repo.outbox_by_external_id(conn, external_id=sid)
-            if row is None:
-                return  # not ours, or a message of an earlier database
-            if state not in repo.DELIVERY_FAILED:
-                old = repo.DELIVERY_RANK.get(row.delivery_status or "", -1)
-                if row.delivery_status in repo.DELIVERY_FAILED or (
-                    repo.DELIVERY_RANK.get(state, -1) < old
-                ):
-                    return  # a late callback: the row knows more already
-                await repo.record_delivery(
-                    conn, outbox_id=row.id, delivery_status=state, at=now, error_code=code
-                )
-                return
-            # Failed or undelivered: the failure classes decide what happens next.
-            failure = classify(400, code, f"{state} (status callback)") if code else None
-            status, error, retry_at = "failed", f"{state}: Twilio error {code}", None
-            if failure is not None and failure.failure == OPTED_OUT:
-                await repo.set_opted_out(conn, contact_id=row.contact_id, opted_out=True)
-                status = "skipped"
-            elif failure is not None and failure.failure == HELD:
-                # Twilio found the window closed: a kind with a template goes again as
-                # that template; anything else (a reply) is held.
-                if row.kind in self.channel.templates and row.attempts < 8:
-                    self.channel.window_closed(row.address)
-                    status, retry_at = "pending", now
-                else:
-                    status = "held"
-                    error = f"{state}: outside WhatsApp's 24-hour window ({code})"
-            elif failure is not None and failure.failure == RETRY and row.attempts < 8:
-                status, retry_at = "pending", now + backoff(row.attempts)
-            await repo.record_delivery(
-                conn,
-                outbox_id=row.id,
-                # A message sent again starts its delivery story afresh (the code stays).
-                delivery_status=None if status == "pending" else state,
-                at=now,
-                error_code=code,
-                status=status,
-                error=error,
-                next_attempt_at=retry_at,
-            )
-            log.info("whatsapp: message %s %s (%s)", sid, state, code)
-        if status == "pending":
-            self.app.sender.wake.set()
+        """Hand the status callback to the outbox, with its failure class parsed here."""
+        failure = None
+        if state in repo.DELIVERY_FAILED and code:
+            failure = classify(400, code, f"{state} (status callback)").failure
+        report = DeliveryReport(WHATSAPP, sid, state, code, failure)
+        await self.host.report_delivery(report)
 
 
-async def setup(app: App, settings: Settings) -> ChannelRuntime:
-    """Register the WhatsApp adapter and return its web routes (see bot/runner.py)."""
-    from bot.runner import ChannelRuntime
+async def setup(host: Host, settings: Settings) -> ChannelRuntime:
+    """Register the WhatsApp adapter and return its web routes (bot/core/channel.py)."""
 
     assert settings.twilio_account_sid and settings.twilio_auth_token
     assert settings.twilio_whatsapp_from
@@ -616,8 +579,8 @@ async def setup(app: App, settings: Settings) -> ChannelRuntime:
         templates=parse_templates(settings.twilio_templates),
         mps=settings.twilio_mps,
     )
-    app.channels.register(channel)
-    web = channel.web = WhatsAppWeb(app, channel)
+    host.channels.register(channel)
+    web = channel.web = WhatsAppWeb(host, channel)
 
     async def stop() -> None:
         await web.close()

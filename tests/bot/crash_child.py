@@ -15,9 +15,9 @@ import os
 import sys
 
 from bot.app import open_app
-from bot.channels.base import Capabilities
-from bot.clock import SystemClock
-from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.core.channel import Capabilities
+from bot.core.clock import SystemClock
+from bot.core.messages import InboundMessage, OutboundMessage, SendResult
 
 
 class FileChannel:

@@ -11,8 +11,8 @@ import yaml
 from sqlalchemy import select
 
 from bot.app import App, load_checked_content, open_app
-from bot.clock import SimulatedClock
-from bot.deferred import resolve
+from bot.core.clock import SimulatedClock
+from bot.core.deferred import resolve
 from content.loader import CONTENT_DIR, Content
 from storage import repo
 from storage.models import Outbox

@@ -15,10 +15,17 @@ from sqlalchemy import select, update
 
 from bot.app import App, open_app
 from bot.channels import whatsapp
-from bot.channels.base import Capabilities
 from bot.channels.telegram import MAX_FETCH_BYTES
-from bot.clock import SimulatedClock
-from bot.messages import BUTTON, PERMANENT, InboundMessage, OutboundMessage, SendError, SendResult
+from bot.core.channel import Capabilities
+from bot.core.clock import SimulatedClock
+from bot.core.messages import (
+    BUTTON,
+    PERMANENT,
+    InboundMessage,
+    OutboundMessage,
+    SendError,
+    SendResult,
+)
 from bot.web import build_web
 from storage import broadcast_repo, repo
 from storage.models import AuditLog, Broadcast, Document, Outbox
@@ -359,7 +366,7 @@ async def test_times_in_the_past_too_far_or_in_quiet_hours(app: App) -> None:
 async def test_a_bare_time_is_the_next_such_time() -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.staff.broadcasts import WhenError, parse_when
+    from bot.features.broadcasts.dialog import WhenError, parse_when
 
     jakarta = ZoneInfo("Asia/Jakarta")
     now = dt.datetime(2027, 1, 4, 20, 0, tzinfo=jakarta)

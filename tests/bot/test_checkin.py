@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from bot.messages import BUTTON, MEDIA, InboundMessage, Media
+from bot.core.messages import BUTTON, MEDIA, InboundMessage, Media
 from storage import repo
 from storage.checkin_repo import checkins_t
 from tests.bot.scheduling import participant

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.cli import cmd_cohort_import
-from bot.config import Settings
+from bot.core.config import Settings
 from storage import repo
 from storage.models import AuditLog, Cohort, Contact, Membership, Outbox, Person
 from tests.bot import test_whatsapp_e2e

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.base import Capabilities
-from bot.deferred import RenderFailed, deferred, resolve
-from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.core.channel import Capabilities
+from bot.core.deferred import RenderFailed, deferred, resolve
+from bot.core.messages import InboundMessage, OutboundMessage, SendResult
 from content.loader import Content
 from storage import repo
 from storage.models import Outbox

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.pool import QueuePool
 
-from bot.app import App, open_app
-from bot.commands import Command
-from bot.commands.participant import COMMANDS
-from bot.dispatcher import Dispatcher
-from bot.messages import (
+from bot.app import FEATURES, App, build_dispatcher, open_app
+from bot.core import dialog
+from bot.core.commands import Command
+from bot.core.dialog import Dialog, DialogState
+from bot.core.feature import Feature, assemble
+from bot.core.files import keep_photo
+from bot.core.messages import (
     BUTTON,
     MEDIA,
     InboundMessage,
@@ -22,9 +24,7 @@ from bot.messages import (
     SendContext,
     SendResult,
 )
-from bot.staff import dialog
-from bot.staff.dialog import Dialog, DialogState, register
-from bot.turn import Turn
+from bot.core.turn import Turn
 from storage.models import Document
 from tests.conftest import chat, make_cohort
 
@@ -32,7 +32,6 @@ STAFF = "pendamping-TRITIS-01"  # make_cohort's facilitator on the console
 _ids = itertools.count(1)
 
 
-@register
 class Toy(Dialog):
     """Pick a fruit (step "fruit"), then type a note (step "note")."""
 
@@ -53,7 +52,7 @@ class Toy(Dialog):
         await turn.say("staff.not_in_scope", {"given": f"picked {value}"})
 
     async def media(self, turn: Turn, state: DialogState, media: Sequence[Media]) -> None:
-        token = await dialog.keep_photo(turn, media[0])
+        token = await keep_photo(turn, media[0])
         await turn.say("staff.not_in_scope", {"given": f"photo kept: {bool(token)}"})
 
     def passes_photos_on(self, step: str) -> bool:
@@ -71,13 +70,15 @@ async def start_toy(turn: Turn, args: str) -> None:
     )
 
 
+TOY = Feature(
+    "toy", commands=(Command("toy", (), start_toy, ("facilitator",)),), dialogs=(Toy(),)
+)
+
+
 def use_toy(app: App) -> None:
-    app.dispatcher = Dispatcher(
-        app.db,
-        app.content,
-        app.channels,
-        app.clock,
-        commands=(*COMMANDS, Command("toy", (), start_toy, ("facilitator",))),
+    """The application's features, and the toy dialog with its command."""
+    app.dispatcher = build_dispatcher(
+        app.db, app.content, app.channels, app.clock, assemble((*FEATURES, TOY))
     )
 
 
@@ -154,6 +155,7 @@ async def test_the_dialog_survives_a_restart_and_expires_when_abandoned(app: App
         out=app.console.out,  # type: ignore[arg-type]
         content=app.content,
     )
+    use_toy(other)  # the restarted process has the same features
     try:
         assert "picked mango" in await chat(other, STAFF, "1")
     finally:

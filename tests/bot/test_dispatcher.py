@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.channels.base import Capabilities
-from bot.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage, Media, OutboundMessage
-from bot.messages import SendResult as Result
+from bot.core.channel import Capabilities
+from bot.core.messages import BUTTON, TEXT, UNSUPPORTED, InboundMessage, Media, OutboundMessage
+from bot.core.messages import SendResult as Result
 from storage import repo
 from storage.models import Answer, FlowSession, InboundLog, Outbox
 from tests.conftest import JOIN_CODE, chat, console_output, make_cohort
@@ -335,7 +335,7 @@ async def test_a_session_on_a_step_the_content_no_longer_has_is_ended(app: App) 
 async def test_the_turn_gives_the_engine_the_cohorts_local_time(app: App) -> None:
     import dataclasses
 
-    from bot.turn import Turn
+    from bot.core.turn import Turn
 
     await make_cohort(app)
     await join(app)
@@ -358,19 +358,18 @@ async def test_the_turn_gives_the_engine_the_cohorts_local_time(app: App) -> Non
 
 
 async def test_a_command_is_refused_to_a_role_it_is_not_for(app: App) -> None:
-    from bot.commands import Command
-    from bot.commands.participant import COMMANDS, STAFF
-    from bot.dispatcher import Dispatcher
+    from bot.app import FEATURES, build_dispatcher
+    from bot.core.commands import Command
+    from bot.core.feature import Feature, assemble
+    from bot.core.roles import STAFF
 
     async def roster(turn: object, args: str) -> None:
         raise AssertionError("a participant must not reach the staff command")
 
-    app.dispatcher = Dispatcher(
-        app.db,
-        app.content,
-        app.channels,
-        app.clock,
-        commands=(*COMMANDS, Command("kelompok", ("cohort",), roster, (STAFF,))),
+    others = [f for f in FEATURES if f.name != "cohorts"]  # /kelompok is this one's here
+    spy = Feature("spy", commands=(Command("kelompok", ("cohort",), roster, (STAFF,)),))
+    app.dispatcher = build_dispatcher(
+        app.db, app.content, app.channels, app.clock, assemble((*others, spy))
     )
     await make_cohort(app)
     await join(app)
@@ -383,7 +382,7 @@ async def test_a_command_is_refused_to_a_role_it_is_not_for(app: App) -> None:
 async def test_progress_for_a_facilitator_does_not_tell_them_to_join(app: App) -> None:
     await make_cohort(app)
     reply = await chat(app, "pendamping-TRITIS-01", "/progres")
-    # The staff view of their cohort (bot/commands/coordinator.py), not the participant's.
+    # The staff view of their cohort (bot/features/progress/), not the participant's.
     assert "📊 Kemajuan" in reply and "TRITIS-01" in reply and "/mulai" not in reply
     assert "Untuk bergabung" in await chat(app, "tamu", "/progres")
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app import App
-from bot.staff.export import safe, to_csv
+from bot.documents.export import safe, to_csv
 from storage import repo
 from storage.models import AuditLog
 from tests.bot.test_progress_views import queued_media, world

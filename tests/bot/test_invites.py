@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.app import App, open_app
 from bot.channels.telegram import Menus, Receiver, TelegramChannel, make_bot
 from bot.cli import cmd_staff_invite
-from bot.config import Settings
-from bot.staff import invites
+from bot.core.config import Settings
+from bot.features.enrolment import invites
 from storage import repo
 from storage.models import AuditLog, Invite
 from tests.bot import test_whatsapp_e2e

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.phones import PhoneError, mask_phone, normalise_phone
+from bot.core.phones import PhoneError, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(

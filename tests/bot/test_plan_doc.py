@@ -8,7 +8,7 @@ import io
 from pypdf import PdfReader
 
 from bot.app import load_checked_content
-from bot.plan_doc import plan_document, render_pdf
+from bot.documents.plan import plan_document, render_pdf
 from flows import calc
 
 CONTEXT = {

@@ -383,10 +383,10 @@ async def test_ubah_refuses_an_unfinished_week_and_a_wrong_number(app: App) -> N
 
 
 def test_every_action_a_flow_may_name_has_a_handler() -> None:
-    from bot.actions import ACTIONS
+    from bot.app import ASSEMBLY
     from flows.spec import ACTIONS as NAMED
 
-    assert set(NAMED) == set(ACTIONS)
+    assert set(NAMED) == set(ASSEMBLY.hooks.actions)
 
 
 async def test_ubah_a_score_reranks_but_keeps_the_chosen_product(app: App) -> None:
@@ -423,7 +423,7 @@ async def test_ubah_a_week12_answer_gives_the_new_permit_route(app: App) -> None
 
 
 def test_the_advisors_answers_become_a_product_ignoring_answers_that_no_longer_apply() -> None:
-    from bot.programme import product_of
+    from bot.features.programme.computations import product_of
     from flows.legal import Product
 
     assert product_of({"izin.food": False, "izin.category": "susu"}) == Product(food=False)

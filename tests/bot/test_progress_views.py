@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from bot.app import App
-from bot.commands.coordinator import compose_table
-from bot.staff.charts import PNG_SIGNATURE
+from bot.documents.charts import PNG_SIGNATURE
+from bot.features.progress.commands import compose_table
 from storage import documents, repo
 from storage.models import Checkin, Outbox, Review
 from storage.progress_repo import CohortStats

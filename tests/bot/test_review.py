@@ -126,7 +126,7 @@ async def test_out_of_scope_review_gets_not_in_scope(app: App) -> None:
     async with app.db.begin() as conn:
         budi = await repo.find_identity(conn, channel="console", address=other)
         assert budi is not None
-    from bot.staff import dialog
+    from bot.core import dialog
 
     async with app.db.begin() as conn:
         from storage import staff_repo

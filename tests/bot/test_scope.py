@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.staff.scope import (
+from bot.core.scope import (
     cohort_in_scope,
     cohorts_in_scope,
     in_region,

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.base import Capabilities, split_text
-from bot.messages import (
+from bot.core.channel import Capabilities, split_text
+from bot.core.messages import (
     OPTED_OUT,
     PERMANENT,
     RETRY,
@@ -19,7 +19,7 @@ from bot.messages import (
     SendError,
     SendResult,
 )
-from bot.sender import MAX_ATTEMPTS, backoff
+from bot.outbound.sender import MAX_ATTEMPTS, backoff
 from storage import repo
 from storage.models import Contact, Outbox
 from tests.fakes.channels import ChaosChannel, RateLimitedChannel

@@ -12,7 +12,6 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.app import App
-from bot.channels.base import button_digest, fit_button_data
 from bot.channels.telegram import (
     MAX_FETCH_BYTES,
     Ignored,
@@ -23,8 +22,9 @@ from bot.channels.telegram import (
     make_bot,
 )
 from bot.cli import cmd_cohort_show, cmd_staff_add
-from bot.config import Settings
-from bot.messages import (
+from bot.core.channel import button_digest, fit_button_data
+from bot.core.config import Settings
+from bot.core.messages import (
     BUTTON,
     MEDIA,
     PERMANENT,
@@ -330,14 +330,20 @@ async def test_staff_add_links_a_telegram_user_and_gives_them_the_staff_menu(
 
 
 def test_menus_are_data_driven_by_role_and_language(app: App) -> None:
-    from bot.commands import Command
-    from bot.commands.participant import COMMANDS, STAFF
-    from bot.menus import EVERYONE, menu_for, staff_roles
+    from bot.core.commands import Command
+    from bot.core.menus import EVERYONE, menu_for, staff_roles
+    from bot.core.roles import STAFF
+    from bot.features.enrolment.joining import COMMANDS as JOINING
+    from bot.features.participant.commands import COMMANDS
     from content.render import Renderer
 
     async def broadcast(turn: object, args: str) -> None: ...
 
-    commands = (*COMMANDS, Command("siaran", ("broadcast",), broadcast, ("facilitator",)))
+    commands = (
+        *JOINING,
+        *COMMANDS,
+        Command("siaran", ("broadcast",), broadcast, ("facilitator",)),
+    )
     messages = {
         locale: {**app.content.renderer.messages[locale], "common.menu.siaran": text}
         for locale, text in (("id", "Kirim pesan ke jamaahmu"), ("en", "Message your jamaah"))

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel, bot_username, deep_link
-from bot.config import Settings
-from bot.runner import serve
+from bot.core.config import Settings
+from bot.serve import serve
 from storage import repo
 from storage.models import Contact, Document, InboundLog, Outbox, Progress
 from tests.conftest import JOIN_CODE, make_cohort

@@ -14,7 +14,7 @@ from bot.channels.whatsapp import (
     parse_templates,
     render_body,
 )
-from bot.messages import (
+from bot.core.messages import (
     BUTTON,
     HELD,
     MEDIA,

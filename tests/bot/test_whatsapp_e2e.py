@@ -24,10 +24,10 @@ from sqlalchemy import select, update
 
 from bot.app import App
 from bot.channels import whatsapp
-from bot.clock import SimulatedClock
-from bot.config import Settings
-from bot.messages import Media, OutboundMessage
-from bot.runner import ChannelRuntime, configured_channels, start_channels
+from bot.core.clock import SimulatedClock
+from bot.core.config import Settings
+from bot.core.messages import Media, OutboundMessage
+from bot.serve import ChannelRuntime, configured_channels, start_channels
 from bot.web import build_web
 from storage import repo
 from storage.models import Contact, Document, InboundLog, Outbox

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.app import open_app
-from bot.clock import SimulatedClock
+from bot.core.clock import SimulatedClock
 
 
 async def main(url: str, when: str, go: str) -> None:

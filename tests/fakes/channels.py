@@ -8,8 +8,8 @@ import random
 import time
 from collections import defaultdict, deque
 
-from bot.channels.base import Capabilities
-from bot.messages import RETRY, InboundMessage, OutboundMessage, SendError, SendResult
+from bot.core.channel import Capabilities
+from bot.core.messages import RETRY, InboundMessage, OutboundMessage, SendError, SendResult
 
 
 class RateLimitedChannel:

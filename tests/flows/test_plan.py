@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.plan_doc import filename_for
+from bot.documents.plan import filename_for
 from flows.plan import SECTION_IDS, build_plan, label_key
 
 

@@ -1,0 +1,196 @@
+"""Multi-step chat dialogs for staff: /siaran, /checkin, /tinjau and the like.
+
+A dialog is a small state machine in code (not a content flow): its state lives in the
+`dialogs` table, one open dialog per person, so that it survives a restart and the
+programme's silence ladder never sees it. Buttons carry `staff_<name>:<step>:<value>`;
+where a channel has no buttons (WhatsApp, the console), a typed number or the button's
+words pick the same option. "batal" / "cancel" (or `/batal`) closes the open dialog.
+
+A dialog subclasses `Dialog` and sets `name`; its feature lists an instance in its
+declaration (bot/core/feature.py) and the composition root hands them to every turn
+(`turn.hooks.dialogs`). The routing calls `text`, `button` or `media` inside the turn's
+one transaction; they speak through the turn and keep their state with `save` / `close`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from bot.core.channel import button_digest
+from bot.core.messages import Media
+from bot.core.turn import Turn
+from flows.effects import Button as FlowButton
+from storage import staff_repo
+
+log = logging.getLogger(__name__)
+
+PREFIX = "staff_"  # button data: "staff_<name>:<step>:<value>"
+EXPIRES = dt.timedelta(hours=12)  # an abandoned dialog is forgotten after this
+CANCEL_WORDS = frozenset({"batal", "cancel", "/batal", "/cancel"})
+OFFERED = "_offered"  # in the state: [[value, label], ...] of the last buttons shown
+MESSAGES: tuple[str, ...] = (
+    "staff.dialog.text_please",
+    "staff.dialog.stale",
+    "staff.dialog.cancelled",
+)
+
+
+@dataclass
+class DialogState:
+    name: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: dt.datetime | None = None
+
+    def offered(self) -> list[tuple[str, str]]:
+        return [(str(v), str(label)) for v, label in self.data.get(OFFERED, [])]
+
+
+class Dialog:
+    """One kind of dialog. Override `text` and `button`; `media` if it takes photos."""
+
+    name: ClassVar[str]
+
+    async def text(self, turn: Turn, state: DialogState, text: str) -> None:
+        raise NotImplementedError
+
+    async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
+        raise NotImplementedError
+
+    async def media(self, turn: Turn, state: DialogState, media: Sequence[Media]) -> None:
+        """A photo or file sent while the dialog is open: by default, ask for words."""
+        await turn.say("staff.dialog.text_please")
+        await repeat(turn, state)
+
+    def passes_photos_on(self, step: str) -> bool:
+        """Whether a photo sent at `step` goes on to other people (a broadcast's): then
+        the dispatcher has a copy fetched first (`copy_photos`)."""
+        return False
+
+
+# --- state -------------------------------------------------------------------------
+
+
+async def current(turn: Turn) -> DialogState | None:
+    """The person's open dialog, if any and not expired (an expired one is removed)."""
+    row = await staff_repo.get_dialog(turn.conn, person_id=turn.person_id)
+    if row is None:
+        return None
+    if row.name not in turn.hooks.dialogs or turn.now - row.updated_at >= EXPIRES:
+        await close(turn)
+        return None
+    return DialogState(row.name, row.step, dict(row.state or {}), row.updated_at)
+
+
+async def open_dialog(
+    turn: Turn, name: str, step: str, data: dict[str, Any] | None = None
+) -> DialogState:
+    """Start dialog `name` at `step` (replacing any open one) and keep it."""
+    state = DialogState(name, step, dict(data or {}), turn.now)
+    await save(turn, state)
+    return state
+
+
+async def save(turn: Turn, state: DialogState) -> None:
+    state.updated_at = turn.now
+    await staff_repo.save_dialog(
+        turn.conn,
+        person_id=turn.person_id,
+        name=state.name,
+        step=state.step,
+        state=state.data,
+        now=turn.now,
+    )
+
+
+async def close(turn: Turn) -> None:
+    await staff_repo.delete_dialog(turn.conn, person_id=turn.person_id)
+
+
+# --- speaking ----------------------------------------------------------------------
+
+
+async def ask(
+    turn: Turn,
+    state: DialogState,
+    key: str,
+    params: dict[str, Any] | None = None,
+    options: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Say message `key` with a button per (value, label) and keep the state.
+
+    The options are remembered, so a typed number ("2") or the label's words pick one
+    on channels without buttons. Labels are data (names, cohort names): shown literally.
+    Keep values short (Telegram allows 64 bytes of button data in all).
+    """
+    state.data[OFFERED] = [[value, label] for value, label in options]
+    state.data["_ask"] = [key, params or {}]
+    buttons = [FlowButton(value=value, label={turn.locale: label}) for value, label in options]
+    await turn.say(key, params or {}, buttons, step=state.step, flow=PREFIX + state.name)
+    await save(turn, state)
+
+
+async def repeat(turn: Turn, state: DialogState) -> None:
+    """Ask the dialog's last question again (after an answer that did not fit)."""
+    asked = state.data.get("_ask")
+    if not asked:
+        return
+    key, params = asked
+    await ask(turn, state, str(key), dict(params), state.offered())
+
+
+def pick(state: DialogState, text: str) -> str | None:
+    """The offered value a typed reply chooses: its number, or its label's words."""
+    offered = state.offered()
+    if not offered:
+        return None
+    typed = text.strip().lower()
+    if typed.isdigit() and 1 <= int(typed) <= len(offered):
+        return offered[int(typed) - 1][0]
+    for value, label in offered:
+        if typed == label.strip().lower():
+            return value
+    return None
+
+
+def undigest(state: DialogState, digest: str) -> str | None:
+    """The button data behind a shortened one (Telegram's 64-byte limit)."""
+    for value, _label in state.offered():
+        data = f"{PREFIX}{state.name}:{state.step}:{value}"
+        if button_digest(data) == digest:
+            return data
+    return None
+
+
+# --- routing (called by bot/inbound/routing.py) -------------------------------------------------
+
+
+async def on_button(turn: Turn, state: DialogState | None, data: str) -> None:
+    """A pressed dialog button: to its dialog when it is the open one at that step."""
+    flow_id, _, rest = data.partition(":")
+    step, _, value = rest.partition(":")
+    name = flow_id[len(PREFIX) :]
+    if state is None or state.name != name or state.step != step:
+        await turn.say("staff.dialog.stale")
+        if state is not None:
+            await repeat(turn, state)
+        return
+    await turn.hooks.dialogs[name].button(turn, state, step, value)
+
+
+async def on_text(turn: Turn, state: DialogState, text: str) -> None:
+    """Typed text while a dialog is open: cancel, a picked option, or the dialog's own."""
+    if text.strip().lower() in CANCEL_WORDS:
+        await close(turn)
+        await turn.say("staff.dialog.cancelled")
+        return
+    dialog = turn.hooks.dialogs[state.name]
+    chosen = pick(state, text)
+    if chosen is not None:
+        await dialog.button(turn, state, state.step, chosen)
+        return
+    await dialog.text(turn, state, text)

@@ -1,0 +1,138 @@
+"""The message kinds every channel speaks. Standard library only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# What a person sent: typed text, a button press, or something the bot cannot read.
+TEXT, BUTTON, MEDIA, UNSUPPORTED = "text", "button", "media", "unsupported"
+EDIT = "edit"  # the Media kind of an UNSUPPORTED message that edits an earlier one
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: str  # photo, document, audio, video, sticker, location, ...
+    ref: str = ""  # a URL or the channel's file id
+    content_type: str | None = None
+
+
+# A Media.ref naming a file kept in the `documents` table: "doc:<token>". A channel that
+# fetched a received file itself (WhatsApp), or the inbound side that copied one
+# (bot/core/files.py), hands it on this way.
+STORED_FILE = "doc:"
+
+
+def stored_file_ref(token: str) -> str:
+    return STORED_FILE + token
+
+
+def stored_file_token(ref: str) -> str | None:
+    """The documents token a ref names, or None when it is a channel's own reference."""
+    return ref[len(STORED_FILE) :] if ref.startswith(STORED_FILE) else None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    address: str  # the sender on that channel: a chat id, a phone number, a console name
+    external_id: str  # unique per channel; a redelivery carries the same id
+    kind: str = TEXT
+    text: str = ""
+    button: str | None = None  # the pressed button's data, for kind BUTTON
+    display_name: str | None = None
+    media: tuple[Media, ...] = ()
+    received_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # "flow:step:value"; channels without buttons show a numbered list
+
+
+# What an outbound message is, which decides how a channel may send it: an interactive
+# reply goes out as it is; the other kinds may need an approved template outside
+# WhatsApp's 24-hour window (the kind names the template).
+REPLY, UNLOCK, REMINDER, MEETING, DIGEST, ALERT, BROADCAST = (
+    "reply",
+    "unlock",
+    "reminder",
+    "meeting",
+    "digest",
+    "alert",
+    "broadcast",
+)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    media: Media | None = None
+    kind: str = REPLY
+    # Plain-text values a template for this kind may fill in (name, facilitator, goal, ...).
+    vars: dict[str, str] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"text": self.text}
+        if self.kind != REPLY:
+            payload["kind"] = self.kind
+        if self.vars:
+            payload["vars"] = dict(self.vars)
+        if self.buttons:
+            payload["buttons"] = [{"label": b.label, "data": b.data} for b in self.buttons]
+        if self.media:
+            payload["media"] = {
+                "kind": self.media.kind,
+                "ref": self.media.ref,
+                "content_type": self.media.content_type,
+            }
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> OutboundMessage:
+        media = payload.get("media")
+        return cls(
+            text=str(payload.get("text", "")),
+            buttons=tuple(Button(b["label"], b["data"]) for b in payload.get("buttons", [])),
+            media=Media(media["kind"], media.get("ref", ""), media.get("content_type"))
+            if media
+            else None,
+            kind=str(payload.get("kind", REPLY)),
+            vars={str(k): str(v) for k, v in (payload.get("vars") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What a channel may need to know about a delivery beyond the message itself."""
+
+    now: dt.datetime  # the sender's clock: nothing reads the wall clock directly
+    last_inbound_at: dt.datetime | None = None  # the contact's last message to us
+    outbox_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str | None = None
+
+
+# Failure classes of a send, which decide what the sender does next.
+RETRY = "retry"  # try again later (network, 5xx, rate limited)
+PERMANENT = "permanent"  # this message can never go (bad request, chat not found)
+UNREACHABLE = "unreachable"  # the person blocked the bot; stop until they write again
+OPTED_OUT = "opted_out"  # the person asked for no more messages
+HELD = "held"  # cannot go now and should not be retried (WhatsApp: no template for the kind)
+
+
+@dataclass
+class SendError(Exception):
+    failure: str
+    reason: str
+    retry_after: float | None = None
+    code: str | None = field(default=None)
+
+    def __str__(self) -> str:
+        return f"{self.failure}: {self.reason}"

@@ -1,1 +1,0 @@
-"""Staff tools (issue 7): who may see what (scope), multi-step chat dialogs, periodic jobs."""
