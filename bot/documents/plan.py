@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING, Any
 
 from content.loader import CONTENT_DIR
 from content.render import Renderer
 from flows import plan
 from flows.answers import format_date
 from flows.calc import CalcError, CashFlow, format_rupiah
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = CONTENT_DIR / "fonts"
 FONT = "DejaVu"
@@ -132,6 +132,10 @@ def plan_document(
 
 def render_pdf(document: PlanDocument, created: dt.datetime) -> bytes:
     """The plan as PDF bytes. `created` is stamped as its creation date (no wall clock)."""
+    # fpdf2 (with fontTools) is loaded here, when a plan is made, not at every start.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_creation_date(created)
     pdf.set_title(document.title)
@@ -176,6 +180,8 @@ def render_pdf(document: PlanDocument, created: dt.datetime) -> bytes:
 
 
 def _cash_table(pdf: FPDF, cash: CashTable) -> None:
+    from fpdf.enums import XPos, YPos
+
     if pdf.will_page_break(60):
         pdf.add_page()
     pdf.ln(3)

@@ -70,9 +70,7 @@ async def start_toy(turn: Turn, args: str) -> None:
     )
 
 
-TOY = Feature(
-    "toy", commands=(Command("toy", (), start_toy, ("facilitator",)),), dialogs=(Toy(),)
-)
+TOY = Feature("toy", commands=(Command("toy", (), start_toy, ("facilitator",)),), dialogs=(Toy(),))
 
 
 def use_toy(app: App) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,7 +36,7 @@ from bot.core.dialog import Dialog, DialogState
 from bot.core.files import keep_photo
 from bot.core.jobs import JobContext, TickStats
 from bot.core.messages import BROADCAST, Media
-from bot.core.scope import not_in_scope
+from bot.core.scope import not_in_scope, scope_of
 from bot.core.turn import Turn, locale_of
 from content.loader import Content
 from flows import pacing, standing
@@ -374,8 +375,6 @@ def _author(turn: Turn) -> str:
 
 async def _cohorts(turn: Turn, state: DialogState) -> list[Row[Any]]:
     """The dialog's cohorts, still in the asker's scope."""
-    from bot.core.scope import scope_of
-
     scope = await scope_of(turn.conn, turn.person_id)
     found = []
     for cohort_id in state.data.get("cohort_ids", []):
@@ -732,8 +731,6 @@ async def due_job(scheduler: JobContext, now: dt.datetime) -> TickStats:
 
 
 async def _person_name(conn: AsyncConnection, person_id: int) -> str:
-    from sqlalchemy import select
-
     row = (
         await conn.execute(select(repo.people.c.name).where(repo.people.c.id == person_id))
     ).first()

@@ -21,7 +21,7 @@ from bot.core.files import keep_photo
 from bot.core.jobs import JobContext, TickStats
 from bot.core.messages import ALERT, Media
 from bot.core.scope import not_in_scope, scope_of
-from bot.core.turn import Turn
+from bot.core.turn import Turn, locale_of
 from flows import answers, pacing
 from storage import bulk, checkin_repo, repo, staff_repo
 from storage import schedule_repo as sched
@@ -420,8 +420,6 @@ async def follow_up_job(scheduler: JobContext, now: dt.datetime) -> TickStats:
             person = contacts.get(row.facilitator_id)
             if person is None:
                 continue
-            from bot.core.turn import locale_of
-
             locale = locale_of(person.language)
             scheduler.queue(
                 outbox,

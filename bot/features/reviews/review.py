@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.telegram import TelegramChannel
 from bot.core import dialog
+from bot.core.deferred import deferred
 from bot.core.dialog import Dialog, DialogState, ask, close
 from bot.core.messages import ALERT, OutboundMessage
 from bot.core.scope import Scope, cohort_in_scope, cohorts_in_scope, not_in_scope, scope_of
 from bot.core.turn import Turn, locale_of
+from bot.documents.plan import plan_document
 from storage import checkin_repo, repo
 from storage import schedule_repo as sched
 from storage.checkin_repo import APPROVED, RETURNED
@@ -118,8 +119,6 @@ async def _shown(turn: Turn, row: Any) -> list[dict[str, str]]:
 
 async def _plan_summary(turn: Turn, row: Any) -> str:
     """The business plan's summary, as the participant sees it with /rencana."""
-    from bot.documents.plan import plan_document
-
     answers = await repo.load_answers(turn.conn, person_id=row.person_id)
     shown = {k: (r.display or {}).get(turn.locale, "") for k, r in answers.items()}
     cohort = await repo.get_cohort(turn.conn, cohort_id=row.cohort_id)
@@ -156,11 +155,6 @@ async def _in_scope(turn: Turn, review_id: int) -> Any | None:
     return row if _mine(scope, row.cohort_id) else None
 
 
-def _markup(channel: str) -> str:
-    """How a message to a contact on `channel` is marked up (only Telegram uses HTML)."""
-    return TelegramChannel.capabilities.markup if channel == TelegramChannel.name else "plain"
-
-
 async def _tell_participant(turn: Turn, row: Any, key: str, comment: str) -> None:
     """The decision, to the participant's best contact, in their language."""
     found = await sched.person_contacts(turn.conn, person_ids=[row.person_id])
@@ -181,25 +175,14 @@ async def _tell_participant(turn: Turn, row: Any, key: str, comment: str) -> Non
         "comment": comment,
         "facilitator": reviewer,
         "cohort_name": cohort.name if cohort else "",
-        "answers": {},
-        "village": "",
-        "meeting_day": "",
     }
-    text = renderer.render(key, locale, params, _markup(person.channel))
     await repo.enqueue(
         turn.conn,
         rows=[
             {
                 "contact_id": person.contact_id,
-                "payload": {
-                    "text": text,
-                    "kind": ALERT,
-                    "vars": {
-                        "name": person.name or "",
-                        "cohort_name": params["cohort_name"],
-                        "summary": " ".join(text.split())[:500],
-                    },
-                },
+                # Rendered when sent, in the markup of the channel that sends it.
+                "payload": deferred(key, locale, params, ALERT),
                 "priority": repo.PRIORITY_NUDGE,
                 "dedupe_key": f"review:{row.id}:{key}:{turn.now.isoformat()}"[:200],
                 "kind": ALERT,
