@@ -65,11 +65,6 @@ ASSEMBLY: Assembly = assemble(FEATURES, messages=KERNEL_MESSAGES)
 # Every message the code (not a flow) sends; the content check insists on each.
 REQUIRED_MESSAGES: tuple[str, ...] = ASSEMBLY.messages
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
-JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def new_join_code() -> str:
-    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
 
 
 def load_checked_content(root: Path | str = CONTENT_DIR) -> Content:

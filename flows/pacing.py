@@ -23,6 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEKS = 16
+# The zone of people not yet in a cohort, and of a new cohort unless told otherwise.
+DEFAULT_TIMEZONE = "Asia/Jakarta"
 DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # Monday first
 
 # Kinds of scheduled message (the values match bot/messages.py).

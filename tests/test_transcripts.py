@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.cli import run_script
+from bot.cli.chat import run_script
 from flows.answers import format_number, format_rupiah
 from storage import repo
 from tests.conftest import make_cohort

@@ -36,11 +36,11 @@ from flows.effects import (
     Say,
 )
 from flows.engine import ActionDone, Event, FlowState, Repeat, Start, advance, needs_answers
+from flows.pacing import DEFAULT_TIMEZONE
 from flows.spec import LOCALES, Flow
 from storage import repo
 from storage.repo import Identity
 
-DEFAULT_TIMEZONE = "Asia/Jakarta"  # for people not yet in a cohort, and new cohorts
 log = logging.getLogger(__name__)
 
 # A flow's `action:` step: True lets the flow go on; False after saying why it stopped.

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.cli import cmd_cohort_import
+from bot.cli.cohorts import cmd_cohort_import
 from bot.core.config import Settings
 from storage import repo
 from storage.models import AuditLog, Cohort, Contact, Membership, Outbox, Person
@@ -170,7 +170,7 @@ async def test_dry_run_reports_and_writes_nothing(
 
 
 async def test_a_file_without_the_needed_columns_is_refused(app: App, tmp_path: Path) -> None:
-    from bot.cli import UsageError
+    from bot.cli.common import UsageError
 
     with pytest.raises(UsageError, match="line 1: the header lacks phone"):
         await cmd_cohort_import(args_for(app, write(tmp_path, "kode,nama\nA1,Siti\n")), SETTINGS)

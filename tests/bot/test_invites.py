@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.app import App, open_app
 from bot.channels.telegram import Menus, Receiver, TelegramChannel, make_bot
-from bot.cli import cmd_staff_invite
+from bot.cli.staff import cmd_staff_invite
 from bot.core.config import Settings
 from bot.features.enrolment import invites
 from storage import repo
@@ -113,7 +113,7 @@ async def test_the_command_line_prints_a_code_and_how_to_use_it(
 
 
 async def test_the_command_line_refuses_a_facilitator_without_a_known_cohort(app: App) -> None:
-    from bot.cli import UsageError
+    from bot.cli.common import UsageError
 
     await build_world(app)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -283,7 +283,7 @@ async def test_the_command_line_prints_the_telegram_start_link(
 async def test_jamaah_audit_prints_staff_actions(
     app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import cmd_audit, cmd_staff_add
+    from bot.cli.staff import cmd_audit, cmd_staff_add
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     url = url_of(app)

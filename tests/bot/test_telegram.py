@@ -21,7 +21,8 @@ from bot.channels.telegram import (
     keyboard,
     make_bot,
 )
-from bot.cli import cmd_cohort_show, cmd_staff_add
+from bot.cli.cohorts import cmd_cohort_show
+from bot.cli.staff import cmd_staff_add
 from bot.core.channel import button_digest, fit_button_data
 from bot.core.config import Settings
 from bot.core.messages import (

@@ -21,6 +21,7 @@ from bot.core.scope import cohort_in_scope, cohorts_in_scope, not_in_scope, scop
 from bot.core.turn import Turn
 from bot.features.broadcasts import dialog as broadcasts
 from bot.features.broadcasts.dialog import ALL, BEHIND, COHORT
+from flows.pacing import DEFAULT_TIMEZONE
 from storage import broadcast_repo, repo
 
 MAX_COHORT_BUTTONS = 8  # more cohorts than this (an admin): "/siaran KODE" instead
@@ -118,7 +119,7 @@ def _entry(
     cohorts: dict[int, Row[Any]],
 ) -> dict[str, Any]:
     mine = [cohorts[int(c)] for c in row.cohort_ids or [] if int(c) in cohorts]
-    zone = mine[0].timezone if mine else "Asia/Jakarta"
+    zone = mine[0].timezone if mine else DEFAULT_TIMEZONE
     from zoneinfo import ZoneInfo
 
     when = row.scheduled_at or row.queued_at or row.created_at

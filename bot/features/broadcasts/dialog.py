@@ -41,7 +41,7 @@ from bot.core.turn import Turn, locale_of
 from content.loader import Content
 from flows import pacing, standing
 from flows.answers import AnswerError, format_date, parse_date
-from flows.pacing import DAY_NAMES
+from flows.pacing import DAY_NAMES, DEFAULT_TIMEZONE
 from storage import broadcast_repo, repo, staff_repo
 
 NAME = "siaran"
@@ -527,7 +527,7 @@ class BroadcastDialog(Dialog):
             elif value == "schedule":
                 state.step = "when"
                 cohorts = await _cohorts(turn, state)
-                zone = cohorts[0].timezone if cohorts else "Asia/Jakarta"
+                zone = cohorts[0].timezone if cohorts else DEFAULT_TIMEZONE
                 await dialog.ask(turn, state, "siaran.ask_when", {"bc": {"zone": zone}})
             else:
                 await dialog.close(turn)
@@ -637,7 +637,7 @@ class BroadcastDialog(Dialog):
         held = ""
         if queued.held_until > turn.now:
             cohorts = await _cohorts(turn, state)
-            zone = ZoneInfo(cohorts[0].timezone if cohorts else "Asia/Jakarta")
+            zone = ZoneInfo(cohorts[0].timezone if cohorts else DEFAULT_TIMEZONE)
             held = format_when(queued.held_until, zone, turn.content, turn.locale)
         params = {"id": broadcast_id, "recipients": len(audience.recipients), "held": held}
         await turn.say("siaran.queued", {"bc": params})

@@ -34,12 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.phones import PhoneError, normalise_phone
 from flows.answers import AnswerError, parse_date
+from flows.pacing import DEFAULT_TIMEZONE
 from storage import repo
 from storage import staffcore_repo as store
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$")
 REGION = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
-DEFAULT_ZONE = "Asia/Jakarta"
 MAX_ROWS = 20_000
 
 # Accepted header names (lower case; spaces and '-' read as '_') for each column.
@@ -265,7 +265,7 @@ async def _cohort_plan(
     name = cell(row, "cohort_name")
     region = cell(row, "region").strip("/").lower()
     start_text = cell(row, "start")
-    zone = cell(row, "timezone") or DEFAULT_ZONE
+    zone = cell(row, "timezone") or DEFAULT_TIMEZONE
     if not name:
         errors.append(f"new cohort {code}: no cohort name")
     elif len(name) > 120:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.turn import Turn
 from flows.answers import format_date
+from flows.pacing import DEFAULT_TIMEZONE
 from storage import repo
 from storage import staffcore_repo as store
 
@@ -32,7 +33,7 @@ MAX_DAYS = 90
 _CODE = re.compile(rf"^UNDANG-?([{ALPHABET}]{{{LENGTH}}})$")
 JOIN_FLOW = "join"
 INVITED_FLOW = "join_invited"  # content/flows/join_invited.yaml
-LOCAL_ZONE = "Asia/Jakarta"  # an invite's expiry date is shown in WIB
+LOCAL_ZONE = DEFAULT_TIMEZONE  # an invite's expiry date is shown in WIB
 
 
 class InviteError(ValueError):

@@ -1,0 +1,301 @@
+"""The `jamaah` command: one module per command group, loaded when its command runs.
+
+- bot/cli/chat.py: `run`, `chat`, `demo`;
+- bot/cli/cohorts.py: `cohort create | set | list | show | import`;
+- bot/cli/staff.py: `staff add | invite`, `audit`;
+- bot/cli/simulate.py: `simulate`;
+- bot/cli/maintenance.py: `db upgrade`, `content check`.
+
+This module only describes the commands (argparse) and names the function that runs
+each (`"module:function"`), so that building the parser imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flows.pacing import DAY_NAMES, DEFAULT_TIMEZONE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    # What a command needs loads only now: `jamaah --help` and a mistyped option answer
+    # at once, and each command pays for its own libraries only.
+    from bot.cli.common import UsageError
+    from bot.core.config import Settings, SettingsError
+    from content.loader import ContentError
+    from storage.db import DatabaseURLError
+
+    module, _, name = args.run.partition(":")
+    command = getattr(importlib.import_module(f"bot.cli.{module}"), name)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(asyncio.run(command(args, settings)) or 0)
+    except (UsageError, DatabaseURLError, SettingsError) as error:
+        print(f"jamaah: {error}", file=sys.stderr)
+        return 2
+    except ContentError as error:
+        print(
+            f"jamaah: the content is broken, so the bot will not start:\n{error}", file=sys.stderr
+        )
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def schedule_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--meeting-day",
+        choices=DAY_NAMES,
+        help="the weekly meeting's day (senin … minggu)",
+    )
+    p.add_argument("--meeting-time", metavar="HH:MM", help="the meeting's local time")
+    p.add_argument(
+        "--quiet", metavar="HH:MM-HH:MM", help="quiet hours, local (default 21:00-06:00)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jamaah",
+        description="Jamaah: the cohort-mentoring bot for the Jamaah Produksi programme.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def db_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--db",
+            metavar="URL",
+            help="database URL (default: JAMAAH_DATABASE_URL, else SQLite in "
+            "JAMAAH_DATA_DIR, ./data/jamaah.db)",
+        )
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot (Telegram, WhatsApp; the console when neither is set)",
+        description="Run the bot: every channel configured by JAMAAH_TELEGRAM_TOKEN and "
+        "JAMAAH_TWILIO_* settings, the outbox sender, the scheduler and, when a channel "
+        "needs it, the web server on JAMAAH_HOST:JAMAAH_PORT. With no channel configured "
+        "it runs the console channel, as 'jamaah chat' does.",
+    )
+    db_option(run)
+    run.add_argument("--as", dest="as_name", default="peserta", help="console user name")
+    run.set_defaults(run="chat:cmd_run")
+
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the bot in the console",
+        description="Talk to the bot in the console channel. Interactive on a "
+        "terminal; otherwise (or with --script) each line 'NAME: text' is a "
+        "message from console user NAME, '# ...' a comment and ':clock +2d' "
+        "moves the simulated clock on.",
+    )
+    db_option(chat)
+    chat.add_argument(
+        "--as",
+        dest="as_name",
+        default="peserta",
+        metavar="NAME",
+        help="who you are in interactive mode (default: peserta)",
+    )
+    chat.add_argument("--script", metavar="FILE", help="read messages from FILE ('-': stdin)")
+    chat.set_defaults(run="chat:cmd_chat")
+
+    demo = sub.add_parser(
+        "demo",
+        help="a demo cohort and a chat as a new participant",
+        description="Create (once) the demo cohort DEMO with a facilitator, "
+        "print its join code and open the chat as a new participant.",
+    )
+    db_option(demo)
+    demo.set_defaults(run="chat:cmd_demo")
+
+    cohort = sub.add_parser(
+        "cohort", help="create, list and show cohorts", description="Manage cohorts (jamaah)."
+    )
+    csub = cohort.add_subparsers(title="cohort commands", metavar="ACTION")
+    create = csub.add_parser("create", help="create a cohort", description="Create a cohort.")
+    db_option(create)
+    create.add_argument("--code", required=True, help="short code, e.g. TRITIS-01")
+    create.add_argument("--name", required=True, help="the jamaah's name")
+    create.add_argument(
+        "--region", required=True, help="region path, e.g. jawa-tengah/salatiga/tritis"
+    )
+    create.add_argument("--start", required=True, help="start date, YYYY-MM-DD")
+    create.add_argument(
+        "--timezone",
+        default=DEFAULT_TIMEZONE,
+        help="IANA time zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura)",
+    )
+    create.add_argument(
+        "--capacity",
+        type=int,
+        default=None,
+        help="most participants (default: the programme's, 25)",
+    )
+    create.add_argument("--language", choices=("id", "en"), default="id")
+    schedule_options(create)
+    create.set_defaults(run="cohorts:cmd_cohort_create")
+    setting = csub.add_parser(
+        "set",
+        help="change a cohort's meeting day and time or quiet hours",
+        description="Change a cohort's meeting day and time (announced the evening "
+        "before and the morning of) or its quiet hours (no nudges then).",
+    )
+    db_option(setting)
+    setting.add_argument("code", help="the cohort's code")
+    schedule_options(setting)
+    setting.set_defaults(run="cohorts:cmd_cohort_set")
+    listing = csub.add_parser("list", help="list cohorts", description="List all cohorts.")
+    db_option(listing)
+    listing.set_defaults(run="cohorts:cmd_cohort_list")
+    show = csub.add_parser("show", help="show one cohort", description="Show one cohort.")
+    db_option(show)
+    show.add_argument("code")
+    show.set_defaults(run="cohorts:cmd_cohort_show")
+    importing = csub.add_parser(
+        "import",
+        help="create cohorts and pre-register participants from a CSV file",
+        description="Read a CSV file (header row; Indonesian or English column names): "
+        "kode_kelompok/cohort_code, nama_kelompok/cohort_name, wilayah/region, "
+        "mulai/start_date (2027-01-04 or 4 Januari 2027), zona_waktu/timezone (default "
+        "Asia/Jakarta), nama/name, telepon/phone, desa/village. Creates the cohorts that "
+        "do not exist and pre-registers each participant's WhatsApp number, so that they "
+        "are greeted by name and asked for consent when they first write. Telegram does "
+        "not give a bot phone numbers: Telegram users join with the join code. Bad rows "
+        "are listed by line; a file with any imports nothing unless --skip-bad.",
+    )
+    db_option(importing)
+    importing.add_argument("file", help="the CSV file (UTF-8; ',' or ';' separated)")
+    importing.add_argument("--dry-run", action="store_true", help="check and report only")
+    importing.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
+    )
+    importing.set_defaults(run="cohorts:cmd_cohort_import")
+
+    staff = sub.add_parser(
+        "staff", help="add facilitators and coordinators", description="Manage staff."
+    )
+    ssub = staff.add_subparsers(title="staff commands", metavar="ACTION")
+    add = ssub.add_parser(
+        "add",
+        help="add a facilitator or coordinator",
+        description="Add a facilitator (of a cohort) or a coordinator (of a "
+        "region) and link their console name, WhatsApp number and/or Telegram user id.",
+    )
+    db_option(add)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=("facilitator", "coordinator"))
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--cohort", metavar="CODE")
+    scope.add_argument("--region", metavar="PATH")
+    add.add_argument("--console", metavar="NAME", help="their name in the console channel")
+    add.add_argument(
+        "--whatsapp",
+        metavar="PHONE",
+        help="their WhatsApp number: +62812…, 62812… or 0812… (stored as +62812…)",
+    )
+    add.add_argument(
+        "--telegram",
+        metavar="USER_ID",
+        help="their numeric Telegram user id (they get the staff command menu)",
+    )
+    add.set_defaults(run="staff:cmd_staff_add")
+    inviting = ssub.add_parser(
+        "invite",
+        help="make a one-time invite code for a new staff member",
+        description="Print a one-time code that makes whoever sends it to the bot (on "
+        "Telegram or WhatsApp) a facilitator of a cohort, a coordinator of a region, or an "
+        "admin. It works once, until it expires.",
+    )
+    db_option(inviting)
+    inviting.add_argument("--role", required=True, choices=("facilitator", "coordinator", "admin"))
+    invite_scope = inviting.add_mutually_exclusive_group()
+    invite_scope.add_argument("--cohort", metavar="CODE", help="a facilitator's cohort")
+    invite_scope.add_argument("--region", metavar="PATH", help="a coordinator's region")
+    inviting.add_argument(
+        "--expires-days", type=int, default=7, metavar="N", help="days it lasts (default 7)"
+    )
+    inviting.set_defaults(run="staff:cmd_staff_invite")
+
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of staff actions",
+        description="Print the newest entries of the audit log (staff added, invites made "
+        "and used, imports, broadcasts, check-ins, reviews, exports), oldest first.",
+    )
+    db_option(audit)
+    audit.add_argument("--since", metavar="YYYY-MM-DD", help="only entries from this day (UTC)")
+    audit.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    audit.set_defaults(run="staff:cmd_audit")
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    dsub = db.add_subparsers(title="db commands", metavar="ACTION")
+    up = dsub.add_parser(
+        "upgrade",
+        help="apply the migrations",
+        description="Bring the database schema up to date (idempotent).",
+    )
+    db_option(up)
+    up.set_defaults(run="maintenance:cmd_db_upgrade")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="run whole cohorts through the programme on the simulated clock",
+        description="Create cohorts (spread over Asia/Jakarta, Asia/Makassar and "
+        "Asia/Jayapura, each with a facilitator and a meeting day), let scripted "
+        "participants (diligent, late, silent, stoppers) join through the real "
+        "dispatcher and answer the bot, and move the simulated clock on hour by hour "
+        "with the scheduler and the sender running. Progress goes to stderr; a summary "
+        "(messages per kind, completion by week, reminders, alerts, stuck "
+        "participants) to stdout. The same --seed gives the same summary.",
+    )
+    sim.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: a fresh temporary SQLite file, removed afterwards)",
+    )
+    sim.add_argument(
+        "--reuse",
+        action="store_true",
+        help="allow a database that already has cohorts (new ones are added beside them)",
+    )
+    sim.add_argument("--cohorts", type=int, default=1, help="how many cohorts (1-200, default 1)")
+    sim.add_argument(
+        "--participants", type=int, default=25, help="participants per cohort (1-25, default 25)"
+    )
+    sim.add_argument("--weeks", type=int, default=16, help="weeks to simulate (1-16, default 16)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument(
+        "--start", metavar="YYYY-MM-DD", help="the cohorts' start date (default: next Monday)"
+    )
+    sim.add_argument("--json", action="store_true", help="print the summary as a JSON object")
+    sim.set_defaults(run="simulate:cmd_simulate")
+
+    content = sub.add_parser(
+        "content", help="check the programme content", description="Programme content."
+    )
+    tsub = content.add_subparsers(title="content commands", metavar="ACTION")
+    check = tsub.add_parser(
+        "check",
+        help="validate every flow and message",
+        description="Validate every flow and render every message in "
+        "every locale; exit 1 naming the file, step and reason of each "
+        "problem.",
+    )
+    check.add_argument("--root", type=Path, default=None, help="content folder to check")
+    check.set_defaults(run="maintenance:cmd_content_check")
+    return parser

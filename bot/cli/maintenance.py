@@ -1,0 +1,40 @@
+"""`jamaah db upgrade` and `jamaah content check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.app import REQUIRED_MESSAGES
+from bot.cli.common import database_url
+from bot.core.config import Settings
+from content.loader import CONTENT_DIR, check_content, load_content
+from storage.db import make_engine, upgrade
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    url = database_url(args, settings)
+    db = make_engine(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    print("The database is up to date.")
+    return 0
+
+
+async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    root = args.root or CONTENT_DIR
+    content = load_content(root)  # raises ContentError naming the file
+    problems = check_content(content, REQUIRED_MESSAGES)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    messages = sum(len(t) for t in content.renderer.messages.values())
+    print(
+        f"Content OK: {len(content.flows)} flows, {messages} messages, "
+        f"{len(content.program.weeks)} weeks."
+    )
+    return 0
