@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Document
+from storage.tables import documents_t
 
-documents_t = cast(Table, Document.__table__)
 REF_PREFIX = "doc:"
 
 

@@ -11,12 +11,11 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     String,
-    Table,
     and_,
     bindparam,
     delete,
@@ -31,56 +30,32 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tallies
-from storage.models import (
-    Answer,
-    AuditLog,
-    Cohort,
-    Contact,
-    Document,
-    FlowSession,
-    InboundLog,
-    Membership,
-    Outbox,
-    Person,
-    Progress,
-    SystemState,
-    UTCDateTime,
-)
+from storage.models import UTCDateTime
+from storage.roles import ADMIN as ADMIN
+from storage.roles import COORDINATOR as COORDINATOR
+from storage.roles import FACILITATOR as FACILITATOR
+from storage.roles import INVITED as INVITED
+from storage.roles import PARTICIPANT as PARTICIPANT
+from storage.roles import STAFF_ROLES as STAFF_ROLES
+from storage.sql import upsert
+from storage.tables import answers_t as answers_t
+from storage.tables import audit_t as audit_t
+from storage.tables import cohorts_t, contacts_t, memberships_t, people_t, sessions_t
+from storage.tables import documents_t as documents_t
+from storage.tables import inbound_t as inbound_t
+from storage.tables import outbox_t as outbox_t
+from storage.tables import progress_t as progress_t
+from storage.tables import state_t as state_t
 
-cohorts = cast(Table, Cohort.__table__)
-people = cast(Table, Person.__table__)
-contacts = cast(Table, Contact.__table__)
-memberships = cast(Table, Membership.__table__)
-sessions = cast(Table, FlowSession.__table__)
-answers_t = cast(Table, Answer.__table__)
-progress_t = cast(Table, Progress.__table__)
-inbound_t = cast(Table, InboundLog.__table__)
-outbox_t = cast(Table, Outbox.__table__)
-audit_t = cast(Table, AuditLog.__table__)
-state_t = cast(Table, SystemState.__table__)
-documents_t = cast(Table, Document.__table__)
-
-PARTICIPANT, FACILITATOR, COORDINATOR = "participant", "facilitator", "coordinator"
-ADMIN = "admin"  # manages staff; sees every cohort
-STAFF_ROLES = (FACILITATOR, COORDINATOR, ADMIN)
-# Pre-registered by `jamaah cohort import`, not yet consented (storage/staffcore_repo.py):
-# not a participant, not staff; counted against the cohort's capacity.
-INVITED = "invited"
-
-
-# Upserts are written once as text: SQLite and PostgreSQL share the ON CONFLICT syntax,
-# and SQLAlchemy caches a compiled text() statement, while it compiles its dialect
-# INSERT ... ON CONFLICT constructs afresh on every call (they opt out of its cache).
-# The bound parameters carry the column types, so times and JSON are stored as
-# everywhere else.
-def _upsert(sql: str, **types: Any) -> Any:
-    return text(sql).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()))
+# The tables under the names callers use (storage/tables.py names them all `*_t`).
+cohorts, people, contacts = cohorts_t, people_t, contacts_t
+memberships, sessions = memberships_t, sessions_t
 
 
 # --- inbound -----------------------------------------------------------------------
 
 
-_RECORD_INBOUND = _upsert(
+_RECORD_INBOUND = upsert(
     "INSERT INTO inbound_log (channel, external_id, received_at) "
     "VALUES (:channel, :external_id, :now) "
     "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
@@ -128,7 +103,7 @@ async def create_cohort(
     now: dt.datetime,
 ) -> int:
     result = await conn.execute(
-        insert(cohorts)
+        insert(cohorts_t)
         .values(
             code=code,
             name=name,
@@ -143,14 +118,14 @@ async def create_cohort(
             created_at=now,
             next_tick_at=now,  # the scheduler works out its calendar on its next tick
         )
-        .returning(cohorts.c.id)
+        .returning(cohorts_t.c.id)
     )
     return int(result.scalar_one())
 
 
 async def update_cohort(conn: AsyncConnection, *, cohort_id: int, **values: Any) -> None:
     """Change a cohort's settings (meeting day and time, quiet hours, next tick)."""
-    await conn.execute(update(cohorts).where(cohorts.c.id == cohort_id).values(**values))
+    await conn.execute(update(cohorts_t).where(cohorts_t.c.id == cohort_id).values(**values))
 
 
 async def get_cohort(
@@ -161,13 +136,13 @@ async def get_cohort(
     cohort_id: int | None = None,
 ) -> Row[Any] | None:
     """One cohort by its code (case-insensitive), its join code or its id."""
-    stmt = select(cohorts)
+    stmt = select(cohorts_t)
     if code is not None:
-        stmt = stmt.where(func.upper(cohorts.c.code) == code.upper())
+        stmt = stmt.where(func.upper(cohorts_t.c.code) == code.upper())
     elif join_code is not None:
         return (await conn.execute(_COHORT_BY_JOIN_CODE, {"join_code": join_code.upper()})).first()
     elif cohort_id is not None:
-        stmt = stmt.where(cohorts.c.id == cohort_id)
+        stmt = stmt.where(cohorts_t.c.id == cohort_id)
     else:
         raise TypeError("give code, join_code or cohort_id")
     return (await conn.execute(stmt)).first()
@@ -178,25 +153,27 @@ async def list_cohorts(conn: AsyncConnection) -> Sequence[Row[Any]]:
     count = (
         select(func.count())
         .where(
-            memberships.c.cohort_id == cohorts.c.id,
-            memberships.c.role.in_((PARTICIPANT, INVITED)),  # places taken
+            memberships_t.c.cohort_id == cohorts_t.c.id,
+            memberships_t.c.role.in_((PARTICIPANT, INVITED)),  # places taken
         )
         .scalar_subquery()
     )
-    stmt = select(cohorts, count.label("participants")).order_by(cohorts.c.region, cohorts.c.code)
+    stmt = select(cohorts_t, count.label("participants")).order_by(
+        cohorts_t.c.region, cohorts_t.c.code
+    )
     return (await conn.execute(stmt)).all()
 
 
-_COHORT_BY_JOIN_CODE = select(cohorts).where(cohorts.c.join_code == bindparam("join_code"))
+_COHORT_BY_JOIN_CODE = select(cohorts_t).where(cohorts_t.c.join_code == bindparam("join_code"))
 _COUNT_MEMBERS = select(func.count()).where(
-    memberships.c.cohort_id == bindparam("cohort_id"),
-    memberships.c.role.in_(bindparam("roles", expanding=True)),
+    memberships_t.c.cohort_id == bindparam("cohort_id"),
+    memberships_t.c.role.in_(bindparam("roles", expanding=True)),
 )
 
 
 async def lock_cohort(conn: AsyncConnection, *, cohort_id: int) -> Row[Any] | None:
     """The cohort, locked until the transaction ends (so its places are counted once)."""
-    stmt = select(cohorts).where(cohorts.c.id == cohort_id)
+    stmt = select(cohorts_t).where(cohorts_t.c.id == cohort_id)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return (await conn.execute(stmt)).first()
@@ -212,10 +189,10 @@ async def count_members(conn: AsyncConnection, *, cohort_id: int, role: str = PA
 
 async def cohort_staff(conn: AsyncConnection, *, cohort_id: int) -> Sequence[Row[Any]]:
     stmt = (
-        select(people.c.id, people.c.name, memberships.c.role)
-        .join(memberships, memberships.c.person_id == people.c.id)
-        .where(memberships.c.cohort_id == cohort_id, memberships.c.role != PARTICIPANT)
-        .order_by(memberships.c.id)
+        select(people_t.c.id, people_t.c.name, memberships_t.c.role)
+        .join(memberships_t, memberships_t.c.person_id == people_t.c.id)
+        .where(memberships_t.c.cohort_id == cohort_id, memberships_t.c.role != PARTICIPANT)
+        .order_by(memberships_t.c.id)
     )
     return (await conn.execute(stmt)).all()
 
@@ -250,44 +227,45 @@ class Identity:
 
 def _identity_statement() -> Any:
     facilitator = (
-        select(people.c.name)
-        .select_from(memberships.join(people, people.c.id == memberships.c.person_id))
-        .where(memberships.c.cohort_id == cohorts.c.id, memberships.c.role == FACILITATOR)
-        .order_by(memberships.c.id)
+        select(people_t.c.name)
+        .select_from(memberships_t.join(people_t, people_t.c.id == memberships_t.c.person_id))
+        .where(memberships_t.c.cohort_id == cohorts_t.c.id, memberships_t.c.role == FACILITATOR)
+        .order_by(memberships_t.c.id)
         .limit(1)
         .scalar_subquery()
     )
-    part = memberships.alias("part")
+    part = memberships_t.alias("part")
     return (
         select(
-            contacts.c.id,
-            contacts.c.person_id,
-            people.c.name,
-            people.c.village,
-            people.c.language,
-            contacts.c.opted_out,
-            cohorts.c.id,
-            cohorts.c.name,
-            cohorts.c.code,
-            cohorts.c.meeting_day,
+            contacts_t.c.id,
+            contacts_t.c.person_id,
+            people_t.c.name,
+            people_t.c.village,
+            people_t.c.language,
+            contacts_t.c.opted_out,
+            cohorts_t.c.id,
+            cohorts_t.c.name,
+            cohorts_t.c.code,
+            cohorts_t.c.meeting_day,
             facilitator,
-            sessions.c.flow,
-            sessions.c.step,
-            sessions.c.state,
-            sessions.c.cohort_id,
-            contacts.c.last_inbound_at,
-            contacts.c.unreachable,
-            contacts.c.display_name,
-            cohorts.c.timezone,
+            sessions_t.c.flow,
+            sessions_t.c.step,
+            sessions_t.c.state,
+            sessions_t.c.cohort_id,
+            contacts_t.c.last_inbound_at,
+            contacts_t.c.unreachable,
+            contacts_t.c.display_name,
+            cohorts_t.c.timezone,
         )
         .select_from(
-            contacts.join(people, people.c.id == contacts.c.person_id)
-            .outerjoin(part, and_(part.c.person_id == people.c.id, part.c.role == PARTICIPANT))
-            .outerjoin(cohorts, cohorts.c.id == part.c.cohort_id)
-            .outerjoin(sessions, sessions.c.person_id == people.c.id)
+            contacts_t.join(people_t, people_t.c.id == contacts_t.c.person_id)
+            .outerjoin(part, and_(part.c.person_id == people_t.c.id, part.c.role == PARTICIPANT))
+            .outerjoin(cohorts_t, cohorts_t.c.id == part.c.cohort_id)
+            .outerjoin(sessions_t, sessions_t.c.person_id == people_t.c.id)
         )
         .where(
-            contacts.c.channel == bindparam("channel"), contacts.c.address == bindparam("address")
+            contacts_t.c.channel == bindparam("channel"),
+            contacts_t.c.address == bindparam("address"),
         )
         .limit(1)
     )
@@ -315,9 +293,9 @@ async def create_person(
     """A new person with one contact; returns (person_id, contact_id)."""
     person_id = (
         await conn.execute(
-            insert(people)
+            insert(people_t)
             .values(name=name, language=language, created_at=now)
-            .returning(people.c.id)
+            .returning(people_t.c.id)
         )
     ).scalar_one()
     contact_id = await add_contact(
@@ -332,13 +310,13 @@ async def create_person(
 
 
 _TOUCH_CONTACT = (
-    update(contacts)
-    .where(contacts.c.id == bindparam("contact_id"))
+    update(contacts_t)
+    .where(contacts_t.c.id == bindparam("contact_id"))
     .values(
-        last_inbound_at=bindparam("now", type_=contacts.c.last_inbound_at.type),
+        last_inbound_at=bindparam("now", type_=contacts_t.c.last_inbound_at.type),
         unreachable=False,
         display_name=func.coalesce(
-            bindparam("display_name", type_=String()), contacts.c.display_name
+            bindparam("display_name", type_=String()), contacts_t.c.display_name
         ),
     )
 )
@@ -356,7 +334,7 @@ async def update_person(conn: AsyncConnection, *, person_id: int, **values: Any)
     allowed = {"name", "village", "language", "consent_at"}
     if not values or set(values) - allowed:
         raise TypeError(f"update_person takes {', '.join(sorted(allowed))}")
-    await conn.execute(update(people).where(people.c.id == person_id).values(**values))
+    await conn.execute(update(people_t).where(people_t.c.id == person_id).values(**values))
 
 
 # --- memberships --------------------------------------------------------------------
@@ -379,9 +357,9 @@ async def add_membership(
     elif (cohort_id is None) == (region is None):
         raise ValueError("a membership holds either a cohort or a region")
     result = await conn.execute(
-        insert(memberships)
+        insert(memberships_t)
         .values(person_id=person_id, cohort_id=cohort_id, role=role, region=region, created_at=now)
-        .returning(memberships.c.id)
+        .returning(memberships_t.c.id)
     )
     membership_id = int(result.scalar_one())
     if role == PARTICIPANT and cohort_id is not None:  # their answers count there now
@@ -393,10 +371,12 @@ async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any
     """The person's memberships with their cohort's code, if any (a pre-registration,
     not yet consented to, is no role)."""
     stmt = (
-        select(memberships.c.role, memberships.c.region, cohorts.c.code, cohorts.c.name)
-        .select_from(memberships.outerjoin(cohorts, cohorts.c.id == memberships.c.cohort_id))
-        .where(memberships.c.person_id == person_id, memberships.c.role != INVITED)
-        .order_by(memberships.c.id)
+        select(memberships_t.c.role, memberships_t.c.region, cohorts_t.c.code, cohorts_t.c.name)
+        .select_from(
+            memberships_t.outerjoin(cohorts_t, cohorts_t.c.id == memberships_t.c.cohort_id)
+        )
+        .where(memberships_t.c.person_id == person_id, memberships_t.c.role != INVITED)
+        .order_by(memberships_t.c.id)
     )
     return (await conn.execute(stmt)).all()
 
@@ -404,7 +384,7 @@ async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any
 # --- flow sessions ------------------------------------------------------------------
 
 
-_SAVE_SESSION = _upsert(
+_SAVE_SESSION = upsert(
     "INSERT INTO flow_sessions (person_id, cohort_id, flow, step, state, updated_at) "
     "VALUES (:person_id, :cohort_id, :flow, :step, :state, :now) "
     "ON CONFLICT (person_id) DO UPDATE SET cohort_id = excluded.cohort_id, "
@@ -439,7 +419,7 @@ async def save_session(
     )
 
 
-_DELETE_SESSION = delete(sessions).where(sessions.c.person_id == bindparam("person_id"))
+_DELETE_SESSION = delete(sessions_t).where(sessions_t.c.person_id == bindparam("person_id"))
 
 
 async def delete_session(conn: AsyncConnection, *, person_id: int) -> None:
@@ -456,7 +436,7 @@ _ANSWER_HISTORY = select(answers_t.c.value, answers_t.c.history, answers_t.c.upd
     answers_t.c.person_id == bindparam("person_id"), answers_t.c.key == bindparam("key")
 )
 UNKNOWN = object()  # save_answer: the caller does not know whether the answer exists
-_INSERT_NEW_ANSWER = _upsert(
+_INSERT_NEW_ANSWER = upsert(
     "INSERT INTO answers (person_id, key, value, display, history, updated_at) "
     "VALUES (:person_id, :key, :value, :display, :history, :updated_at) "
     "ON CONFLICT (person_id, key) DO NOTHING RETURNING id",
@@ -546,13 +526,13 @@ async def delete_answers(conn: AsyncConnection, *, person_id: int, now: dt.datet
 # --- progress -----------------------------------------------------------------------
 
 
-_OPEN_WEEK = _upsert(
+_OPEN_WEEK = upsert(
     "INSERT INTO progress (person_id, cohort_id, week, status, started_at) "
     "VALUES (:person_id, :cohort_id, :week, 'open', :started_at) "
     "ON CONFLICT (person_id, cohort_id, week) DO NOTHING",
     started_at=UTCDateTime(),
 )
-_COMPLETE_WEEK = _upsert(
+_COMPLETE_WEEK = upsert(
     "INSERT INTO progress (person_id, cohort_id, week, status, started_at, completed_at) "
     "VALUES (:person_id, :cohort_id, :week, 'done', :started_at, :completed_at) "
     "ON CONFLICT (person_id, cohort_id, week) DO UPDATE SET status = 'done', "
@@ -612,7 +592,7 @@ async def list_progress(
 PRIORITY_REPLY, PRIORITY_NUDGE, PRIORITY_BROADCAST = 0, 1, 2
 # Text, with typed parameters: a scheduler tick queues thousands of rows at once, and
 # the ORM-level INSERT's per-row processing cost as much as SQLite's own work.
-_INSERT_OUTBOX = _upsert(
+_INSERT_OUTBOX = upsert(
     "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
     "next_attempt_at, created_at) VALUES (:contact_id, :payload, :priority, :dedupe_key, "
     ":kind, 'pending', 0, :next_attempt_at, :created_at)",
@@ -724,12 +704,14 @@ def _claim_statements(
         )
         .exists()
     )
-    on_channel = select(contacts.c.id).where(contacts.c.id == o.c.contact_id)
+    on_channel = select(contacts_t.c.id).where(contacts_t.c.id == o.c.contact_id)
     if by_channel:
-        on_channel = on_channel.where(contacts.c.channel.in_(bindparam("channels", expanding=True)))
+        on_channel = on_channel.where(
+            contacts_t.c.channel.in_(bindparam("channels", expanding=True))
+        )
     if other_channels:
         on_channel = on_channel.where(
-            contacts.c.channel.not_in(bindparam("others", expanding=True))
+            contacts_t.c.channel.not_in(bindparam("others", expanding=True))
         )
     walks = []
     for due in (
@@ -759,14 +741,14 @@ def _claim_statements(
             o.c.payload,
             o.c.attempts,
             o.c.priority,
-            contacts.c.id.label("contact_id"),
-            contacts.c.channel,
-            contacts.c.address,
-            contacts.c.opted_out,
-            contacts.c.unreachable,
-            contacts.c.last_inbound_at,
+            contacts_t.c.id.label("contact_id"),
+            contacts_t.c.channel,
+            contacts_t.c.address,
+            contacts_t.c.opted_out,
+            contacts_t.c.unreachable,
+            contacts_t.c.last_inbound_at,
         )
-        .join(contacts, contacts.c.id == o.c.contact_id)
+        .join(contacts_t, contacts_t.c.id == o.c.contact_id)
         .where(o.c.id.in_(ids))
         .order_by(o.c.priority, o.c.id)
     )
@@ -833,7 +815,9 @@ async def mark_failed(
 
 
 async def mark_unreachable(conn: AsyncConnection, *, contact_id: int) -> None:
-    await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(unreachable=True))
+    await conn.execute(
+        update(contacts_t).where(contacts_t.c.id == contact_id).values(unreachable=True)
+    )
 
 
 # --- audit and system state ------------------------------------------------------------
@@ -859,7 +843,7 @@ async def get_value(conn: AsyncConnection, *, key: str) -> Any:
     return (await conn.execute(select(state_t.c.value).where(state_t.c.key == key))).scalar()
 
 
-_SET_VALUE = _upsert(
+_SET_VALUE = upsert(
     "INSERT INTO system_state (key, value) VALUES (:key, :value) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     value=JSON(),
@@ -871,8 +855,6 @@ async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
 
 
 # --- delivery status, opt-out and documents (WhatsApp, and any channel that needs them) -
-
-documents_t = cast(Table, Document.__table__)
 
 # How far a message has come; a late callback never moves a row back (Twilio may post
 # "sent" after "delivered"). Failures end the story.
@@ -891,9 +873,9 @@ async def outbox_by_external_id(conn: AsyncConnection, *, external_id: str) -> R
         outbox_t.c.payload,
         outbox_t.c.external_id,
         outbox_t.c.delivery_status,
-        contacts.c.address,
+        contacts_t.c.address,
     )
-    joined = outbox_t.join(contacts, contacts.c.id == outbox_t.c.contact_id)
+    joined = outbox_t.join(contacts_t, contacts_t.c.id == outbox_t.c.contact_id)
     row = (
         await conn.execute(
             select(*columns).select_from(joined).where(outbox_t.c.external_id == external_id)
@@ -938,14 +920,16 @@ async def record_delivery(
 async def set_opted_out(conn: AsyncConnection, *, contact_id: int, opted_out: bool) -> None:
     """The person asked for no more messages (or for them again)."""
     await conn.execute(
-        update(contacts).where(contacts.c.id == contact_id).values(opted_out=opted_out)
+        update(contacts_t).where(contacts_t.c.id == contact_id).values(opted_out=opted_out)
     )
 
 
 async def contact_by_address(
     conn: AsyncConnection, *, channel: str, address: str
 ) -> Row[Any] | None:
-    stmt = select(contacts).where(contacts.c.channel == channel, contacts.c.address == address)
+    stmt = select(contacts_t).where(
+        contacts_t.c.channel == channel, contacts_t.c.address == address
+    )
     return (await conn.execute(stmt)).first()
 
 
@@ -960,7 +944,7 @@ async def add_contact(
 ) -> int:
     """Link one more channel address to a person (a facilitator's WhatsApp number)."""
     result = await conn.execute(
-        insert(contacts)
+        insert(contacts_t)
         .values(
             channel=channel,
             address=address,
@@ -970,7 +954,7 @@ async def add_contact(
             unreachable=False,
             created_at=now,
         )
-        .returning(contacts.c.id)
+        .returning(contacts_t.c.id)
     )
     return int(result.scalar_one())
 
@@ -1048,10 +1032,10 @@ async def undelivered(
     (opted out); what a facilitator needs to reach them another way."""
     stmt = (
         select(
-            people.c.name,
-            contacts.c.channel,
-            contacts.c.address,
-            contacts.c.opted_out,
+            people_t.c.name,
+            contacts_t.c.channel,
+            contacts_t.c.address,
+            contacts_t.c.opted_out,
             outbox_t.c.kind,
             outbox_t.c.status,
             outbox_t.c.delivery_status,
@@ -1060,18 +1044,18 @@ async def undelivered(
             outbox_t.c.created_at,
         )
         .select_from(
-            outbox_t.join(contacts, contacts.c.id == outbox_t.c.contact_id)
-            .join(people, people.c.id == contacts.c.person_id)
+            outbox_t.join(contacts_t, contacts_t.c.id == outbox_t.c.contact_id)
+            .join(people_t, people_t.c.id == contacts_t.c.person_id)
             .join(
-                memberships,
+                memberships_t,
                 and_(
-                    memberships.c.person_id == people.c.id,
-                    memberships.c.role == PARTICIPANT,
+                    memberships_t.c.person_id == people_t.c.id,
+                    memberships_t.c.role == PARTICIPANT,
                 ),
             )
         )
         .where(
-            memberships.c.cohort_id == cohort_id,
+            memberships_t.c.cohort_id == cohort_id,
             outbox_t.c.created_at >= since,
             or_(
                 outbox_t.c.status.in_(("held", "failed", "skipped")),
@@ -1128,19 +1112,19 @@ async def menu_people(
     """Contacts on `channel` whose command menu differs from everyone's: staff, and people
     who chose another language. address -> (language, their staff roles)."""
     stmt = (
-        select(contacts.c.address, people.c.language, memberships.c.role)
+        select(contacts_t.c.address, people_t.c.language, memberships_t.c.role)
         .select_from(
-            contacts.join(people, people.c.id == contacts.c.person_id).outerjoin(
-                memberships,
+            contacts_t.join(people_t, people_t.c.id == contacts_t.c.person_id).outerjoin(
+                memberships_t,
                 and_(
-                    memberships.c.person_id == people.c.id,
-                    memberships.c.role.in_(STAFF_ROLES),
+                    memberships_t.c.person_id == people_t.c.id,
+                    memberships_t.c.role.in_(STAFF_ROLES),
                 ),
             )
         )
         .where(
-            contacts.c.channel == channel,
-            or_(people.c.language != default_language, memberships.c.role.is_not(None)),
+            contacts_t.c.channel == channel,
+            or_(people_t.c.language != default_language, memberships_t.c.role.is_not(None)),
         )
     )
     found: dict[str, tuple[str, set[str]]] = {}

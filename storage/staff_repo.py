@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import JSON, Row, Table, bindparam, delete, func, select, text
+from sqlalchemy import JSON, Row, bindparam, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Dialog, UTCDateTime
-from storage.repo import PARTICIPANT, contacts, memberships, people, progress_t
-
-dialogs_t = cast(Table, Dialog.__table__)
+from storage.models import UTCDateTime
+from storage.roles import PARTICIPANT
+from storage.tables import contacts_t, dialogs_t, memberships_t, people_t, progress_t
 
 # --- dialogs -----------------------------------------------------------------------
 
@@ -77,31 +76,31 @@ async def roster(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> list[Ro
     )
     stmt = (
         select(
-            memberships.c.cohort_id,
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.village,
-            people.c.language,
+            memberships_t.c.cohort_id,
+            people_t.c.id.label("person_id"),
+            people_t.c.name,
+            people_t.c.village,
+            people_t.c.language,
             func.coalesce(done.c.weeks_done, 0).label("weeks_done"),
             func.coalesce(done.c.top_week, 0).label("top_week"),
             opened.c.open_week,
-            contacts.c.id.label("contact_id"),
-            contacts.c.last_inbound_at,
-            contacts.c.opted_out,
-            contacts.c.unreachable,
+            contacts_t.c.id.label("contact_id"),
+            contacts_t.c.last_inbound_at,
+            contacts_t.c.opted_out,
+            contacts_t.c.unreachable,
         )
         .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id)
-            .join(contacts, contacts.c.person_id == people.c.id)
-            .outerjoin(done, done.c.person_id == people.c.id)
-            .outerjoin(opened, opened.c.person_id == people.c.id)
+            memberships_t.join(people_t, people_t.c.id == memberships_t.c.person_id)
+            .join(contacts_t, contacts_t.c.person_id == people_t.c.id)
+            .outerjoin(done, done.c.person_id == people_t.c.id)
+            .outerjoin(opened, opened.c.person_id == people_t.c.id)
         )
-        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == PARTICIPANT)
+        .where(memberships_t.c.cohort_id.in_(cohort_ids), memberships_t.c.role == PARTICIPANT)
         .order_by(
-            memberships.c.cohort_id,
-            people.c.id,
-            contacts.c.last_inbound_at.desc().nulls_last(),
-            contacts.c.id,
+            memberships_t.c.cohort_id,
+            people_t.c.id,
+            contacts_t.c.last_inbound_at.desc().nulls_last(),
+            contacts_t.c.id,
         )
     )
     merged: dict[int, RosterEntry] = {}

@@ -12,27 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tallies
-from storage.models import Invite
-from storage.repo import (
-    INVITED,
-    PARTICIPANT,
+from storage.roles import INVITED, PARTICIPANT
+from storage.tables import (
     audit_t,
-    cohorts,
-    contacts,
-    memberships,
-    people,
+    cohorts_t,
+    contacts_t,
+    invites_t,
+    memberships_t,
+    people_t,
     state_t,
 )
-
-invites_t = cast(Table, Invite.__table__)
-
 
 # --- invites ---------------------------------------------------------------------------
 
@@ -72,8 +68,8 @@ async def invite_code_taken(conn: AsyncConnection, *, code: str) -> bool:
 async def invite_by_code(conn: AsyncConnection, *, code: str) -> Row[Any] | None:
     """The invite with this (normalised, upper-case) code, with its cohort's code."""
     stmt = (
-        select(invites_t, cohorts.c.code.label("cohort_code"))
-        .select_from(invites_t.outerjoin(cohorts, cohorts.c.id == invites_t.c.cohort_id))
+        select(invites_t, cohorts_t.c.code.label("cohort_code"))
+        .select_from(invites_t.outerjoin(cohorts_t, cohorts_t.c.id == invites_t.c.cohort_id))
         .where(invites_t.c.code == code)
     )
     return (await conn.execute(stmt)).first()
@@ -107,9 +103,9 @@ async def add_invited(
 ) -> int:
     """A pre-registered (not yet consented) membership in `cohort_id`."""
     result = await conn.execute(
-        insert(memberships)
+        insert(memberships_t)
         .values(person_id=person_id, cohort_id=cohort_id, role=INVITED, created_at=now)
-        .returning(memberships.c.id)
+        .returning(memberships_t.c.id)
     )
     return int(result.scalar_one())
 
@@ -117,10 +113,10 @@ async def add_invited(
 async def invited_cohort(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
     """The cohort this person was pre-registered in and has not yet joined, if any."""
     stmt = (
-        select(cohorts)
-        .join(memberships, memberships.c.cohort_id == cohorts.c.id)
-        .where(memberships.c.person_id == person_id, memberships.c.role == INVITED)
-        .order_by(memberships.c.id)
+        select(cohorts_t)
+        .join(memberships_t, memberships_t.c.cohort_id == cohorts_t.c.id)
+        .where(memberships_t.c.person_id == person_id, memberships_t.c.role == INVITED)
+        .order_by(memberships_t.c.id)
         .limit(1)
     )
     return (await conn.execute(stmt)).first()
@@ -131,11 +127,11 @@ async def accept_invited(
 ) -> bool:
     """They consented: the pre-registered membership becomes a participant one."""
     result = await conn.execute(
-        update(memberships)
+        update(memberships_t)
         .where(
-            memberships.c.person_id == person_id,
-            memberships.c.cohort_id == cohort_id,
-            memberships.c.role == INVITED,
+            memberships_t.c.person_id == person_id,
+            memberships_t.c.cohort_id == cohort_id,
+            memberships_t.c.role == INVITED,
         )
         .values(role=PARTICIPANT)
     )
@@ -148,8 +144,8 @@ async def accept_invited(
 async def drop_invited(conn: AsyncConnection, *, person_id: int) -> int:
     """They declined: the pre-registration goes."""
     result = await conn.execute(
-        delete(memberships).where(
-            memberships.c.person_id == person_id, memberships.c.role == INVITED
+        delete(memberships_t).where(
+            memberships_t.c.person_id == person_id, memberships_t.c.role == INVITED
         )
     )
     return int(result.rowcount or 0)
@@ -164,14 +160,17 @@ async def whatsapp_holders(
         return {}
     held = (
         select(func.count())
-        .where(memberships.c.person_id == contacts.c.person_id)
+        .where(memberships_t.c.person_id == contacts_t.c.person_id)
         .scalar_subquery()
     )
     found: dict[str, Row[Any]] = {}
     unique = sorted(set(addresses))
     for start in range(0, len(unique), 500):
-        stmt = select(contacts.c.address, contacts.c.person_id, held.label("memberships")).where(
-            contacts.c.channel == "whatsapp", contacts.c.address.in_(unique[start : start + 500])
+        stmt = select(
+            contacts_t.c.address, contacts_t.c.person_id, held.label("memberships")
+        ).where(
+            contacts_t.c.channel == "whatsapp",
+            contacts_t.c.address.in_(unique[start : start + 500]),
         )
         for row in (await conn.execute(stmt)).all():
             found[row.address] = row
@@ -182,7 +181,7 @@ async def set_person_details(
     conn: AsyncConnection, *, person_id: int, name: str, village: str | None
 ) -> None:
     await conn.execute(
-        update(people).where(people.c.id == person_id).values(name=name, village=village)
+        update(people_t).where(people_t.c.id == person_id).values(name=name, village=village)
     )
 
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Integer,
     String,
-    Table,
     and_,
     bindparam,
     case,
@@ -42,15 +41,10 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ids import in_ids
-from storage.models import Answer, Cohort, CohortTally, Membership, Progress, UTCDateTime
+from storage.models import UTCDateTime
+from storage.roles import PARTICIPANT
+from storage.tables import answers_t, cohorts_t, memberships_t, progress_t, tallies_t
 
-answers_t = cast(Table, Answer.__table__)
-cohorts_t = cast(Table, Cohort.__table__)
-memberships_t = cast(Table, Membership.__table__)
-progress_t = cast(Table, Progress.__table__)
-tallies_t = cast(Table, CohortTally.__table__)
-
-PARTICIPANT = "participant"
 WEEKS = 16
 # The answers that mark a key artefact (content/flows/week03/04/12/13.yaml, bot/programme.py).
 PRODUCT_KEYS = ("w3.choice", "w4.product")  # the idea chosen in week 3, or renamed in week 4
