@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import UTCDateTime
-from storage.repo import PRIORITY_BROADCAST
+from storage.outbox import PRIORITY_BROADCAST
 from storage.sql import upsert
 from storage.tables import broadcasts_t, contacts_t, outbox_t, people_t
 
