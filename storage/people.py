@@ -139,6 +139,14 @@ async def update_person(conn: AsyncConnection, *, person_id: int, **values: Any)
     await conn.execute(update(people_t).where(people_t.c.id == person_id).values(**values))
 
 
+async def set_person_details(
+    conn: AsyncConnection, *, person_id: int, name: str, village: str | None
+) -> None:
+    await conn.execute(
+        update(people_t).where(people_t.c.id == person_id).values(name=name, village=village)
+    )
+
+
 async def roles_of(conn: AsyncConnection, *, person_id: int) -> Sequence[Row[Any]]:
     """The person's memberships with their cohort's code, if any (a pre-registration,
     not yet consented to, is no role)."""
@@ -189,6 +197,32 @@ async def contact_by_address(
         contacts_t.c.channel == channel, contacts_t.c.address == address
     )
     return (await conn.execute(stmt)).first()
+
+
+async def whatsapp_holders(
+    conn: AsyncConnection, *, addresses: Sequence[str]
+) -> dict[str, Row[Any]]:
+    """For each WhatsApp address already known: its person and how many memberships
+    (of any role) they hold."""
+    if not addresses:
+        return {}
+    held = (
+        select(func.count())
+        .where(memberships_t.c.person_id == contacts_t.c.person_id)
+        .scalar_subquery()
+    )
+    found: dict[str, Row[Any]] = {}
+    unique = sorted(set(addresses))
+    for start in range(0, len(unique), 500):
+        stmt = select(
+            contacts_t.c.address, contacts_t.c.person_id, held.label("memberships")
+        ).where(
+            contacts_t.c.channel == "whatsapp",
+            contacts_t.c.address.in_(unique[start : start + 500]),
+        )
+        for row in (await conn.execute(stmt)).all():
+            found[row.address] = row
+    return found
 
 
 _TOUCH_CONTACT = (

@@ -26,3 +26,8 @@ _SET_VALUE = upsert(
 
 async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
     await conn.execute(_SET_VALUE, {"key": key, "value": value})
+
+
+async def values_with_prefix(conn: AsyncConnection, *, prefix: str) -> list[Any]:
+    stmt = select(state_t.c.value).where(state_t.c.key.startswith(prefix, autoescape=True))
+    return list((await conn.execute(stmt)).scalars().all())

@@ -8,7 +8,7 @@ cohort, and worked out again, for the whole cohort, from the rows themselves:
 - by every storage function that changes them, in the same transaction
   (`conversation.complete_week` the weeks; `conversation.save_answer` of an artefact
   key, `conversation.delete_answers` and a participant joining who has such answers
-  (`cohorts.add_membership`, `staffcore_repo.accept_invited`), the rest);
+  (`cohorts.add_membership`, `invites.accept_invited`), the rest);
 - for cohorts that have no row yet, by `fill_missing`, which `storage.db.upgrade` runs
   after migrating (a database from before the table, or rows written around the
   functions above). A reader that finds no row works the figures out there and then.
