@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, case, func, select, text, update
+from sqlalchemy import JSON, bindparam, case, func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Broadcast, UTCDateTime
-from storage.repo import PRIORITY_BROADCAST, _upsert, contacts, outbox_t, people
+from storage.models import UTCDateTime
+from storage.outbox import PRIORITY_BROADCAST
+from storage.sql import upsert
+from storage.tables import broadcasts_t, contacts_t, outbox_t, people_t
 
-broadcasts_t = cast(Table, Broadcast.__table__)
 SCHEDULED, QUEUED, CANCELLED = "scheduled", "queued", "cancelled"
 
 _CREATE = text(
@@ -144,17 +145,17 @@ async def contacts_of(conn: AsyncConnection, *, person_ids: Sequence[int]) -> Se
     if not person_ids:
         return []
     stmt = select(
-        contacts.c.id,
-        contacts.c.person_id,
-        contacts.c.channel,
-        contacts.c.last_inbound_at,
-        contacts.c.opted_out,
-        contacts.c.unreachable,
-    ).where(contacts.c.person_id.in_(sorted(set(person_ids))))
-    return (await conn.execute(stmt.order_by(contacts.c.person_id, contacts.c.id))).all()
+        contacts_t.c.id,
+        contacts_t.c.person_id,
+        contacts_t.c.channel,
+        contacts_t.c.last_inbound_at,
+        contacts_t.c.opted_out,
+        contacts_t.c.unreachable,
+    ).where(contacts_t.c.person_id.in_(sorted(set(person_ids))))
+    return (await conn.execute(stmt.order_by(contacts_t.c.person_id, contacts_t.c.id))).all()
 
 
-_INSERT = _upsert(
+_INSERT = upsert(
     "INSERT INTO outbox (contact_id, payload, priority, dedupe_key, kind, status, attempts, "
     "next_attempt_at, created_at, broadcast_id) VALUES (:contact_id, :payload, :priority, "
     ":dedupe_key, 'broadcast', 'pending', 0, :not_before, :now, :broadcast_id) "
@@ -240,14 +241,14 @@ async def failed_names(
         else_=False,
     )
     stmt = (
-        select(o.c.broadcast_id, people.c.name, contacts.c.display_name)
+        select(o.c.broadcast_id, people_t.c.name, contacts_t.c.display_name)
         .select_from(
-            o.join(contacts, contacts.c.id == o.c.contact_id).join(
-                people, people.c.id == contacts.c.person_id
+            o.join(contacts_t, contacts_t.c.id == o.c.contact_id).join(
+                people_t, people_t.c.id == contacts_t.c.person_id
             )
         )
         .where(o.c.broadcast_id.in_(list(broadcast_ids)), failed)
-        .order_by(o.c.broadcast_id, people.c.name)
+        .order_by(o.c.broadcast_id, people_t.c.name)
     )
     names: dict[int, list[str]] = {}
     for row in (await conn.execute(stmt)).all():

@@ -63,7 +63,7 @@ async def insert_outbox(
 ) -> None:
     """Queue messages, due now: each row is (contact_id, payload as a JSON string,
     priority, dedupe_key, kind). A dedupe key queued before fails the transaction,
-    as `repo.enqueue` does. On PostgreSQL through COPY."""
+    as `outbox.enqueue` does. On PostgreSQL through COPY."""
     if not rows:
         return
     stamp = stored_time(conn, now)

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, insert, select, update
+from sqlalchemy import Row, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from storage.models import Checkin, Review
-from storage.repo import cohorts, people, progress_t
-
-checkins_t = cast(Table, Checkin.__table__)
-reviews_t = cast(Table, Review.__table__)
+from storage.tables import checkins_t, cohorts_t, people_t, progress_t, reviews_t
 
 MEETING, VISIT, CALL = "meeting", "visit", "call"
 SUBMITTED, APPROVED, RETURNED = "submitted", "approved", "returned"
@@ -87,19 +83,19 @@ async def recent_checkins(
     """The latest check-ins of these cohorts, newest first, with names and cohort code."""
     if not cohort_ids:
         return []
-    author = aliased(people)
-    visited = aliased(people)
+    author = aliased(people_t)
+    visited = aliased(people_t)
     stmt = (
         select(
             checkins_t,
             author.c.name.label("facilitator_name"),
             visited.c.name.label("participant_name"),
-            cohorts.c.code.label("cohort_code"),
-            cohorts.c.timezone,
+            cohorts_t.c.code.label("cohort_code"),
+            cohorts_t.c.timezone,
         )
         .select_from(
             checkins_t.join(author, author.c.id == checkins_t.c.facilitator_id)
-            .join(cohorts, cohorts.c.id == checkins_t.c.cohort_id)
+            .join(cohorts_t, cohorts_t.c.id == checkins_t.c.cohort_id)
             .outerjoin(visited, visited.c.id == checkins_t.c.participant_id)
         )
         .where(checkins_t.c.cohort_id.in_(sorted(cohort_ids)))
@@ -112,7 +108,7 @@ async def recent_checkins(
 async def due_follow_ups(conn: AsyncConnection, *, until: dt.date) -> Sequence[Row[Any]]:
     """Follow-ups not yet sent whose date is `until` or earlier, with their cohort's
     calendar columns (the caller decides, in the cohort's time, whether it is time)."""
-    visited = aliased(people)
+    visited = aliased(people_t)
     stmt = (
         select(
             checkins_t.c.id,
@@ -122,15 +118,15 @@ async def due_follow_ups(conn: AsyncConnection, *, until: dt.date) -> Sequence[R
             checkins_t.c.follow_up_on,
             checkins_t.c.at,
             visited.c.name.label("participant_name"),
-            cohorts.c.code,
-            cohorts.c.name.label("cohort_name"),
-            cohorts.c.start_date,
-            cohorts.c.timezone,
-            cohorts.c.quiet_start,
-            cohorts.c.quiet_end,
+            cohorts_t.c.code,
+            cohorts_t.c.name.label("cohort_name"),
+            cohorts_t.c.start_date,
+            cohorts_t.c.timezone,
+            cohorts_t.c.quiet_start,
+            cohorts_t.c.quiet_end,
         )
         .select_from(
-            checkins_t.join(cohorts, cohorts.c.id == checkins_t.c.cohort_id).outerjoin(
+            checkins_t.join(cohorts_t, cohorts_t.c.id == checkins_t.c.cohort_id).outerjoin(
                 visited, visited.c.id == checkins_t.c.participant_id
             )
         )
@@ -213,9 +209,9 @@ async def waiting_reviews(
     if not cohort_ids:
         return []
     stmt = (
-        select(reviews_t, people.c.name, cohorts.c.code.label("cohort_code"))
-        .join(people, people.c.id == reviews_t.c.person_id)
-        .join(cohorts, cohorts.c.id == reviews_t.c.cohort_id)
+        select(reviews_t, people_t.c.name, cohorts_t.c.code.label("cohort_code"))
+        .join(people_t, people_t.c.id == reviews_t.c.person_id)
+        .join(cohorts_t, cohorts_t.c.id == reviews_t.c.cohort_id)
         .where(reviews_t.c.cohort_id.in_(sorted(cohort_ids)), reviews_t.c.status == SUBMITTED)
         .order_by(reviews_t.c.submitted_at, reviews_t.c.id)
         .limit(limit)
@@ -225,9 +221,11 @@ async def waiting_reviews(
 
 async def get_review(conn: AsyncConnection, *, review_id: int) -> Row[Any] | None:
     stmt = (
-        select(reviews_t, people.c.name, people.c.language, cohorts.c.code.label("cohort_code"))
-        .join(people, people.c.id == reviews_t.c.person_id)
-        .join(cohorts, cohorts.c.id == reviews_t.c.cohort_id)
+        select(
+            reviews_t, people_t.c.name, people_t.c.language, cohorts_t.c.code.label("cohort_code")
+        )
+        .join(people_t, people_t.c.id == reviews_t.c.person_id)
+        .join(cohorts_t, cohorts_t.c.id == reviews_t.c.cohort_id)
         .where(reviews_t.c.id == review_id)
     )
     return (await conn.execute(stmt)).first()

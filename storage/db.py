@@ -1,7 +1,9 @@
 """Database engines and migrations.
 
 SQLite (aiosqlite) is the embedded default, in WAL mode with a busy timeout;
-PostgreSQL (asyncpg) is selected by its URL. `upgrade` runs the Alembic migrations.
+PostgreSQL (asyncpg) is selected by its URL. `upgrade` runs the Alembic migrations,
+then fills the rows they leave empty that storage/tallies.py derives (this module
+depends on tallies, never the other way).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage import sqlite_inline
+from storage import sqlite_inline, tallies
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -98,8 +100,6 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(run)
     if revision == "head":
         # Derived rows the migrations leave empty: the cohorts' tallies (storage/tallies.py).
-        from storage import tallies
-
         async with engine.begin() as conn:
             await tallies.fill_missing(conn, now=dt.datetime.now(dt.UTC))
 

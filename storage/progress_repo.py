@@ -11,29 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, case, func, or_, select
+from sqlalchemy import Row, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tallies
 from storage.ids import in_ids
-from storage.models import Checkin, Review
-from storage.repo import (
-    FACILITATOR,
-    PARTICIPANT,
+from storage.roles import FACILITATOR, PARTICIPANT
+from storage.tables import (
     answers_t,
-    cohorts,
-    contacts,
-    memberships,
-    people,
+    checkins_t,
+    cohorts_t,
+    contacts_t,
+    memberships_t,
+    people_t,
+    reviews_t,
 )
 from storage.tallies import ARTEFACT_KEYS, FIRST_SALES, PERMIT_FILED, PRODUCT_KEYS, WEEKS
 
 __all__ = ["ARTEFACT_KEYS", "FIRST_SALES", "PERMIT_FILED", "PRODUCT_KEYS", "WEEKS"]
-
-checkins_t = cast(Table, Checkin.__table__)
-reviews_t = cast(Table, Review.__table__)
 
 
 @dataclass
@@ -73,21 +70,22 @@ async def cohort_stats(
     # Participants, and those who wrote lately (a person may have several contacts).
     rows = await conn.execute(
         select(
-            memberships.c.cohort_id,
-            func.count(func.distinct(memberships.c.person_id)).label("n"),
+            memberships_t.c.cohort_id,
+            func.count(func.distinct(memberships_t.c.person_id)).label("n"),
             func.count(
                 func.distinct(
-                    case((contacts.c.last_inbound_at >= active_since, memberships.c.person_id))
+                    case((contacts_t.c.last_inbound_at >= active_since, memberships_t.c.person_id))
                 )
             ).label("active"),
         )
         .select_from(
-            memberships.outerjoin(contacts, contacts.c.person_id == memberships.c.person_id)
+            memberships_t.outerjoin(contacts_t, contacts_t.c.person_id == memberships_t.c.person_id)
         )
         .where(
-            in_ids(dialect, memberships.c.cohort_id, cohort_ids), memberships.c.role == PARTICIPANT
+            in_ids(dialect, memberships_t.c.cohort_id, cohort_ids),
+            memberships_t.c.role == PARTICIPANT,
         )
-        .group_by(memberships.c.cohort_id)
+        .group_by(memberships_t.c.cohort_id)
     )
     for row in rows:
         entry = stats[row.cohort_id]
@@ -137,22 +135,22 @@ async def cohort_stats(
         .subquery()
     )
     rows = await conn.execute(
-        select(memberships.c.cohort_id, people.c.name)
+        select(memberships_t.c.cohort_id, people_t.c.name)
         .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id).outerjoin(
+            memberships_t.join(people_t, people_t.c.id == memberships_t.c.person_id).outerjoin(
                 latest,
                 and_(
-                    latest.c.cohort_id == memberships.c.cohort_id,
-                    latest.c.facilitator_id == memberships.c.person_id,
+                    latest.c.cohort_id == memberships_t.c.cohort_id,
+                    latest.c.facilitator_id == memberships_t.c.person_id,
                 ),
             )
         )
         .where(
-            in_ids(dialect, memberships.c.cohort_id, cohort_ids),
-            memberships.c.role == FACILITATOR,
+            in_ids(dialect, memberships_t.c.cohort_id, cohort_ids),
+            memberships_t.c.role == FACILITATOR,
             or_(latest.c.last.is_(None), latest.c.last < now - dt.timedelta(days=quiet_days)),
         )
-        .order_by(memberships.c.cohort_id, people.c.name)
+        .order_by(memberships_t.c.cohort_id, people_t.c.name)
     )
     for row in rows:
         stats[row.cohort_id].quiet_facilitators.append(row.name or "?")
@@ -179,36 +177,38 @@ async def find_participants(
     pattern = "%" + _like_escape(name.strip().lower()) + "%"
     stmt = (
         select(
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.village,
-            cohorts.c.id.label("cohort_id"),
-            cohorts.c.code,
-            cohorts.c.name.label("cohort_name"),
+            people_t.c.id.label("person_id"),
+            people_t.c.name,
+            people_t.c.village,
+            cohorts_t.c.id.label("cohort_id"),
+            cohorts_t.c.code,
+            cohorts_t.c.name.label("cohort_name"),
         )
         .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id).join(
-                cohorts, cohorts.c.id == memberships.c.cohort_id
+            memberships_t.join(people_t, people_t.c.id == memberships_t.c.person_id).join(
+                cohorts_t, cohorts_t.c.id == memberships_t.c.cohort_id
             )
         )
         .where(
-            memberships.c.role == PARTICIPANT,
-            func.lower(people.c.name).like(pattern, escape="\\"),
+            memberships_t.c.role == PARTICIPANT,
+            func.lower(people_t.c.name).like(pattern, escape="\\"),
         )
-        .order_by(func.lower(people.c.name), cohorts.c.code, people.c.id)
+        .order_by(func.lower(people_t.c.name), cohorts_t.c.code, people_t.c.id)
         .limit(limit)
     )
     if scope is not None:
         stmt = stmt.where(scope)
     if cohort_ids is not None:
-        stmt = stmt.where(in_ids(conn.dialect.name, cohorts.c.id, cohort_ids))
+        stmt = stmt.where(in_ids(conn.dialect.name, cohorts_t.c.id, cohort_ids))
     return (await conn.execute(stmt)).all()
 
 
 async def person(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
     return (
         await conn.execute(
-            select(people.c.id, people.c.name, people.c.village).where(people.c.id == person_id)
+            select(people_t.c.id, people_t.c.name, people_t.c.village).where(
+                people_t.c.id == person_id
+            )
         )
     ).first()
 
@@ -251,9 +251,11 @@ async def checkins_about(
                 checkins_t.c.at,
                 checkins_t.c.rating,
                 checkins_t.c.note,
-                people.c.name.label("facilitator"),
+                people_t.c.name.label("facilitator"),
             )
-            .select_from(checkins_t.outerjoin(people, people.c.id == checkins_t.c.facilitator_id))
+            .select_from(
+                checkins_t.outerjoin(people_t, people_t.c.id == checkins_t.c.facilitator_id)
+            )
             .where(checkins_t.c.participant_id == person_id)
             .order_by(checkins_t.c.at.desc(), checkins_t.c.id.desc())
             .limit(limit)
@@ -275,10 +277,12 @@ async def artefacts_by_person(
     keys = [*ARTEFACT_KEYS, *plan_keys]
     rows = await conn.execute(
         select(answers_t.c.person_id, answers_t.c.key, answers_t.c.value)
-        .select_from(memberships.join(answers_t, answers_t.c.person_id == memberships.c.person_id))
+        .select_from(
+            memberships_t.join(answers_t, answers_t.c.person_id == memberships_t.c.person_id)
+        )
         .where(
-            in_ids(conn.dialect.name, memberships.c.cohort_id, cohort_ids),
-            memberships.c.role == PARTICIPANT,
+            in_ids(conn.dialect.name, memberships_t.c.cohort_id, cohort_ids),
+            memberships_t.c.role == PARTICIPANT,
             answers_t.c.key.in_(keys),
         )
     )
@@ -300,8 +304,8 @@ async def checkins_in(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> Se
     """Every check-in of these cohorts, newest first, with the names it refers to."""
     if not cohort_ids:
         return []
-    facilitator = people.alias("facilitator")
-    about = people.alias("about")
+    facilitator = people_t.alias("facilitator")
+    about = people_t.alias("about")
     return (
         await conn.execute(
             select(

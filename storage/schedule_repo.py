@@ -11,47 +11,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import bulk
-from storage.models import Nudge
-from storage.repo import (
-    FACILITATOR,
-    PARTICIPANT,
+from storage.roles import FACILITATOR, PARTICIPANT
+from storage.tables import (
     answers_t,
-    cohorts,
-    contacts,
-    memberships,
-    people,
+    cohorts_t,
+    contacts_t,
+    memberships_t,
+    nudges_t,
+    people_t,
     progress_t,
-    sessions,
+    sessions_t,
 )
-
-nudges_t = cast(Table, Nudge.__table__)
 
 
 async def due_cohorts(conn: AsyncConnection, *, now: dt.datetime, limit: int) -> Sequence[Row[Any]]:
     """Cohorts whose next scheduled moment has come (or was never worked out)."""
     stmt = (
         select(
-            cohorts.c.id,
-            cohorts.c.code,
-            cohorts.c.name,
-            cohorts.c.timezone,
-            cohorts.c.start_date,
-            cohorts.c.meeting_day,
-            cohorts.c.meeting_time,
-            cohorts.c.quiet_start,
-            cohorts.c.quiet_end,
-            cohorts.c.next_tick_at,
-            cohorts.c.created_at,
+            cohorts_t.c.id,
+            cohorts_t.c.code,
+            cohorts_t.c.name,
+            cohorts_t.c.timezone,
+            cohorts_t.c.start_date,
+            cohorts_t.c.meeting_day,
+            cohorts_t.c.meeting_time,
+            cohorts_t.c.quiet_start,
+            cohorts_t.c.quiet_end,
+            cohorts_t.c.next_tick_at,
+            cohorts_t.c.created_at,
         )
-        .where(or_(cohorts.c.next_tick_at <= now, cohorts.c.next_tick_at.is_(None)))
-        .order_by(cohorts.c.next_tick_at, cohorts.c.id)
+        .where(or_(cohorts_t.c.next_tick_at <= now, cohorts_t.c.next_tick_at.is_(None)))
+        .order_by(cohorts_t.c.next_tick_at, cohorts_t.c.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
@@ -227,20 +224,20 @@ async def facilitators(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> S
     """The cohorts' facilitators, each with every contact they have."""
     stmt = (
         select(
-            memberships.c.cohort_id,
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.language,
-            contacts.c.id.label("contact_id"),
-            contacts.c.channel,
+            memberships_t.c.cohort_id,
+            people_t.c.id.label("person_id"),
+            people_t.c.name,
+            people_t.c.language,
+            contacts_t.c.id.label("contact_id"),
+            contacts_t.c.channel,
         )
         .select_from(
-            memberships.join(people, people.c.id == memberships.c.person_id).join(
-                contacts, contacts.c.person_id == people.c.id
+            memberships_t.join(people_t, people_t.c.id == memberships_t.c.person_id).join(
+                contacts_t, contacts_t.c.person_id == people_t.c.id
             )
         )
-        .where(memberships.c.cohort_id.in_(cohort_ids), memberships.c.role == FACILITATOR)
-        .order_by(memberships.c.id, contacts.c.id)
+        .where(memberships_t.c.cohort_id.in_(cohort_ids), memberships_t.c.role == FACILITATOR)
+        .order_by(memberships_t.c.id, contacts_t.c.id)
     )
     return (await conn.execute(stmt)).all()
 
@@ -259,8 +256,8 @@ async def done_weeks(
 
 async def cohort_names(conn: AsyncConnection, *, cohort_ids: Sequence[int]) -> dict[int, Row[Any]]:
     """id → (name, meeting_day) of these cohorts."""
-    stmt = select(cohorts.c.id, cohorts.c.name, cohorts.c.meeting_day).where(
-        cohorts.c.id.in_(cohort_ids)
+    stmt = select(cohorts_t.c.id, cohorts_t.c.name, cohorts_t.c.meeting_day).where(
+        cohorts_t.c.id.in_(cohort_ids)
     )
     return {row.id: row for row in (await conn.execute(stmt)).all()}
 
@@ -289,40 +286,40 @@ async def silent_sessions(
         return []
     due = or_(
         *(
-            and_(sessions.c.nudge_stage == stage, sessions.c.updated_at <= now - after)
+            and_(sessions_t.c.nudge_stage == stage, sessions_t.c.updated_at <= now - after)
             for stage, after in enumerate(ladder)
         )
     )
     stmt = (
         select(
-            sessions.c.person_id,
-            sessions.c.cohort_id,
-            sessions.c.flow,
-            sessions.c.state,
-            sessions.c.updated_at,
-            sessions.c.nudge_stage,
-            cohorts.c.code,
-            cohorts.c.timezone,
-            cohorts.c.start_date,
-            cohorts.c.quiet_start,
-            cohorts.c.quiet_end,
+            sessions_t.c.person_id,
+            sessions_t.c.cohort_id,
+            sessions_t.c.flow,
+            sessions_t.c.state,
+            sessions_t.c.updated_at,
+            sessions_t.c.nudge_stage,
+            cohorts_t.c.code,
+            cohorts_t.c.timezone,
+            cohorts_t.c.start_date,
+            cohorts_t.c.quiet_start,
+            cohorts_t.c.quiet_end,
         )
         .select_from(
-            sessions.join(cohorts, cohorts.c.id == sessions.c.cohort_id).join(
-                memberships,
+            sessions_t.join(cohorts_t, cohorts_t.c.id == sessions_t.c.cohort_id).join(
+                memberships_t,
                 and_(
-                    memberships.c.person_id == sessions.c.person_id,
-                    memberships.c.cohort_id == sessions.c.cohort_id,
-                    memberships.c.role == PARTICIPANT,
+                    memberships_t.c.person_id == sessions_t.c.person_id,
+                    memberships_t.c.cohort_id == sessions_t.c.cohort_id,
+                    memberships_t.c.role == PARTICIPANT,
                 ),
             )
         )
         .where(due)
-        .order_by(sessions.c.updated_at)
+        .order_by(sessions_t.c.updated_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=sessions, skip_locked=True)
+        stmt = stmt.with_for_update(of=sessions_t, skip_locked=True)
     return (await conn.execute(stmt)).all()
 
 
@@ -331,8 +328,10 @@ async def set_stages(conn: AsyncConnection, *, rows: Sequence[Mapping[str, Any]]
     if not rows:
         return
     await conn.execute(
-        update(sessions)
-        .where(sessions.c.person_id == bindparam("pid"), sessions.c.updated_at == bindparam("seen"))
+        update(sessions_t)
+        .where(
+            sessions_t.c.person_id == bindparam("pid"), sessions_t.c.updated_at == bindparam("seen")
+        )
         .values(nudge_stage=bindparam("stage")),
         [{"pid": r["person_id"], "seen": r["seen"], "stage": r["stage"]} for r in rows],
     )
@@ -359,18 +358,18 @@ async def person_contacts(
     """People with their best contact (the one they last wrote from)."""
     stmt = (
         select(
-            people.c.id.label("person_id"),
-            people.c.name,
-            people.c.language,
-            contacts.c.id.label("contact_id"),
-            contacts.c.channel,
-            contacts.c.opted_out,
-            contacts.c.unreachable,
-            contacts.c.last_inbound_at,
+            people_t.c.id.label("person_id"),
+            people_t.c.name,
+            people_t.c.language,
+            contacts_t.c.id.label("contact_id"),
+            contacts_t.c.channel,
+            contacts_t.c.opted_out,
+            contacts_t.c.unreachable,
+            contacts_t.c.last_inbound_at,
         )
-        .select_from(people.join(contacts, contacts.c.person_id == people.c.id))
-        .where(people.c.id.in_(person_ids))
-        .order_by(people.c.id, contacts.c.last_inbound_at.desc().nulls_last(), contacts.c.id)
+        .select_from(people_t.join(contacts_t, contacts_t.c.person_id == people_t.c.id))
+        .where(people_t.c.id.in_(person_ids))
+        .order_by(people_t.c.id, contacts_t.c.last_inbound_at.desc().nulls_last(), contacts_t.c.id)
     )
     return _first_per_person((await conn.execute(stmt)).all())
 

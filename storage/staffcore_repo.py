@@ -1,209 +1,43 @@
-"""Storage for the staff core (issue 7): invites, pre-registered participants, the audit log.
+"""Kept while bot/ moves; import from storage.invites, storage.people,
+storage.system_state and storage.audit_log instead.
 
-Pre-registration: `jamaah cohort import` gives a person (name, village), a WhatsApp
-contact and a membership with role INVITED in their cohort. INVITED is not PARTICIPANT:
-the person has not consented yet, so nothing that reads participants (the identity,
-the scheduler, the roster, broadcasts, exports) sees them; the cohort's capacity does
-count them (repo.count_members). When they first write they are asked for consent; yes
-turns the membership into a participant one, no deletes it.
+- storage.invites       create_invite, invite_code_taken, invite_by_code, claim_invite,
+                        add_invited, invited_cohort, accept_invited, drop_invited
+- storage.people        whatsapp_holders, set_person_details
+- storage.system_state  values_with_prefix
+- storage.audit_log     audit_entries
+- storage.tables        invites_t
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from typing import Any, cast
-
-from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from storage import tallies
-from storage.models import Invite
-from storage.repo import (
-    INVITED,
-    PARTICIPANT,
-    audit_t,
-    cohorts,
-    contacts,
-    memberships,
-    people,
-    state_t,
+from storage.audit_log import audit_entries
+from storage.invites import (
+    accept_invited,
+    add_invited,
+    claim_invite,
+    create_invite,
+    drop_invited,
+    invite_by_code,
+    invite_code_taken,
+    invited_cohort,
 )
+from storage.people import set_person_details, whatsapp_holders
+from storage.system_state import values_with_prefix
+from storage.tables import invites_t
 
-invites_t = cast(Table, Invite.__table__)
-
-
-# --- invites ---------------------------------------------------------------------------
-
-
-async def create_invite(
-    conn: AsyncConnection,
-    *,
-    code: str,
-    role: str,
-    created_by: str,
-    now: dt.datetime,
-    expires_at: dt.datetime,
-    cohort_id: int | None = None,
-    region: str | None = None,
-) -> int:
-    result = await conn.execute(
-        insert(invites_t)
-        .values(
-            code=code,
-            role=role,
-            cohort_id=cohort_id,
-            region=region,
-            created_by=created_by,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        .returning(invites_t.c.id)
-    )
-    return int(result.scalar_one())
-
-
-async def invite_code_taken(conn: AsyncConnection, *, code: str) -> bool:
-    found = await conn.execute(select(invites_t.c.id).where(invites_t.c.code == code))
-    return found.first() is not None
-
-
-async def invite_by_code(conn: AsyncConnection, *, code: str) -> Row[Any] | None:
-    """The invite with this (normalised, upper-case) code, with its cohort's code."""
-    stmt = (
-        select(invites_t, cohorts.c.code.label("cohort_code"))
-        .select_from(invites_t.outerjoin(cohorts, cohorts.c.id == invites_t.c.cohort_id))
-        .where(invites_t.c.code == code)
-    )
-    return (await conn.execute(stmt)).first()
-
-
-async def claim_invite(
-    conn: AsyncConnection, *, invite_id: int, person_id: int, now: dt.datetime
-) -> bool:
-    """Mark the invite used by `person_id`; False when someone else got there first or it
-    expired meanwhile. One conditional UPDATE: two people sending the code at once cannot
-    both have it (on PostgreSQL the second waits for the first's commit, then matches
-    no row; SQLite runs one writer at a time)."""
-    result = await conn.execute(
-        update(invites_t)
-        .where(
-            invites_t.c.id == invite_id,
-            invites_t.c.used_by.is_(None),
-            invites_t.c.used_at.is_(None),
-            invites_t.c.expires_at > now,
-        )
-        .values(used_by=person_id, used_at=now)
-    )
-    return result.rowcount == 1
-
-
-# --- pre-registered participants -----------------------------------------------------
-
-
-async def add_invited(
-    conn: AsyncConnection, *, person_id: int, cohort_id: int, now: dt.datetime
-) -> int:
-    """A pre-registered (not yet consented) membership in `cohort_id`."""
-    result = await conn.execute(
-        insert(memberships)
-        .values(person_id=person_id, cohort_id=cohort_id, role=INVITED, created_at=now)
-        .returning(memberships.c.id)
-    )
-    return int(result.scalar_one())
-
-
-async def invited_cohort(conn: AsyncConnection, *, person_id: int) -> Row[Any] | None:
-    """The cohort this person was pre-registered in and has not yet joined, if any."""
-    stmt = (
-        select(cohorts)
-        .join(memberships, memberships.c.cohort_id == cohorts.c.id)
-        .where(memberships.c.person_id == person_id, memberships.c.role == INVITED)
-        .order_by(memberships.c.id)
-        .limit(1)
-    )
-    return (await conn.execute(stmt)).first()
-
-
-async def accept_invited(
-    conn: AsyncConnection, *, person_id: int, cohort_id: int, now: dt.datetime
-) -> bool:
-    """They consented: the pre-registered membership becomes a participant one."""
-    result = await conn.execute(
-        update(memberships)
-        .where(
-            memberships.c.person_id == person_id,
-            memberships.c.cohort_id == cohort_id,
-            memberships.c.role == INVITED,
-        )
-        .values(role=PARTICIPANT)
-    )
-    if result.rowcount != 1:
-        return False
-    await tallies.person_joined(conn, person_id, cohort_id, now=now)
-    return True
-
-
-async def drop_invited(conn: AsyncConnection, *, person_id: int) -> int:
-    """They declined: the pre-registration goes."""
-    result = await conn.execute(
-        delete(memberships).where(
-            memberships.c.person_id == person_id, memberships.c.role == INVITED
-        )
-    )
-    return int(result.rowcount or 0)
-
-
-async def whatsapp_holders(
-    conn: AsyncConnection, *, addresses: Sequence[str]
-) -> dict[str, Row[Any]]:
-    """For each WhatsApp address already known: its person and how many memberships
-    (of any role) they hold."""
-    if not addresses:
-        return {}
-    held = (
-        select(func.count())
-        .where(memberships.c.person_id == contacts.c.person_id)
-        .scalar_subquery()
-    )
-    found: dict[str, Row[Any]] = {}
-    unique = sorted(set(addresses))
-    for start in range(0, len(unique), 500):
-        stmt = select(contacts.c.address, contacts.c.person_id, held.label("memberships")).where(
-            contacts.c.channel == "whatsapp", contacts.c.address.in_(unique[start : start + 500])
-        )
-        for row in (await conn.execute(stmt)).all():
-            found[row.address] = row
-    return found
-
-
-async def set_person_details(
-    conn: AsyncConnection, *, person_id: int, name: str, village: str | None
-) -> None:
-    await conn.execute(
-        update(people).where(people.c.id == person_id).values(name=name, village=village)
-    )
-
-
-# --- the Telegram bot's username, as `jamaah run` cached it -----------------------
-
-
-async def values_with_prefix(conn: AsyncConnection, *, prefix: str) -> list[Any]:
-    stmt = select(state_t.c.value).where(state_t.c.key.startswith(prefix, autoescape=True))
-    return list((await conn.execute(stmt)).scalars().all())
-
-
-# --- the audit log -------------------------------------------------------------------
-
-
-async def audit_entries(
-    conn: AsyncConnection, *, since: dt.datetime | None = None, limit: int = 50
-) -> Sequence[Row[Any]]:
-    """The newest `limit` entries (since `since`, if given), oldest first."""
-    stmt = select(audit_t).order_by(audit_t.c.at.desc(), audit_t.c.id.desc()).limit(limit)
-    if since is not None:
-        stmt = stmt.where(audit_t.c.at >= since)
-    rows = list((await conn.execute(stmt)).all())
-    rows.reverse()
-    return rows
+__all__ = [
+    "accept_invited",
+    "add_invited",
+    "audit_entries",
+    "claim_invite",
+    "create_invite",
+    "drop_invited",
+    "invite_by_code",
+    "invite_code_taken",
+    "invited_cohort",
+    "invites_t",
+    "set_person_details",
+    "values_with_prefix",
+    "whatsapp_holders",
+]

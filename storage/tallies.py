@@ -6,8 +6,9 @@ finished, per week too, products chosen, permits filed, first sales) are kept pe
 cohort, and worked out again, for the whole cohort, from the rows themselves:
 
 - by every storage function that changes them, in the same transaction
-  (`repo.complete_week` the weeks; `repo.save_answer` of an artefact key,
-  `repo.delete_answers` and a participant joining who has such answers, the rest);
+  (`conversation.complete_week` the weeks; `conversation.save_answer` of an artefact
+  key, `conversation.delete_answers` and a participant joining who has such answers
+  (`cohorts.add_membership`, `invites.accept_invited`), the rest);
 - for cohorts that have no row yet, by `fill_missing`, which `storage.db.upgrade` runs
   after migrating (a database from before the table, or rows written around the
   functions above). A reader that finds no row works the figures out there and then.
@@ -23,13 +24,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Integer,
     String,
-    Table,
     and_,
     bindparam,
     case,
@@ -42,15 +42,10 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ids import in_ids
-from storage.models import Answer, Cohort, CohortTally, Membership, Progress, UTCDateTime
+from storage.models import UTCDateTime
+from storage.roles import PARTICIPANT
+from storage.tables import answers_t, cohorts_t, memberships_t, progress_t, tallies_t
 
-answers_t = cast(Table, Answer.__table__)
-cohorts_t = cast(Table, Cohort.__table__)
-memberships_t = cast(Table, Membership.__table__)
-progress_t = cast(Table, Progress.__table__)
-tallies_t = cast(Table, CohortTally.__table__)
-
-PARTICIPANT = "participant"
 WEEKS = 16
 # The answers that mark a key artefact (content/flows/week03/04/12/13.yaml, bot/programme.py).
 PRODUCT_KEYS = ("w3.choice", "w4.product")  # the idea chosen in week 3, or renamed in week 4

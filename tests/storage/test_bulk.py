@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import bulk, repo
+from storage import bulk, conversation, outbox, people, tables
 from storage.models import Outbox
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
@@ -15,7 +15,7 @@ NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
 async def person(db: AsyncEngine, address: str) -> tuple[int, int]:
     async with db.begin() as conn:
-        return await repo.create_person(
+        return await people.create_person(
             conn, channel="console", address=address, display_name=None, language="id", now=NOW
         )
 
@@ -24,7 +24,7 @@ async def test_messages_queued_in_bulk_are_claimed_like_enqueued_ones(db: AsyncE
     _, first = await person(db, "a")
     _, second = await person(db, "b")
     async with db.begin() as conn:
-        await repo.enqueue(
+        await outbox.enqueue(
             conn, now=NOW, rows=[{"contact_id": first, "payload": {"text": "satu"}, "priority": 1}]
         )
         await bulk.insert_outbox(
@@ -47,12 +47,14 @@ async def test_messages_queued_in_bulk_are_claimed_like_enqueued_ones(db: AsyncE
         ).one()
         assert tuple(distinct) == (1, 1)
     async with db.begin() as conn:
-        early = await repo.claim_due(
+        early = await outbox.claim_due(
             conn, now=NOW - dt.timedelta(seconds=1), limit=10, stale_after=dt.timedelta(minutes=5)
         )
         assert early == []  # due at `now`, not before
     async with db.begin() as conn:
-        claimed = await repo.claim_due(conn, now=NOW, limit=10, stale_after=dt.timedelta(minutes=5))
+        claimed = await outbox.claim_due(
+            conn, now=NOW, limit=10, stale_after=dt.timedelta(minutes=5)
+        )
     # One chat at a time, in order: "dua" waits behind "satu" in the first chat.
     assert [(r.contact_id, r.payload) for r in claimed] == [
         (first, {"text": "satu"}),
@@ -71,7 +73,7 @@ async def test_sessions_opened_in_bulk_leave_an_existing_session_alone(db: Async
     busy, _ = await person(db, "busy")
     idle, _ = await person(db, "idle")
     async with db.begin() as conn:
-        await repo.save_session(
+        await conversation.save_session(
             conn, person_id=busy, cohort_id=None, flow="week01", step="ask", state={"x": 1}, now=NOW
         )
     later = NOW + dt.timedelta(days=7)
@@ -90,11 +92,11 @@ async def test_sessions_opened_in_bulk_leave_an_existing_session_alone(db: Async
             for row in (
                 await conn.execute(
                     select(
-                        repo.sessions.c.person_id,
-                        repo.sessions.c.flow,
-                        repo.sessions.c.state,
-                        repo.sessions.c.updated_at,
-                        repo.sessions.c.nudge_stage,
+                        tables.sessions_t.c.person_id,
+                        tables.sessions_t.c.flow,
+                        tables.sessions_t.c.state,
+                        tables.sessions_t.c.updated_at,
+                        tables.sessions_t.c.nudge_stage,
                     )
                 )
             ).all()

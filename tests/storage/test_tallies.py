@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage import repo, staffcore_repo, tallies
+from storage import conversation, invites, people, tables, tallies
 from storage.ids import in_ids
 from tests import conftest
 
@@ -28,7 +28,7 @@ async def new_participant(conn: AsyncConnection, name: str, cohort_id: int) -> i
 
 
 async def answer(conn: AsyncConnection, person_id: int, key: str, value: object) -> None:
-    await repo.save_answer(
+    await conversation.save_answer(
         conn, person_id=person_id, key=key, value=value, display={"id": str(value)}, now=NOW
     )
 
@@ -36,7 +36,7 @@ async def answer(conn: AsyncConnection, person_id: int, key: str, value: object)
 async def stored(conn: AsyncConnection, cohort_id: int) -> tallies.Tally | None:
     row = (
         await conn.execute(
-            select(tallies.tallies_t).where(tallies.tallies_t.c.cohort_id == cohort_id)
+            select(tables.tallies_t).where(tables.tallies_t.c.cohort_id == cohort_id)
         )
     ).first()
     if row is None:
@@ -70,10 +70,14 @@ async def test_each_write_leaves_the_tally_equal_to_a_fresh_count(db: AsyncEngin
         assert (await tallies.read(conn, [cohort]))[cohort] == tallies.Tally()
 
         for week in (1, 2, 3):
-            await repo.complete_week(conn, person_id=siti, cohort_id=cohort, week=week, now=NOW)
-        await repo.complete_week(conn, person_id=agus, cohort_id=cohort, week=1, now=NOW)
-        await repo.complete_week(conn, person_id=agus, cohort_id=cohort, week=1, now=NOW)  # again
-        await repo.open_week(conn, person_id=agus, cohort_id=cohort, week=2, now=NOW)
+            await conversation.complete_week(
+                conn, person_id=siti, cohort_id=cohort, week=week, now=NOW
+            )
+        await conversation.complete_week(conn, person_id=agus, cohort_id=cohort, week=1, now=NOW)
+        await conversation.complete_week(
+            conn, person_id=agus, cohort_id=cohort, week=1, now=NOW
+        )  # again
+        await conversation.open_week(conn, person_id=agus, cohort_id=cohort, week=2, now=NOW)
         tally = await assert_fresh(conn, cohort)
         assert tally.weeks_done == 4
         assert tally.finished[:4] == [2, 1, 1, 0]
@@ -94,13 +98,13 @@ async def test_each_write_leaves_the_tally_equal_to_a_fresh_count(db: AsyncEngin
         assert (tally.product, tally.permit_filed, tally.first_sales) == (1, 0, 0)
 
         # Another cohort's writes leave this one alone, and count there.
-        await repo.complete_week(conn, person_id=rina, cohort_id=other, week=1, now=NOW)
+        await conversation.complete_week(conn, person_id=rina, cohort_id=other, week=1, now=NOW)
         await answer(conn, rina, "w3.choice", "sabun")
         assert (await assert_fresh(conn, cohort)).weeks_done == 4
         assert (await assert_fresh(conn, other)).product == 1
 
         # Siti declines and her answers go: her product no longer counts.
-        await repo.delete_answers(conn, person_id=siti, now=NOW)
+        await conversation.delete_answers(conn, person_id=siti, now=NOW)
         tally = await assert_fresh(conn, cohort)
         assert (tally.product, tally.weeks_done) == (0, 4)
 
@@ -108,15 +112,13 @@ async def test_each_write_leaves_the_tally_equal_to_a_fresh_count(db: AsyncEngin
 async def test_a_pre_registered_participant_counts_once_they_accept(db: AsyncEngine) -> None:
     async with db.begin() as conn:
         cohort = await new_cohort(conn, "T3")
-        person_id, _ = await repo.create_person(
+        person_id, _ = await people.create_person(
             conn, channel="whatsapp", address="+6281", display_name=None, language="id", now=NOW
         )
-        await staffcore_repo.add_invited(conn, person_id=person_id, cohort_id=cohort, now=NOW)
+        await invites.add_invited(conn, person_id=person_id, cohort_id=cohort, now=NOW)
         await answer(conn, person_id, "w3.choice", "tempe")  # not a participant yet
         assert (await tallies.read(conn, [cohort]))[cohort].product == 0
-        assert await staffcore_repo.accept_invited(
-            conn, person_id=person_id, cohort_id=cohort, now=NOW
-        )
+        assert await invites.accept_invited(conn, person_id=person_id, cohort_id=cohort, now=NOW)
         assert (await assert_fresh(conn, cohort)).product == 1
 
 
@@ -127,9 +129,9 @@ async def test_rows_written_around_the_functions_are_counted_by_fill_missing(
     async with db.begin() as conn:
         cohort = await new_cohort(conn, "T4")
         person_id = await new_participant(conn, "Dewi", cohort)
-        await conn.execute(tallies.tallies_t.delete())
+        await conn.execute(tables.tallies_t.delete())
         await conn.execute(
-            insert(repo.progress_t),
+            insert(tables.progress_t),
             [
                 {"person_id": person_id, "cohort_id": cohort, "week": w, "status": "done",
                  "started_at": NOW, "completed_at": NOW}
@@ -154,8 +156,10 @@ async def test_a_tally_first_made_by_a_finished_week_counts_the_answers_too(
         person_id = await new_participant(conn, "Wati", cohort)
         await answer(conn, person_id, "w3.choice", "jamu")
         await answer(conn, person_id, "w12.permit_filed", True)
-        await conn.execute(tallies.tallies_t.delete())
-        await repo.complete_week(conn, person_id=person_id, cohort_id=cohort, week=1, now=NOW)
+        await conn.execute(tables.tallies_t.delete())
+        await conversation.complete_week(
+            conn, person_id=person_id, cohort_id=cohort, week=1, now=NOW
+        )
         tally = await assert_fresh(conn, cohort)
         assert (tally.weeks_done, tally.product, tally.permit_filed) == (1, 1, 1)
 
@@ -163,7 +167,7 @@ async def test_a_tally_first_made_by_a_finished_week_counts_the_answers_too(
 async def test_in_ids_matches_exactly_the_ids_given(db: AsyncEngine) -> None:
     async with db.begin() as conn:
         ids = [await new_cohort(conn, f"I{n}") for n in range(5)]
-        cohorts = repo.cohorts
+        cohorts = tables.cohorts_t
         for chosen in ([], ids[1:2], ids[::2], ids):
             rows = await conn.execute(
                 select(cohorts.c.id).where(in_ids(conn.dialect.name, cohorts.c.id, chosen))
@@ -184,10 +188,10 @@ async def test_two_writers_in_one_cohort_at_once_both_count(db: AsyncEngine) -> 
     second = await db.connect()
     try:
         await first.begin()
-        await repo.complete_week(first, person_id=siti, cohort_id=cohort, week=1, now=NOW)
+        await conversation.complete_week(first, person_id=siti, cohort_id=cohort, week=1, now=NOW)
         await second.begin()
         late = asyncio.create_task(
-            repo.complete_week(second, person_id=agus, cohort_id=cohort, week=1, now=NOW)
+            conversation.complete_week(second, person_id=agus, cohort_id=cohort, week=1, now=NOW)
         )
         await asyncio.sleep(0.5)
         assert not late.done()  # waiting for the first writer's tally row
