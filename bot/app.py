@@ -18,7 +18,8 @@ from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
 from bot.sender import Sender
 from bot.staff import progress as staff_progress
-from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
+from content.checks import check_content
+from content.loader import CONTENT_DIR, Content, ContentError, load_content
 from flows import legal, plan
 from storage import repo
 from storage.db import make_engine, upgrade

@@ -21,7 +21,7 @@ from bot.app import REQUIRED_MESSAGES, App, new_join_code, open_app
 from bot.clock import SystemClock, parse_duration
 from bot.config import Settings, SettingsError
 from bot.phones import PhoneError, mask_phone, normalise_phone
-from content.loader import CONTENT_DIR, ContentError, check_content, load_content
+from content.loader import CONTENT_DIR, ContentError, load_content
 from flows.pacing import DAY_NAMES, ScheduleError, parse_time
 from storage import repo
 from storage.db import DatabaseURLError, make_engine, upgrade
@@ -1027,6 +1027,8 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from content.checks import check_content
+
     root = args.root or CONTENT_DIR
     content = load_content(root)  # raises ContentError naming the file
     problems = check_content(content, REQUIRED_MESSAGES)

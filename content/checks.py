@@ -1,5 +1,7 @@
-"""The content checks that look at the flows as a whole (called by `check_content`).
+"""The content checks: `check_content` runs them all on loaded content (the caller does).
 
+It renders every message in every locale and markup with sample values (content/samples.py),
+and then checks the content as a whole:
 - every step can be reached from the first step;
 - every answer type an ask uses has its re-prompts (the engine answers a bad reply with
   "errors.<code>"), present in each locale and rendering with the step's own bounds;
@@ -17,17 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from content.model import Content
+from content.render import MARKUPS
+from content.samples import SAMPLE_OVERRIDES, sample_context
 from flows.answers import format_date, format_number, format_rupiah
 from flows.engine import error_codes
 from flows.spec import ACTION_ANSWERS, LOCALES, Flow, Step
-
-if TYPE_CHECKING:
-    from content.loader import Content
 
 # The smallest per-message limit of the channels (WhatsApp through Twilio); Telegram's
 # 4,096 is larger, so a message within this fits both.
@@ -294,6 +296,47 @@ def same_keys(content: Content) -> list[str]:
             f"locales/{LOCALES[0]}: message {k!r} is missing" for k in sorted(keys - reference)
         ]
     return problems
+
+
+def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]:
+    """Render every message in every locale and markup with sample values.
+
+    Returns the problems found (empty when all is well): a template that fails, a
+    name it uses that no caller provides, a message over 700 characters, or a key
+    the application needs (`required`) that the content lacks; and the checks below
+    (`check_flows`): unreachable steps, missing re-prompts, a week without its artefact,
+    a message reading an answer not yet saved, a message too long for a channel with the
+    longest answers, keys one locale lacks.
+    """
+    problems: list[str] = []
+    renderer = content.renderer
+    answer_keys = sorted({k for f in content.flows.values() for k in f.answer_keys()})
+    for locale in LOCALES:
+        for key in required:
+            if not renderer.has(key, locale):
+                problems.append(f"locales/{locale}: message {key!r} is missing")
+        for key in sorted(renderer.messages[locale]):
+            where = f"locales/{locale}/{key.split('.')[0]}.yaml, {key!r}"
+            for facilitator in ("", "Bu Ani"):
+                context = sample_context(locale, answer_keys, facilitator=facilitator)
+                context.update(SAMPLE_OVERRIDES.get(key, {}))
+                for markup in MARKUPS:
+                    try:
+                        text = renderer.render(key, locale, context, markup)
+                    except (UndefinedError, SecurityError, TypeError, ValueError) as error:
+                        problems.append(f"{where}: {error}")
+                        break
+                    except TemplateSyntaxError as error:
+                        problems.append(f"{where}: line {error.lineno}: {error.message}")
+                        break
+                    if markup == "plain" and len(text) > 700:
+                        problems.append(f"{where}: {len(text)} characters; keep it under 700")
+
+    def sample_for(locale: str, key: str) -> dict[str, Any]:
+        return {**sample_context(locale, answer_keys), **SAMPLE_OVERRIDES.get(key, {})}
+
+    problems += check_flows(content, sample_for)
+    return sorted(set(problems))
 
 
 def check_flows(content: Content, context: Context) -> list[str]:
