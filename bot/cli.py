@@ -327,8 +327,29 @@ def build_parser() -> argparse.ArgumentParser:
         "problem.",
     )
     check.add_argument("--root", type=Path, default=None, help="content folder to check")
+    check.add_argument(
+        "--today", type=_iso_date, default=None, help="measure the facts' age from this date"
+    )
     check.set_defaults(run=cmd_content_check)
+    facts = tsub.add_parser(
+        "facts",
+        help="list the dated facts: value, when last checked, source",
+        description="Print every fact of content/facts.yaml with its value, the date it "
+        "was last checked and its source; facts checked more than 12 months ago are marked.",
+    )
+    facts.add_argument("--root", type=Path, default=None, help="content folder to read")
+    facts.add_argument(
+        "--today", type=_iso_date, default=None, help="measure from this date (YYYY-MM-DD)"
+    )
+    facts.set_defaults(run=cmd_content_facts)
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from None
 
 
 def _url(args: argparse.Namespace, settings: Settings) -> str:
@@ -1027,21 +1048,33 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
-    from content.checks import check_content
+    from content.checks import check_content, check_warnings
 
     root = args.root or CONTENT_DIR
     content = load_content(root)  # raises ContentError naming the file
     problems = check_content(content, REQUIRED_MESSAGES)
     for problem in problems:
         print(problem)
+    warnings = check_warnings(content, args.today or SystemClock().now().date())
+    for warning in warnings:
+        print(f"warning: {warning}")
     if problems:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     messages = sum(len(t) for t in content.renderer.messages.values())
     print(
         f"Content OK: {len(content.flows)} flows, {messages} messages, "
-        f"{len(content.program.weeks)} weeks."
+        f"{len(content.program.weeks)} weeks, {len(content.facts.facts)} facts"
+        f"{f' ({len(warnings)} warning(s): see above)' if warnings else ''}."
     )
+    return 0
+
+
+async def cmd_content_facts(args: argparse.Namespace, settings: Settings) -> int:
+    from content.facts import facts_table
+
+    content = load_content(args.root or CONTENT_DIR)  # raises ContentError naming the file
+    print(facts_table(content.facts, args.today or SystemClock().now().date()))
     return 0
 
 

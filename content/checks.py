@@ -24,6 +24,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from content import facts
 from content.model import Content
 from content.render import MARKUPS
 from content.samples import SAMPLE_OVERRIDES, sample_context
@@ -337,6 +338,14 @@ def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]
 
     problems += check_flows(content, sample_for)
     return sorted(set(problems))
+
+
+def check_warnings(content: Content, today: dt.date) -> list[str]:
+    """What to look at that does not stop the bot: facts last checked more than 12 months
+    before `today`, and facts no message shows."""
+    return facts.stale_facts(content.facts, today) + facts.unused_facts(
+        content.facts, content.renderer.messages
+    )
 
 
 def check_flows(content: Content, context: Context) -> list[str]:

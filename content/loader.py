@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from jinja2 import TemplateSyntaxError
 
+from content.facts import FACTS_FILE, build_facts
 from content.model import WEEKS, Content, ContentError, Program, Week
 from content.render import Renderer
 from flows.pacing import Schedule, ScheduleError
@@ -42,7 +43,9 @@ def load_content(root: Path | str = CONTENT_DIR) -> Content:
         flows[flow.id] = flow
     program = _load_program(root, flows)
     messages = _load_messages(root)
-    renderer = Renderer(messages)
+    facts_path = root / FACTS_FILE
+    facts = build_facts(_read_yaml(facts_path, root), _rel(facts_path, root), messages)
+    renderer = Renderer(messages, facts.by_locale())
     for flow in flows.values():
         source = f"flows/{flow.id}.yaml"
         for step in flow.steps:
@@ -55,7 +58,7 @@ def load_content(root: Path | str = CONTENT_DIR) -> Content:
                             f"{source}, step {step.id!r}: message {step.message!r} "
                             f"is missing from locales/{locale}/"
                         )
-    return Content(root=root, program=program, flows=flows, renderer=renderer)
+    return Content(root=root, program=program, flows=flows, renderer=renderer, facts=facts)
 
 
 def _load_program(root: Path, flows: Mapping[str, Flow]) -> Program:
