@@ -47,6 +47,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "total": 5,
     "product": "Keripik singkong",
     "because": ["fish"],
+    "halal_because": ["slaughter_certified"],
     "steps": ["nib", "pirt", "halal_self", "merek", "label_food"],
     "max_total": 15,
     "lowest_month": 3,
