@@ -9,7 +9,9 @@ and then checks the content as a whole:
 - each message a step shows renders with only the answers sure to be saved by then
   (a template that reads a missing answer would fail for a real participant);
 - no message is longer than a channel takes (WhatsApp 1,600 characters, Telegram
-  4,096), even with the longest answers the flows accept.
+  4,096), even with the longest answers the flows accept;
+- no message states a rupiah amount, a percentage, a regulation's number or a "per
+  <year>" in its own text: those come from content/facts.yaml (content/facts.py).
 
 Pure: no I/O. Each function returns the problems it found, as text naming the place.
 """
@@ -307,7 +309,7 @@ def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]
     the application needs (`required`) that the content lacks; and the checks below
     (`check_flows`): unreachable steps, missing re-prompts, a week without its artefact,
     a message reading an answer not yet saved, a message too long for a channel with the
-    longest answers, keys one locale lacks.
+    longest answers, keys one locale lacks, an amount or a regulation not taken from a fact.
     """
     problems: list[str] = []
     renderer = content.renderer
@@ -356,4 +358,5 @@ def check_flows(content: Content, context: Context) -> list[str]:
     problems += reprompts(content, context)
     problems += sure_answers(content, context)
     problems += channel_limits(content, context)
+    problems += facts.unsourced(content.facts, content.renderer.messages, content.flows)
     return problems

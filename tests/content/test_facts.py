@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from bot.app import REQUIRED_MESSAGES
 from content import facts as facts_module
+from content.checks import check_content, check_warnings
 from content.facts import (
     build_facts,
     facts_table,
     months_before,
     stale_facts,
     stated_numbers,
+    unused_facts,
 )
 from content.loader import CONTENT_DIR, ContentError, load_content
 from content.model import Fact, Facts
@@ -132,6 +135,13 @@ def test_a_fact_shows_the_wording_of_the_message_s_locale() -> None:
     assert content.renderer.facts["en"]["halal_food_required_from"] == "18 October 2026"
 
 
+def test_a_misspelt_fact_fails_the_content_check(copy: Path) -> None:
+    for locale in ("id", "en"):
+        edit(copy / "locales" / locale / "week16.yaml", "fact.kur_rate }}", "fact.kur_rat }}")
+    problems = check_content(load_content(copy), REQUIRED_MESSAGES)
+    assert any("'week16.financing'" in p and "kur_rat" in p for p in problems)
+
+
 def test_the_facts_this_issue_checked_are_as_the_regulations_say() -> None:
     """Wrong legal advice is the worst defect this product can have: pin what was checked."""
     facts = load_content().facts.facts
@@ -184,6 +194,28 @@ def test_twelve_months_before_a_day_that_a_shorter_month_lacks() -> None:
     assert months_before(dt.date(2027, 1, 15), 12) == dt.date(2026, 1, 15)
 
 
+def test_the_shipped_facts_warn_only_about_age_and_every_fact_is_shown() -> None:
+    content = load_content()
+    assert unused_facts(content.facts, content.renderer.messages) == []
+    fresh_day = max(f.checked for f in content.facts.facts.values())
+    assert check_warnings(content, fresh_day) == stale_facts(content.facts, fresh_day)
+    # A year and a day after the newest check, every fact is old: warnings, not failures.
+    later = fresh_day + dt.timedelta(days=366 + 1)
+    assert len(check_warnings(content, later)) == len(content.facts.facts)
+    assert check_content(content, REQUIRED_MESSAGES) == []
+
+
+def test_a_fact_no_message_shows_is_a_warning(copy: Path) -> None:
+    edit(
+        copy / "facts.yaml",
+        "facts:\n",
+        "facts:\n  forgotten:\n    value: 9%\n    checked: 2026-12-03\n    source: PMK 9/2026\n",
+    )
+    content = load_content(copy)
+    assert "facts.yaml: fact 'forgotten' is shown by no message" in check_warnings(content, TODAY)
+    assert check_content(content, REQUIRED_MESSAGES) == []  # a warning does not fail
+
+
 # --- no fact written into a message by hand ---------------------------------------------------
 
 
@@ -221,6 +253,58 @@ def test_what_a_message_renders_from_variables_and_facts_is_not_its_own() -> Non
     assert stated_numbers(source) == []
     # A string literal that the template prints is its own text.
     assert stated_numbers('{{ "Rp650 ribu" }} dan {{ x or "6%" }}') == ["Rp650 ribu", "6%"]
+
+
+def test_a_fee_written_into_a_message_fails_and_names_the_fact(copy: Path) -> None:
+    edit(
+        copy / "locales" / "id" / "week12.yaml",
+        "Ajukan minggu ini,",
+        "Jalur reguler sekitar Rp650 ribu, per 2025. Ajukan minggu ini,",
+    )
+    problems = check_content(load_content(copy), REQUIRED_MESSAGES)
+    assert problems == [
+        "locales/id/week12.yaml, 'week12.intro': states 'Rp650 ribu' itself; it is fact "
+        "'halal_regular_fee': write {{ fact.halal_regular_fee }}",
+        "locales/id/week12.yaml, 'week12.intro': states 'per 2025' itself; take the year from "
+        "the fact it is about: per {{ fact.<name>.year }}",
+    ]
+
+
+def test_a_new_amount_or_regulation_fails_until_it_is_a_fact_or_a_listed_example(
+    copy: Path,
+) -> None:
+    edit(copy / "locales" / "en" / "week13.yaml", "one QR code.", "one QR code (PBI 23/2021).")
+    edit(copy / "locales" / "id" / "week14.yaml", "Laba = uang", "Contoh: Rp 75.000. Laba = uang")
+    problems = check_content(load_content(copy), REQUIRED_MESSAGES)
+    assert len(problems) == 2
+    assert problems[0].startswith("locales/en/week13.yaml, 'week13.qris_lesson': states 'PBI 23")
+    assert problems[1].startswith("locales/id/week14.yaml, 'week14.pnl_lesson': states 'Rp 75.000'")
+    assert "list it under examples:" in problems[1]
+    edit(
+        copy / "facts.yaml",
+        "examples:\n",
+        "examples:\n  week14.pnl_lesson:\n    allow: [Rp 75.000]\n    reason: a sample\n",
+    )
+    assert len(check_content(load_content(copy), REQUIRED_MESSAGES)) == 1
+
+
+def test_an_example_that_is_no_longer_in_its_message_is_named(copy: Path) -> None:
+    for locale in ("id", "en"):
+        edit(copy / "locales" / locale / "week10.yaml", "5%", "five percent")
+    problems = check_content(load_content(copy), REQUIRED_MESSAGES)
+    assert problems == [
+        "facts.yaml: examples, 'week10.ask_growth': '5%' is no longer in the message; "
+        "remove it from allow:"
+    ]
+
+
+def test_a_choice_s_label_may_not_state_an_amount(copy: Path) -> None:
+    edit(copy / "flows" / "izin.yaml", "en: Sold frozen}", "en: Sold frozen (Rp 5.000)}")
+    problems = check_content(load_content(copy), REQUIRED_MESSAGES)
+    assert problems == [
+        "flows/izin.yaml, step 'category', option 'beku' (en): states 'Rp 5.000'; a choice's "
+        "label may not state an amount, a rate, a regulation or a year"
+    ]
 
 
 # --- the table for the programme team -----------------------------------------------------------
