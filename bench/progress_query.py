@@ -17,7 +17,7 @@ one cohort's tally worked out again (the median of RUNS, each rolled back).
 
 Timed, each the median of RUNS runs after one warm-up:
 - `table_ms`: the text table: the asker's scope, the cohorts in it, the aggregate
-  queries and the table text (bot/commands/coordinator.py `progress_view`);
+  queries and the table text (bot/features/progress/commands.py `progress_view`);
   `table_cpu_ms` is this process's CPU time for it (SQLite works in its thread);
 - `chart_ms`: the whole `/progres` command through the dispatcher: the table, the chart
   (matplotlib, PNG), the document row, the outbox rows, the commit.

@@ -39,7 +39,8 @@ from bot.outbound.delivery import apply_report
 from bot.outbound.sender import Sender
 from bot.scheduling import scheduler as scheduling
 from bot.scheduling.scheduler import Scheduler
-from content.loader import CONTENT_DIR, Content, ContentError, check_content, load_content
+from content.checks import check_content
+from content.loader import CONTENT_DIR, Content, ContentError, load_content
 from storage import repo
 from storage.db import make_engine, upgrade
 

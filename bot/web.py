@@ -2,7 +2,7 @@
 
 Documents are served at /files/<token> (a `documents` row, while not expired).
 
-Each channel adds its own routes (see `bot/runner.py`); this module only puts them
+Each channel adds its own routes (see `bot/serve.py`); this module only puts them
 together with the routes every deployment has.
 """
 

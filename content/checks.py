@@ -1,5 +1,7 @@
-"""The content checks that look at the flows as a whole (called by `check_content`).
+"""The content checks: `check_content` runs them all on loaded content (the caller does).
 
+It renders every message in every locale and markup with sample values (content/samples.py),
+and then checks the content as a whole:
 - every step can be reached from the first step;
 - every answer type an ask uses has its re-prompts (the engine answers a bad reply with
   "errors.<code>"), present in each locale and rendering with the step's own bounds;
@@ -7,7 +9,9 @@
 - each message a step shows renders with only the answers sure to be saved by then
   (a template that reads a missing answer would fail for a real participant);
 - no message is longer than a channel takes (WhatsApp 1,600 characters, Telegram
-  4,096), even with the longest answers the flows accept.
+  4,096), even with the longest answers the flows accept;
+- no message states a rupiah amount, a percentage, a regulation's number or a "per
+  <year>" in its own text: those come from content/facts.yaml (content/facts.py).
 
 Pure: no I/O. Each function returns the problems it found, as text naming the place.
 """
@@ -17,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from content import facts
+from content.model import Content
+from content.render import MARKUPS
+from content.samples import SAMPLE_OVERRIDES, sample_context
 from flows.answers import format_date, format_number, format_rupiah
 from flows.engine import error_codes
 from flows.spec import ACTION_ANSWERS, LOCALES, Flow, Step
-
-if TYPE_CHECKING:
-    from content.loader import Content
 
 # The smallest per-message limit of the channels (WhatsApp through Twilio); Telegram's
 # 4,096 is larger, so a message within this fits both.
@@ -296,6 +301,55 @@ def same_keys(content: Content) -> list[str]:
     return problems
 
 
+def check_content(content: Content, required: tuple[str, ...] = ()) -> list[str]:
+    """Render every message in every locale and markup with sample values.
+
+    Returns the problems found (empty when all is well): a template that fails, a
+    name it uses that no caller provides, a message over 700 characters, or a key
+    the application needs (`required`) that the content lacks; and the checks below
+    (`check_flows`): unreachable steps, missing re-prompts, a week without its artefact,
+    a message reading an answer not yet saved, a message too long for a channel with the
+    longest answers, keys one locale lacks, an amount or a regulation not taken from a fact.
+    """
+    problems: list[str] = []
+    renderer = content.renderer
+    answer_keys = sorted({k for f in content.flows.values() for k in f.answer_keys()})
+    for locale in LOCALES:
+        for key in required:
+            if not renderer.has(key, locale):
+                problems.append(f"locales/{locale}: message {key!r} is missing")
+        for key in sorted(renderer.messages[locale]):
+            where = f"locales/{locale}/{key.split('.')[0]}.yaml, {key!r}"
+            for facilitator in ("", "Bu Ani"):
+                context = sample_context(locale, answer_keys, facilitator=facilitator)
+                context.update(SAMPLE_OVERRIDES.get(key, {}))
+                for markup in MARKUPS:
+                    try:
+                        text = renderer.render(key, locale, context, markup)
+                    except (UndefinedError, SecurityError, TypeError, ValueError) as error:
+                        problems.append(f"{where}: {error}")
+                        break
+                    except TemplateSyntaxError as error:
+                        problems.append(f"{where}: line {error.lineno}: {error.message}")
+                        break
+                    if markup == "plain" and len(text) > 700:
+                        problems.append(f"{where}: {len(text)} characters; keep it under 700")
+
+    def sample_for(locale: str, key: str) -> dict[str, Any]:
+        return {**sample_context(locale, answer_keys), **SAMPLE_OVERRIDES.get(key, {})}
+
+    problems += check_flows(content, sample_for)
+    return sorted(set(problems))
+
+
+def check_warnings(content: Content, today: dt.date) -> list[str]:
+    """What to look at that does not stop the bot: facts last checked more than 12 months
+    before `today`, and facts no message shows."""
+    return facts.stale_facts(content.facts, today) + facts.unused_facts(
+        content.facts, content.renderer.messages
+    )
+
+
 def check_flows(content: Content, context: Context) -> list[str]:
     """All the checks above; `context(locale, key)` gives message `key` sample variables."""
     problems = same_keys(content) + week_artefacts(content.flows)
@@ -304,4 +358,5 @@ def check_flows(content: Content, context: Context) -> list[str]:
     problems += reprompts(content, context)
     problems += sure_answers(content, context)
     problems += channel_limits(content, context)
+    problems += facts.unsourced(content.facts, content.renderer.messages, content.flows)
     return problems

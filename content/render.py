@@ -2,7 +2,9 @@
 
 Participant text reaches a template only as a variable, never as template source.
 Two markups: "plain" (console, WhatsApp) leaves text as it is; "html" (Telegram)
-escapes variables (autoescape) and the template's own literal text alike.
+escapes variables (autoescape) and the template's own literal text alike. Every message
+may use `fact` (content/facts.yaml, in the message's locale): the renderer adds it to
+whatever the caller gives, and a caller cannot replace it.
 """
 
 from __future__ import annotations
@@ -85,8 +87,13 @@ def is_literal(source: str) -> bool:
 class Renderer:
     """Renders message templates of every locale, compiling each once per markup."""
 
-    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        messages: Mapping[str, Mapping[str, str]],
+        facts: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self.messages = messages  # locale -> key -> template source
+        self.facts = facts or {}  # locale -> fact name -> its value (content.model.FactValue)
         self._envs = {markup: _environment(markup) for markup in MARKUPS}
         self._compiled: dict[tuple[str, str, str], Template | Literal] = {}
         self._names: dict[tuple[str, str], frozenset[str]] = {}
@@ -120,5 +127,5 @@ class Renderer:
     def render(
         self, key: str, locale: str, context: Mapping[str, Any], markup: str = "plain"
     ) -> str:
-        text = self.template(key, locale, markup).render({**context, "locale": locale})
-        return text.strip()
+        variables = {**context, "locale": locale, "fact": self.facts.get(locale, {})}
+        return self.template(key, locale, markup).render(variables).strip()

@@ -27,7 +27,7 @@ WEEKS = 16
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # Monday first
 
-# Kinds of scheduled message (the values match bot/messages.py).
+# Kinds of scheduled message (the values match bot/core/messages.py).
 UNLOCK, REMINDER, ALERT, MEETING, DIGEST = "unlock", "reminder", "alert", "meeting", "digest"
 
 

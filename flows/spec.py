@@ -21,7 +21,7 @@ ACTIONS = (
     "keep_product",  # week 4: the product chosen in week 3 becomes w4.product
     "weekly_profit",  # week 14: this week's profit from income and costs
     "plan_vs_actual",  # week 15: two weeks of sales against two weeks of the plan
-    # the programme's calculators and advisor (bot/programme.py)
+    # the programme's calculators and advisor (bot/features/programme/)
     "rank_ideas",
     "choose_idea",
     "calc_hpp",
@@ -31,7 +31,7 @@ ACTIONS = (
     "cash_flow",
     "legal_route",
 )
-# The answers an action saves (bot/actions.py), so that content can rely on them.
+# The answers an action saves (the features' actions), so that content can rely on them.
 ACTION_ANSWERS: dict[str, tuple[str, ...]] = {
     "keep_product": ("w4.product",),
     "weekly_profit": ("w14.profit", "w14.margin_pct"),

@@ -211,7 +211,7 @@ class Outbox(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # reply, unlock, reminder, meeting, digest, alert, broadcast (bot/messages.py)
+    # reply, unlock, reminder, meeting, digest, alert, broadcast (bot/core/messages.py)
     kind: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")
     # What the channel reported later (WhatsApp status callbacks): delivered, read,
     # undelivered, failed; with the channel's error code when there is one.

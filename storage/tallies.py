@@ -47,7 +47,7 @@ from storage.roles import PARTICIPANT
 from storage.tables import answers_t, cohorts_t, memberships_t, progress_t, tallies_t
 
 WEEKS = 16
-# The answers that mark a key artefact (content/flows/week03/04/12/13.yaml, bot/programme.py).
+# The answers that mark a key artefact (content/flows/week03/04/12/13.yaml).
 PRODUCT_KEYS = ("w3.choice", "w4.product")  # the idea chosen in week 3, or renamed in week 4
 PERMIT_FILED = "w12.permit_filed"  # yes/no: "have you filed for the NIB/permit?"
 FIRST_SALES = "w13.first_sales_units"  # units sold in the first sales; more than 0 counts

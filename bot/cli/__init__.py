@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import importlib
 import logging
 import sys
@@ -297,5 +298,26 @@ def build_parser() -> argparse.ArgumentParser:
         "problem.",
     )
     check.add_argument("--root", type=Path, default=None, help="content folder to check")
+    check.add_argument(
+        "--today", type=_iso_date, default=None, help="measure the facts' age from this date"
+    )
     check.set_defaults(run="maintenance:cmd_content_check")
+    facts = tsub.add_parser(
+        "facts",
+        help="list the dated facts: value, when last checked, source",
+        description="Print every fact of content/facts.yaml with its value, the date it "
+        "was last checked and its source; facts checked more than 12 months ago are marked.",
+    )
+    facts.add_argument("--root", type=Path, default=None, help="content folder to read")
+    facts.add_argument(
+        "--today", type=_iso_date, default=None, help="measure from this date (YYYY-MM-DD)"
+    )
+    facts.set_defaults(run="maintenance:cmd_content_facts")
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from None

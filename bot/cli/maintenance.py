@@ -7,8 +7,11 @@ import sys
 
 from bot.app import REQUIRED_MESSAGES
 from bot.cli.common import database_url
+from bot.core.clock import SystemClock
 from bot.core.config import Settings
-from content.loader import CONTENT_DIR, check_content, load_content
+from content.checks import check_content, check_warnings
+from content.facts import facts_table
+from content.loader import CONTENT_DIR, load_content
 from storage.db import make_engine, upgrade
 
 
@@ -29,12 +32,22 @@ async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int
     problems = check_content(content, REQUIRED_MESSAGES)
     for problem in problems:
         print(problem)
+    warnings = check_warnings(content, args.today or SystemClock().now().date())
+    for warning in warnings:
+        print(f"warning: {warning}")
     if problems:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     messages = sum(len(t) for t in content.renderer.messages.values())
     print(
         f"Content OK: {len(content.flows)} flows, {messages} messages, "
-        f"{len(content.program.weeks)} weeks."
+        f"{len(content.program.weeks)} weeks, {len(content.facts.facts)} facts"
+        f"{f' ({len(warnings)} warning(s): see above)' if warnings else ''}."
     )
+    return 0
+
+
+async def cmd_content_facts(args: argparse.Namespace, settings: Settings) -> int:
+    content = load_content(args.root or CONTENT_DIR)  # raises ContentError naming the file
+    print(facts_table(content.facts, args.today or SystemClock().now().date()))
     return 0

@@ -218,7 +218,7 @@ async def cmd_staff_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.staffcore_repo import audit_entries
+    from storage.audit_log import audit_entries
 
     since = None
     if args.since:

@@ -24,7 +24,7 @@ from bot.core.channel import button_digest
 from bot.core.messages import Media
 from bot.core.turn import Turn
 from flows.effects import Button as FlowButton
-from storage import staff_repo
+from storage import dialogs as dialogs_store
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Dialog:
 
 async def current(turn: Turn) -> DialogState | None:
     """The person's open dialog, if any and not expired (an expired one is removed)."""
-    row = await staff_repo.get_dialog(turn.conn, person_id=turn.person_id)
+    row = await dialogs_store.get_dialog(turn.conn, person_id=turn.person_id)
     if row is None:
         return None
     if row.name not in turn.hooks.dialogs or turn.now - row.updated_at >= EXPIRES:
@@ -97,7 +97,7 @@ async def open_dialog(
 
 async def save(turn: Turn, state: DialogState) -> None:
     state.updated_at = turn.now
-    await staff_repo.save_dialog(
+    await dialogs_store.save_dialog(
         turn.conn,
         person_id=turn.person_id,
         name=state.name,
@@ -108,7 +108,7 @@ async def save(turn: Turn, state: DialogState) -> None:
 
 
 async def close(turn: Turn) -> None:
-    await staff_repo.delete_dialog(turn.conn, person_id=turn.person_id)
+    await dialogs_store.delete_dialog(turn.conn, person_id=turn.person_id)
 
 
 # --- speaking ----------------------------------------------------------------------

@@ -22,7 +22,8 @@ from bot.core.channel import FileSource, Registry, UnknownChannel
 from bot.core.dialog import EXPIRES
 from bot.core.messages import InboundMessage, Media, stored_file_ref, stored_file_token
 from bot.core.turn import DialogHandler, Turn
-from storage import repo, staff_repo
+from storage import dialogs as dialogs_store
+from storage import repo
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ async def _passes_on(
     identity = await repo.find_identity(conn, channel=message.channel, address=message.address)
     if identity is None:
         return None
-    row = await staff_repo.get_dialog(conn, person_id=identity.person_id)
+    row = await dialogs_store.get_dialog(conn, person_id=identity.person_id)
     if row is None or row.name not in dialogs or now - row.updated_at >= EXPIRES:
         return None
     return identity.person_id if dialogs[row.name].passes_photos_on(row.step) else None

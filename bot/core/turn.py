@@ -121,7 +121,7 @@ class Turn:
     outgoing: list[OutboundMessage] = field(default_factory=list)
     _answers: dict[str, Any] | None = None  # rows from repo.load_answers, or _AnswerRow
     # The replies go even to a contact that opted out (the opt-out confirmation, and the
-    # reminder of how to resume): set by bot/commands/optout.py.
+    # reminder of how to resume): set by bot/features/participant/optout.py.
     to_opted_out: bool = False
     # The person's staff roles changed (an invite redeemed): Telegram sets their menu now.
     roles_changed: bool = False

@@ -12,7 +12,7 @@ doing any piece twice.
 
 A tick may queue tens of thousands of messages (a Monday morning's unlocks). It
 queues each as its message key and values, rendered by the sender when it goes
-(bot/deferred.py), and reads and writes its rows in bulk (storage/bulk.py).
+(bot/core/deferred.py), and reads and writes its rows in bulk (storage/bulk.py).
 """
 
 from __future__ import annotations
@@ -492,7 +492,7 @@ class Scheduler:
         name: str | None = None,
     ) -> None:
         """Queue message `key` for `person`, in their language; the sender renders it
-        (bot/deferred.py) in the markup of the channel that sends it."""
+        (bot/core/deferred.py) in the markup of the channel that sends it."""
         if getattr(person, "opted_out", False) or getattr(person, "unreachable", False):
             return
         values = {"name": name if name is not None else (person.name or ""), **params}

@@ -242,23 +242,51 @@ async def test_week10_without_week7_says_which_week_fills_it(app: App) -> None:
 # --- the permit advisor ------------------------------------------------------------------
 
 
-async def test_izin_for_abon_ikan_gives_bpom_md_and_halal_self_declare(app: App) -> None:
+async def test_izin_for_abon_ikan_gives_p_irt_and_halal_self_declare(app: App) -> None:
     await at_week(app, 17, {})  # every week done: nothing open
-    out = await say(app, "/izin", "Abon ikan tongkol", "ya", "3", "tidak")
+    out = await say(app, "/izin", "Abon ikan tongkol", "ya", "3", "1", "tidak")
     assert "Jalur izin untuk Abon ikan tongkol: 5 langkah" in out
-    assert "1/5 NIB" in out and "2/5 BPOM MD" in out and "olahan ikan" in out
-    assert "3/5 Sertifikat halal: self-declare" in out
-    assert "per 2025" in out and "P-IRT (izin" not in out
+    assert "1/5 NIB" in out and "2/5 P-IRT" in out and "kerupuk ikan" in out
+    assert "Dinas Kesehatan" in out and "BPOM MD (izin" not in out
+    assert "3/5 Sertifikat halal: self-declare" in out and "WAJIB" in out
+    assert "per 2026" in out and "per 2025" in out  # each fact with the year of its check
     route = (await saved(app))["izin.route"]
-    assert route["steps"] == ["nib", "bpom_md", "halal_self", "merek", "label_food"]
+    assert route["steps"] == ["nib", "pirt", "halal_self", "merek", "label_food"]
+    assert route["because"] == ["dried"]
+
+
+async def test_izin_for_frozen_nuggets_asks_whether_the_chicken_is_halal_certified(
+    app: App,
+) -> None:
+    await at_week(app, 17, {})
+    out = await say(app, "/izin", "Nugget ayam", "ya", "2", "3")  # meat, frozen
+    assert "RPH/RPU" in out  # the supplier question: no slaughter question for meat
+    out = await say(app, "1")  # all from halal-certified suppliers
+    assert "2/5 BPOM MD" in out and "pangan beku" in out
+    assert "3/5 Sertifikat halal: self-declare" in out and "Keputusan Kepala BPJPH" in out
+    assert (await saved(app))["izin.route"]["halal"] == "halal_self"
+    out = await say(app, "/izin", "Nugget ayam", "ya", "2", "3", "3")  # not sure
+    assert "3/5 Sertifikat halal: jalur reguler" in out and "Rp650 ribu" in out
+    assert (await saved(app))["izin.route"]["halal_because"] == ["slaughter"]
 
 
 async def test_izin_for_a_craft_needs_no_food_permit(app: App) -> None:
     await at_week(app, 17, {})  # every week done: nothing open
-    out = await say(app, "/permit", "Tas anyaman pandan", "tidak")
+    out = await say(app, "/permit", "Tas anyaman pandan", "tidak", "tidak")
     assert "Jalur izin untuk Tas anyaman pandan: 3 langkah" in out
     assert "1/3 NIB" in out and "2/3 Merek" in out and "3/3 Label produk" in out
     assert "BPOM MD (izin" not in out and "Sertifikat halal" not in out
+    assert "tidak perlu sertifikat halal" in out
+
+
+async def test_izin_for_leather_goods_adds_the_halal_certificate(app: App) -> None:
+    await at_week(app, 17, {})
+    out = await say(app, "/izin", "Dompet kulit sapi", "tidak", "ya")
+    assert "Jalur izin untuk Dompet kulit sapi: 4 langkah" in out
+    assert "2/4 Sertifikat halal untuk barang dari bahan hewan" in out
+    assert "17 Oktober 2026" in out and "pasang logo halal" in out
+    route = (await saved(app))["izin.route"]
+    assert route["steps"] == ["nib", "halal_goods", "merek", "label_goods"]
 
 
 async def test_izin_does_not_break_an_open_week(app: App) -> None:
@@ -427,15 +455,34 @@ def test_the_advisors_answers_become_a_product_ignoring_answers_that_no_longer_a
     from flows.legal import Product
 
     assert product_of({"izin.food": False, "izin.category": "susu"}) == Product(food=False)
+    leather = product_of({"izin.food": False, "izin.material": True, "izin.form": "kering"})
+    assert leather == Product(food=False, animal_material=True)
     # Shelf life and a medicine claim answered for an earlier product do not count for milk.
-    stale = {"izin.keeps": True, "izin.claim": True}
+    stale = {"izin.keeps": True, "izin.claim": True, "izin.form": "kering"}
     milk = product_of(
         {**stale, "izin.food": True, "izin.category": "susu", "izin.slaughter": False}
     )
     assert milk == Product(food=True, dairy=True)
+    # Meat: how it is sold, and whether the meat is from certified suppliers ("ya" only).
     meat = product_of({"izin.food": True, "izin.category": "daging"})
     assert meat == Product(food=True, meat=True, slaughter_ingredients=True)
-    other = product_of(
-        {"izin.food": True, "izin.category": "lainnya", "izin.keeps": True, "izin.claim": False}
+    dried = {"izin.food": True, "izin.category": "daging", "izin.form": "kering"}
+    assert product_of({**dried, "izin.slaughter_certified": "ya"}) == Product(
+        food=True, meat=True, dried=True, slaughter_ingredients=True, slaughter_certified=True
     )
-    assert other == Product(food=True, keeps_over_7_days=True)
+    for unsure in ("tidak", "ragu"):
+        assert not product_of({**dried, "izin.slaughter_certified": unsure}).slaughter_certified
+    fish = product_of({"izin.food": True, "izin.category": "ikan", "izin.form": "beku"})
+    assert fish == Product(food=True, fish=True, frozen=True)
+    # Certified suppliers count only when there are slaughtered ingredients.
+    other = product_of(
+        {
+            "izin.food": True,
+            "izin.category": "lainnya",
+            "izin.keeps": True,
+            "izin.claim": False,
+            "izin.slaughter": False,
+            "izin.slaughter_certified": "ya",
+        }
+    )
+    assert other == Product(food=True, keeps_7_days=True)

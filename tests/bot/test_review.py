@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
+from storage import dialogs as dialogs_store
 from storage import repo
 from storage.checkin_repo import reviews_t
 from tests.bot.test_checkin import audits, press
@@ -129,9 +130,7 @@ async def test_out_of_scope_review_gets_not_in_scope(app: App) -> None:
     from bot.core import dialog
 
     async with app.db.begin() as conn:
-        from storage import staff_repo
-
-        await staff_repo.save_dialog(
+        await dialogs_store.save_dialog(
             conn,
             person_id=budi.person_id,
             name="review",

@@ -9,7 +9,8 @@ import pytest
 
 from bot.app import REQUIRED_MESSAGES
 from content import checks
-from content.loader import CONTENT_DIR, ContentError, check_content, load_content
+from content.checks import check_content
+from content.loader import CONTENT_DIR, ContentError, load_content
 from flows.spec import build_flow
 
 

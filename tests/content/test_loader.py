@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import REQUIRED_MESSAGES
-from content.loader import CONTENT_DIR, ContentError, check_content, load_content
+from content.checks import check_content
+from content.loader import CONTENT_DIR, ContentError, load_content
 
 
 @pytest.fixture
@@ -72,3 +73,24 @@ def test_a_week_pointing_at_a_flow_that_does_not_exist_is_named(copy: Path) -> N
     )
     with pytest.raises(ContentError, match=r"week 1: flow 'week99' has no file"):
         load_content(copy)
+
+
+def test_the_loader_and_the_checks_do_not_import_each_other() -> None:
+    """Both work on content/model.py; the caller (bot/app.py, the CLI) runs the checks.
+    Not even under TYPE_CHECKING: every import statement in the file counts."""
+    import ast
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((CONTENT_DIR / f"{module}.py").read_text(encoding="utf-8"))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+        return names
+
+    assert not {"content.checks", "content.samples"} & imported("loader")
+    assert "content.loader" not in imported("checks")
+    assert "content.loader" not in imported("model")

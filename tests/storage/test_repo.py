@@ -1,6 +1,6 @@
-"""The facade storage/repo.py and the shims storage/staff_repo.py and
-storage/staffcore_repo.py, kept while call sites move: every name they held before the
-split still resolves, to the very object the module that holds it now has."""
+"""The facade storage/repo.py, kept while call sites move: every name it held before the
+split still resolves, to the very object the module that holds it now has. (The two
+smaller shims, staff_repo and staffcore_repo, are gone: nothing imports them.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import repo, staff_repo, staffcore_repo
+from storage import repo
 
 # Old module -> {old name: "new_module.new_name"}: the map a call site moves by.
 MOVED = {
@@ -90,31 +90,8 @@ MOVED = {
         "get_value": "system_state.get_value",
         "set_value": "system_state.set_value",
     },
-    "staff_repo": {
-        "delete_dialog": "dialogs.delete_dialog",
-        "get_dialog": "dialogs.get_dialog",
-        "save_dialog": "dialogs.save_dialog",
-        "dialogs_t": "tables.dialogs_t",
-        "RosterEntry": "roster.RosterEntry",
-        "roster": "roster.roster",
-    },
-    "staffcore_repo": {
-        "accept_invited": "invites.accept_invited",
-        "add_invited": "invites.add_invited",
-        "claim_invite": "invites.claim_invite",
-        "create_invite": "invites.create_invite",
-        "drop_invited": "invites.drop_invited",
-        "invite_by_code": "invites.invite_by_code",
-        "invite_code_taken": "invites.invite_code_taken",
-        "invited_cohort": "invites.invited_cohort",
-        "invites_t": "tables.invites_t",
-        "set_person_details": "people.set_person_details",
-        "whatsapp_holders": "people.whatsapp_holders",
-        "values_with_prefix": "system_state.values_with_prefix",
-        "audit_entries": "audit_log.audit_entries",
-    },
 }
-OLD = {"repo": repo, "staff_repo": staff_repo, "staffcore_repo": staffcore_repo}
+OLD = {"repo": repo}
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))
@@ -149,6 +126,6 @@ def test_every_name_the_callers_use_is_still_there() -> None:
                 and node.value.id in aliases
             ):
                 used[aliases[node.value.id]].add(node.attr)
-    assert used["repo"] and used["staff_repo"] and used["staffcore_repo"]
+    assert used["repo"]
     for old, names in used.items():
         assert names <= set(OLD[old].__all__), old

@@ -1,6 +1,6 @@
 """/siaran (/broadcast): facilitator broadcasts and their status.
 
-- `/siaran`: the dialog (bot/staff/broadcasts.py): audience, message, preview, send now
+- `/siaran`: the dialog (bot/features/broadcasts/dialog.py): audience, message, preview, send now
   or at a local time;
 - `/siaran KODE`: the same, for that cohort straight away;
 - `/siaran status [N]`: the asker's last five broadcasts (or number N) with what

@@ -42,7 +42,8 @@ from content.loader import Content
 from flows import pacing, standing
 from flows.answers import AnswerError, format_date, parse_date
 from flows.pacing import DAY_NAMES, DEFAULT_TIMEZONE
-from storage import broadcast_repo, repo, staff_repo
+from storage import broadcast_repo, repo
+from storage import roster as roster_store
 
 NAME = "siaran"
 MAX_TEXT = 1000  # a WhatsApp template variable holds 1,000; a Telegram caption 1,024
@@ -95,7 +96,7 @@ async def audience_of(
 ) -> Audience:
     """The participants of `cohorts` a broadcast goes to, each on their best contact."""
 
-    entries = await staff_repo.roster(conn, cohort_ids=[c.id for c in cohorts])
+    entries = await roster_store.roster(conn, cohort_ids=[c.id for c in cohorts])
     if audience == BEHIND:
         schedule = content.program.schedule
         weeks = {c.id: pacing.calendar_week(calendar_of(c), now, schedule) for c in cohorts}

@@ -1,6 +1,6 @@
 """/checkin: meetings, visits and calls, and their follow-ups.
 
-`/checkin [KODE]` opens the dialog (bot/staff/checkins.py); `/checkin riwayat` lists the
+`/checkin [KODE]` opens the dialog (bot/features/checkins/dialog.py); `/checkin riwayat` lists the
 last ten in the asker's cohorts; `/checkin ubah [N]` edits number N of that list (the
 asker's own, within 24 hours; without N, their latest).
 """

@@ -23,7 +23,8 @@ from bot.core.messages import ALERT, Media
 from bot.core.scope import not_in_scope, scope_of
 from bot.core.turn import Turn, locale_of
 from flows import answers, pacing
-from storage import bulk, checkin_repo, repo, staff_repo
+from storage import bulk, checkin_repo, repo
+from storage import roster as roster_store
 from storage import schedule_repo as sched
 from storage.checkin_repo import CALL, MEETING, VISIT
 
@@ -81,7 +82,7 @@ async def choose_cohort(turn: Turn, cohorts: Sequence[Any]) -> None:
 
 
 async def _people(turn: Turn, cohort_id: int) -> list[tuple[int, str]]:
-    rows = await staff_repo.roster(turn.conn, cohort_ids=[cohort_id])
+    rows = await roster_store.roster(turn.conn, cohort_ids=[cohort_id])
     return [(r.person_id, r.name or "?") for r in rows]
 
 

@@ -17,7 +17,7 @@ from bot.core.messages import OutboundMessage
 from bot.core.scope import Scope, cohort_in_scope, cohorts_in_scope, not_in_scope, scope_of
 from bot.core.turn import Turn
 from flows import pacing, standing
-from storage import staff_repo
+from storage import roster as roster_store
 from storage.repo import ADMIN, COORDINATOR, FACILITATOR
 
 LAST_WEEK = pacing.WEEKS
@@ -53,7 +53,7 @@ async def _cohort(turn: Turn, scope: Scope, args: str, command: str) -> Any | No
     return None
 
 
-def _on_week(entry: staff_repo.RosterEntry) -> int:
+def _on_week(entry: roster_store.RosterEntry) -> int:
     """The week someone is on: the open one, else the one after the last finished."""
     if entry.open_week:
         return int(entry.open_week)
@@ -66,9 +66,9 @@ def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
 
 async def _standings(
     turn: Turn, cohort: Any
-) -> tuple[int, list[tuple[staff_repo.RosterEntry, str]]]:
+) -> tuple[int, list[tuple[roster_store.RosterEntry, str]]]:
     week = pacing.calendar_week(calendar_of(cohort), turn.now, turn.content.program.schedule)
-    entries = await staff_repo.roster(turn.conn, cohort_ids=[cohort.id])
+    entries = await roster_store.roster(turn.conn, cohort_ids=[cohort.id])
     return week, [
         (
             e,
@@ -143,7 +143,7 @@ async def roster(turn: Turn, args: str) -> None:
     )
 
 
-def _urgency(item: tuple[staff_repo.RosterEntry, str], week: int, now: dt.datetime) -> Any:
+def _urgency(item: tuple[roster_store.RosterEntry, str], week: int, now: dt.datetime) -> Any:
     entry, status = item
     silent = _days(now, entry.last_active)
     return (

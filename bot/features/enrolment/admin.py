@@ -1,7 +1,7 @@
-"""Admin and invites: `/undang ROLE KODE|WILAYAH` makes a staff invite (helper staffcore).
+"""Admin and invites: `/undang ROLE KODE|WILAYAH` makes a staff invite.
 
 Redeeming a code is not a command of its own: `/mulai CODE`, `GABUNG CODE`, the bare
-code and the Telegram start link all reach bot/staff/invites.py `redeem`.
+code and the Telegram start link all reach bot/features/enrolment/invites.py `redeem`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from bot.core.commands import Command
 from bot.core.scope import cohort_in_scope, not_in_scope, scope_of
 from bot.core.turn import Turn
 from bot.features.enrolment import invites
-from storage import repo
-from storage import staffcore_repo as store
+from storage import repo, system_state
 
 REGION = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
 ROLE_WORDS = {
@@ -67,7 +66,7 @@ async def invite(turn: Turn, args: str) -> None:
         cohort_code=cohort_code,
         region=region,
     )
-    names = await store.values_with_prefix(turn.conn, prefix=TELEGRAM_USERNAME_KEY)
+    names = await system_state.values_with_prefix(turn.conn, prefix=TELEGRAM_USERNAME_KEY)
     bot_link = f"https://t.me/{names[0]}?start={code}" if len(names) == 1 and names[0] else ""
     await turn.say(
         "admin.invite.created",

@@ -11,7 +11,7 @@ rows; a cohort that exists already keeps its own settings. The start date is
 YYYY-MM-DD or "4 Januari 2027"; the time zone defaults to Asia/Jakarta.
 
 Each participant becomes a person (name, village) with a WhatsApp contact (the phone in
-E.164) and a pre-registration in their cohort (storage/staffcore_repo.py): they are
+E.164) and a pre-registration in their cohort (storage/invites.py): they are
 recognised when they first write on WhatsApp and asked for their consent then.
 Telegram does not tell a bot anyone's phone number, so a participant who uses Telegram
 cannot be matched this way: they join with the cohort's join code as usual.
@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.phones import PhoneError, normalise_phone
 from flows.answers import AnswerError, parse_date
 from flows.pacing import DEFAULT_TIMEZONE
+from storage import invites as invites_store
+from storage import people as people_store
 from storage import repo
-from storage import staffcore_repo as store
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$")
 REGION = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
@@ -211,7 +212,7 @@ async def plan_import(
             continue
         pending.append(PersonPlan(line, code, name, phone, village or None))
     # Numbers the database knows already: someone who holds any membership is taken.
-    known = await store.whatsapp_holders(conn, addresses=[p.phone for p in pending])
+    known = await people_store.whatsapp_holders(conn, addresses=[p.phone for p in pending])
     for person in pending:
         holder = known.get(person.phone)
         if holder is not None and holder.memberships:
@@ -385,10 +386,10 @@ async def apply_import(
                 now=now,
                 name=person.name,
             )
-        await store.set_person_details(
+        await people_store.set_person_details(
             conn, person_id=person.person_id, name=person.name, village=person.village
         )
-        await store.add_invited(
+        await invites_store.add_invited(
             conn, person_id=person.person_id, cohort_id=ids[person.code], now=now
         )
     await repo.audit(

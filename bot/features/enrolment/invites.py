@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.turn import Turn
 from flows.answers import format_date
 from flows.pacing import DEFAULT_TIMEZONE
+from storage import invites as invites_store
 from storage import repo
-from storage import staffcore_repo as store
 
 PREFIX = "UNDANG-"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -78,10 +78,10 @@ async def create(
     if not 1 <= days <= MAX_DAYS:
         raise InviteError(f"an invite lasts 1-{MAX_DAYS} days")
     code = new_code()
-    while await store.invite_code_taken(conn, code=code):
+    while await invites_store.invite_code_taken(conn, code=code):
         code = new_code()
     expires_at = now + dt.timedelta(days=days)
-    invite_id = await store.create_invite(
+    invite_id = await invites_store.create_invite(
         conn,
         code=code,
         role=role,
@@ -117,7 +117,7 @@ def expiry_shown(expires_at: dt.datetime, locale: str) -> str:
 
 async def redeem(turn: Turn, code: str) -> None:
     """Someone sent an invite code: make them staff, once, or say why not."""
-    invite = await store.invite_by_code(turn.conn, code=code)
+    invite = await invites_store.invite_by_code(turn.conn, code=code)
     if invite is None:  # the same answer as a wrong join code: nothing learnt
         await turn.say("join.bad_code", {"code": code[:32]})
         await turn.repeat_question()
@@ -137,7 +137,7 @@ async def redeem(turn: Turn, code: str) -> None:
     if any(_same(r, invite) for r in held):
         await turn.say("admin.invite.already", _where(invite))
         return
-    if not await store.claim_invite(
+    if not await invites_store.claim_invite(
         turn.conn, invite_id=invite.id, person_id=turn.person_id, now=turn.now
     ):
         await turn.say("admin.invite.used")
@@ -161,7 +161,7 @@ async def redeem(turn: Turn, code: str) -> None:
         turn.update_identity(name=name)
     if turn.identity.session_flow in (JOIN_FLOW, INVITED_FLOW):
         await turn.end_session()  # staff now, not someone joining a cohort
-    await store.drop_invited(turn.conn, person_id=turn.person_id)  # nor pre-registered
+    await invites_store.drop_invited(turn.conn, person_id=turn.person_id)  # nor pre-registered
     await repo.audit(
         turn.conn,
         actor=f"person:{turn.person_id}",
@@ -198,7 +198,7 @@ def _where(invite: Any) -> dict[str, Any]:
 async def welcome_preregistered(turn: Turn) -> bool:
     """A person `jamaah cohort import` registered writes for the first time: greet them by
     name as a member of their cohort and ask for their consent. True when that was it."""
-    cohort = await store.invited_cohort(turn.conn, person_id=turn.person_id)
+    cohort = await invites_store.invited_cohort(turn.conn, person_id=turn.person_id)
     if cohort is None:
         return False
     staff = await repo.cohort_staff(turn.conn, cohort_id=cohort.id)

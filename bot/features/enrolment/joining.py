@@ -12,7 +12,8 @@ from bot.core.commands import Command
 from bot.core.roles import EVERYONE
 from bot.core.turn import Turn
 from bot.features.enrolment import invites
-from storage import repo, staffcore_repo
+from storage import invites as invites_store
+from storage import repo
 
 _JOIN_CODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 
@@ -54,7 +55,7 @@ async def join(turn: Turn) -> bool:
         await turn.say("join.already_member")
         return False
     # Pre-registered by `jamaah cohort import`: their place is kept; they take it now.
-    held = await staffcore_repo.accept_invited(
+    held = await invites_store.accept_invited(
         turn.conn, person_id=turn.person_id, cohort_id=cohort.id, now=turn.now
     )
     if not held:
@@ -78,7 +79,7 @@ async def join(turn: Turn) -> bool:
             role=repo.PARTICIPANT,
             now=turn.now,
         )
-    await staffcore_repo.drop_invited(turn.conn, person_id=turn.person_id)  # any other place
+    await invites_store.drop_invited(turn.conn, person_id=turn.person_id)  # any other place
     await repo.update_person(
         turn.conn, person_id=turn.person_id, name=name, village=village, consent_at=turn.now
     )
@@ -100,7 +101,7 @@ async def forget(turn: Turn) -> bool:
     """The person declined: keep nothing of what they told us, nor what a facilitator's
     import file said of them (their pre-registration goes)."""
     await repo.delete_answers(turn.conn, person_id=turn.person_id, now=turn.now)
-    await staffcore_repo.drop_invited(turn.conn, person_id=turn.person_id)
+    await invites_store.drop_invited(turn.conn, person_id=turn.person_id)
     await repo.update_person(
         turn.conn, person_id=turn.person_id, name=None, village=None, consent_at=None
     )

@@ -257,23 +257,39 @@ CATEGORY_FLAGS = {
     "madu": "pure_honey",
 }
 NO_SLAUGHTER_QUESTION = ("daging", "madu", "air_minum")
+# izin.form, asked for meat and fish: how the product is made and sold ("lainnya": not
+# known, no flag, so BPOM MD as for any meat or fish product)
+FORM_FLAGS = {
+    "kering": "dried",
+    "dingin": "chilled",
+    "beku": "frozen",
+    "pasteurisasi": "pasteurised",
+    "kaleng": "canned",
+}
 
 
 def product_of(values: Mapping[str, Any]) -> legal.Product:
-    """The advisor's answers (izin.*) as a product; answers that no longer apply are ignored."""
+    """The advisor's answers (izin.*) as a product; answers that no longer apply are ignored.
+    Answers a newer question asks and an older session lacks count as "no" or "not sure"."""
     if not _need(values, "izin.food"):
-        return legal.Product(food=False)
+        return legal.Product(food=False, animal_material=values.get("izin.material") is True)
     category = str(_need(values, "izin.category"))
     flags: dict[str, bool] = {}
     if category in CATEGORY_FLAGS:
         flags[CATEGORY_FLAGS[category]] = True
     else:  # "lainnya": only then do shelf life and a medicine claim decide
-        flags["keeps_over_7_days"] = bool(_need(values, "izin.keeps"))
+        flags["keeps_7_days"] = bool(_need(values, "izin.keeps"))
         flags["medicine_claim"] = bool(values.get("izin.claim"))
+    if category in ("daging", "ikan"):
+        form = FORM_FLAGS.get(str(values.get("izin.form") or ""))
+        if form:
+            flags[form] = True
     if category == "daging":
         flags["slaughter_ingredients"] = True
     elif category not in NO_SLAUGHTER_QUESTION:
         flags["slaughter_ingredients"] = bool(values.get("izin.slaughter"))
+    if flags.get("slaughter_ingredients"):  # only "ya": "tidak" and "ragu" go regular
+        flags["slaughter_certified"] = values.get("izin.slaughter_certified") == "ya"
     return legal.Product(food=True, **flags)
 
 
@@ -300,7 +316,13 @@ async def _legal_route(turn: Turn, *, in_week: bool | None = None) -> None:
     for number, code in enumerate(route.steps, start=1):
         await turn.say(
             f"izin.step.{code}",
-            {"n": number, "total": total, "because": list(route.because), "product": product},
+            {
+                "n": number,
+                "total": total,
+                "because": list(route.because),
+                "halal_because": list(route.halal_because),
+                "product": product,
+            },
         )
 
 

@@ -1,9 +1,9 @@
-"""/progres for staff, /peserta, /ekspor: the coordinators' views (helper progres).
+"""/progres for staff, /peserta, /ekspor: the coordinators' views.
 
 Coordinators see the cohorts under their region, admins every cohort, facilitators their
 own cohorts. What someone names that is unknown or not theirs gets the one
-"not in your cohorts" answer (bot/commands/staff.py). The participant command /progres
-hands a staff asker to `progress` here (bot/commands/participant.py).
+"not in your cohorts" answer (bot/core/scope.py). The participants' /progres is the
+participant feature's: the routing gives a staff asker this one.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from content.render import Renderer
 from flows import pacing
 from flows.answers import format_date
 from flows.standing import standing
-from storage import documents, progress_repo, repo, staff_repo
+from storage import documents, progress_repo, repo
+from storage import roster as roster_store
 from storage.progress_repo import CohortStats
 
 PNG = "image/png"
@@ -338,7 +339,7 @@ async def show_record(turn: Turn, person_id: int, cohort_id: int) -> None:
     entry = next(
         (
             e
-            for e in await staff_repo.roster(conn, cohort_ids=[cohort_id])
+            for e in await roster_store.roster(conn, cohort_ids=[cohort_id])
             if e.person_id == person_id
         ),
         None,
@@ -432,7 +433,7 @@ async def export_files(
     ids = [c.id for c in cohorts]
     by_id = {c.id: c for c in cohorts}
     yes, no = (_plain(renderer, f"progres.ekspor.word_{w}", locale) for w in ("yes", "no"))
-    roster = await staff_repo.roster(conn, cohort_ids=ids)
+    roster = await roster_store.roster(conn, cohort_ids=ids)
     found = await progress_repo.artefacts_by_person(conn, cohort_ids=ids)
     schedule = content.program.schedule
     weeks_now = {c.id: pacing.calendar_week(calendar_of(c), now, schedule) for c in cohorts}

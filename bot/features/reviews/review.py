@@ -2,9 +2,10 @@
 permit route.
 
 Finishing the week that makes an artefact submits it (in that turn's transaction,
-from bot/turn.py); a facilitator of the cohort approves it or returns it with a comment
-that the participant receives, signed with the facilitator's name. A returned artefact
-the participant changes (/ubah) or finishes again waits for review again.
+through the turn's week_done hook); a facilitator of the cohort approves it or returns
+it with a comment that the participant receives, signed with the facilitator's name. A
+returned artefact the participant changes (/ubah) or finishes again waits for review
+again.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ COMMENT_MAX = 600
 LIST_SIZE = 20
 
 
-# --- submitting (called by bot/turn.py) -------------------------------------------------
+# --- submitting (the turn's hooks) ---------------------------------------------------
 
 
 async def week_done(turn: Turn, week: int, cohort_id: int | None) -> None:
