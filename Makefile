@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reply_latency.py
 	$(BIN)/python bench/nudge_tick.py
 	$(BIN)/python bench/progress_query.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
