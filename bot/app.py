@@ -39,6 +39,7 @@ from bot.outbound.delivery import apply_report
 from bot.outbound.sender import Sender
 from bot.scheduling import scheduler as scheduling
 from bot.scheduling.scheduler import Scheduler
+from content import check_cache
 from content.checks import check_content
 from content.loader import CONTENT_DIR, Content, ContentError, load_content
 from storage import repo
@@ -69,11 +70,19 @@ SIMULATED_CLOCK_KEY = "clock.simulated_now"
 
 
 def load_checked_content(root: Path | str = CONTENT_DIR) -> Content:
-    """Load the content and render every message once; refuse to start on a problem."""
+    """Load the content and render every message once; refuse to start on a problem.
+
+    A check this very content (and code) passed before is not redone
+    (content/check_cache.py): it took two seconds of every start.
+    """
     content = load_content(root)
+    digest = check_cache.digest(content.root, REQUIRED_MESSAGES)
+    if check_cache.passed_before(digest):
+        return content
     problems = check_content(content, REQUIRED_MESSAGES)
     if problems:
         raise ContentError("\n".join(problems))
+    check_cache.remember_passed(digest)
     return content
 
 

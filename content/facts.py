@@ -28,7 +28,8 @@ from typing import Any
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from content.model import ContentError, Example, Fact, Facts
+from content.errors import ContentError
+from content.model import Example, Fact, Facts
 from flows.spec import LOCALES, Flow
 
 FACTS_FILE = "facts.yaml"

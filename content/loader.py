@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import TemplateSyntaxError
 
+from content.errors import ContentError
 from content.facts import FACTS_FILE, build_facts
-from content.model import WEEKS, Content, ContentError, Program, Week
+from content.model import WEEKS, Content, Program, Week
 from content.render import Renderer
 from flows.pacing import Schedule, ScheduleError
 from flows.spec import LOCALES, Flow, FlowError, build_flow
@@ -132,17 +132,9 @@ def _load_messages(root: Path) -> dict[str, dict[str, str]]:
             raise ContentError(f"locales/{locale}: missing {', '.join(missing[:5])}")
         if extra:
             raise ContentError(f"locales/{LOCALES[0]}: missing {', '.join(extra[:5])}")
-    renderer = Renderer(messages)
-    for locale, table in messages.items():
-        for key in table:
-            try:
-                renderer.template(key, locale, "plain")
-                renderer.template(key, locale, "html")
-            except TemplateSyntaxError as error:
-                raise ContentError(
-                    f"locales/{locale}/{key.split('.')[0]}.yaml, {key!r}: "
-                    f"line {error.lineno}: {error.message}"
-                ) from None
+    # Templates are compiled when first rendered, not here: compiling all of them took
+    # most of every start. A syntax error is found by the content check (content/checks.py),
+    # which renders every message and runs before the bot starts.
     return messages
 
 

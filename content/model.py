@@ -18,10 +18,6 @@ from flows.spec import LOCALES, Flow
 WEEKS = 16  # the programme's length; program.yaml lists each
 
 
-class ContentError(ValueError):
-    """The content is missing or invalid; the message names the file."""
-
-
 @dataclass(frozen=True)
 class Week:
     week: int

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,9 @@ from content.loader import Content
 from storage import repo
 from storage.db import make_engine, upgrade
 
+# The content check's marks (content/check_cache.py) go to a folder of this run, not the
+# user's cache; the `jamaah` processes tests start inherit it.
+os.environ.setdefault("JAMAAH_CACHE_DIR", tempfile.mkdtemp(prefix="jamaah-test-cache-"))
 PG_URL = os.environ.get("JAMAAH_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
 START = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)  # Monday 08:00 in Jakarta

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from flows.pacing import DAY_NAMES, DEFAULT_TIMEZONE
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
@@ -34,16 +36,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # at once, and each command pays for its own libraries only.
     from bot.cli.common import UsageError
     from bot.core.config import Settings, SettingsError
-    from content.loader import ContentError
+    from content.errors import ContentError
     from storage.db import DatabaseURLError
 
     module, _, name = args.run.partition(":")
     command = getattr(importlib.import_module(f"bot.cli.{module}"), name)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
     try:
+        settings = Settings()
+        level = settings.log_level.upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(
+                f"JAMAAH_LOG_LEVEL: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+            )
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
         return int(asyncio.run(command(args, settings)) or 0)
     except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)

@@ -21,7 +21,6 @@ from bot.core.clock import SystemClock
 from bot.core.codes import new_join_code
 from bot.core.config import Settings
 from bot.core.phones import PhoneError
-from content.loader import load_content
 from storage import repo
 from storage.db import make_engine, upgrade
 
@@ -49,6 +48,8 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
     if not args.name.strip() or len(args.name) > 120:
         raise UsageError("--name: 1-120 characters")
     schedule = schedule_values(args)
+    from content.loader import load_content  # only here: cohort list needs no content
+
     content = load_content()  # refuses a missing or corrupt file; only the capacity is read
     capacity = args.capacity or content.program.default_capacity
     if not 1 <= capacity <= 1000:
@@ -180,6 +181,8 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text (save the sheet as 'CSV UTF-8')") from None
+    from content.loader import load_content  # only here: cohort list needs no content
+
     content = load_content()  # for the default capacity
     db = make_engine(database_url(args, settings))
     try:

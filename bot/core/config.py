@@ -1,21 +1,34 @@
-"""Settings from environment variables (prefix JAMAAH_) and a .env file."""
+"""Settings from environment variables (prefix JAMAAH_) and a .env file.
+
+Read by hand rather than with pydantic-settings: every `jamaah` command reads them, and
+importing pydantic cost a third of a second of each. A value that cannot be used stops
+the command with a `SettingsError` naming the variable, not a traceback.
+
+Precedence, highest first: a value given to `Settings(...)`, the environment, the .env
+file (in the working folder), the default.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 from storage.db import sqlite_url
+
+PREFIX = "JAMAAH_"
+ENV_FILE = ".env"
 
 
 class SettingsError(ValueError):
     """A setting that cannot be used: `jamaah` says which and stops."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JAMAAH_", env_file=".env", extra="ignore")
-
+@dataclass
+class _Values:
     data_dir: Path = Path("data")
     database_url: str | None = None  # default: SQLite in data_dir
     default_language: str = "id"
@@ -40,6 +53,26 @@ class Settings(BaseSettings):
     twilio_mps: float = 10.0  # messages per second per WhatsApp sender
     twilio_templates: str | None = None  # JSON: kind -> {"sid": "HX...", "vars": [...]}
 
+
+class Settings(_Values):
+    """The settings: given values, else JAMAAH_* variables, else the .env file's."""
+
+    def __init__(
+        self,
+        _env_file: str | Path | None = ENV_FILE,
+        _environ: Mapping[str, str] | None = None,
+        **given: Any,
+    ) -> None:
+        found = {
+            **_read_env_file(_env_file),
+            **_prefixed(os.environ if _environ is None else _environ),
+        }
+        values = dict(given)
+        for f in dataclasses.fields(_Values):
+            if f.name not in values and found.get(f.name) is not None:
+                values[f.name] = _convert(f, found[f.name])
+        super().__init__(**values)
+
     def db_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)
 
@@ -52,3 +85,62 @@ class Settings(BaseSettings):
         return bool(
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from
         )
+
+
+def _prefixed(values: Mapping[str, str]) -> dict[str, str]:
+    """JAMAAH_PORT=… as {"port": "…"} (names are not case-sensitive)."""
+    return {
+        key[len(PREFIX) :].lower(): value
+        for key, value in values.items()
+        if key.upper().startswith(PREFIX)
+    }
+
+
+def _read_env_file(path: str | Path | None) -> dict[str, str]:
+    """KEY=value lines of a .env file (`export`, quotes and # comments allowed)."""
+    if path is None:
+        return {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot be read ({error})") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}, line {number}: expected NAME=value, got {raw[:60]!r}")
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            end = value.find(value[0], 1)
+            if end < 0:
+                raise SettingsError(f"{path}, line {number}: a quote is not closed")
+            value = value[1:end]  # what follows the closing quote is a comment
+        elif " #" in value:  # a comment after an unquoted value
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return _prefixed(values)
+
+
+def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
+    name = PREFIX + f.name.upper()
+    kind = str(f.type)
+    optional = "None" in kind
+    if optional and raw == "":
+        return None
+    try:
+        if kind.startswith("Path"):
+            return Path(raw)
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        wanted = "a whole number" if kind.startswith("int") else "a number"
+        raise SettingsError(f"{name}: {raw[:40]!r} is not {wanted}") from None
+    return raw
