@@ -33,7 +33,7 @@ from bot.core.clock import SystemClock
 from bot.core.config import Settings
 from storage import repo
 from storage.models import Outbox
-from tests.fakes.telegram_api import FakeTelegram
+from tests.support.fakes.telegram_api import FakeTelegram
 
 BROADCAST = "Siaran dari Bu Ani: pertemuan minggu ini pindah ke balai desa, pukul 16.00."
 FIRST_CHAT = 500_000

@@ -65,3 +65,24 @@ def test_the_lower_packages_never_reach_up(tree: Path) -> None:
     assert any("flows.engine" in v and "flows/ is pure" in v for v in found)
     assert any("storage.models" in v and "never imports bot/" in v for v in found)
     assert any("content.render" in v and "content/ never imports storage/" in v for v in found)
+
+
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    """No test module imports conftest or another test module: what tests share lives in
+    tests/support/ (fixtures stay in conftest.py, where pytest finds them)."""
+    import ast
+
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                last = name.split(".")[-1]
+                if name.startswith("tests.") and (last == "conftest" or last.startswith("test_")):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert not wrong, "\n".join(wrong)

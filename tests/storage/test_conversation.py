@@ -8,14 +8,14 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import conversation, people
-from tests import conftest
+from tests.support import world
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
 
 async def new_cohort(db: AsyncEngine) -> int:
     async with db.begin() as conn:
-        return await conftest.new_cohort(conn, "C1", now=NOW)
+        return await world.new_cohort(conn, "C1", now=NOW)
 
 
 async def test_a_changed_answer_keeps_its_history(db: AsyncEngine) -> None:

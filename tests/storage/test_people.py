@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import cohorts, conversation, people
-from tests import conftest
+from tests.support import world
 
 NOW = dt.datetime(2027, 1, 4, 1, 0, tzinfo=dt.UTC)
 
@@ -29,7 +29,7 @@ async def test_contacts_are_unique_per_channel_and_address(db: AsyncEngine) -> N
 
 async def test_identity_reads_cohort_facilitator_and_session(db: AsyncEngine) -> None:
     async with db.begin() as conn:
-        cohort_id = await conftest.new_cohort(conn, "C1", now=NOW)
+        cohort_id = await world.new_cohort(conn, "C1", now=NOW)
     async with db.begin() as conn:
         fac, _ = await people.create_person(
             conn,

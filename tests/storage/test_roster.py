@@ -8,14 +8,14 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import cohorts, conversation, people, roles, roster
-from tests import conftest
+from tests.support import world
 
 NOW = dt.datetime(2027, 2, 1, 1, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
 async def new_cohort(conn: AsyncConnection, code: str) -> int:
-    return await conftest.new_cohort(conn, code, now=NOW)
+    return await world.new_cohort(conn, code, now=NOW)
 
 
 async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> None:
@@ -24,7 +24,7 @@ async def test_the_roster_counts_weeks_and_merges_contacts(db: AsyncEngine) -> N
         other = await new_cohort(conn, "C2")
         participants = {}
         for name, where in (("Siti", cohort), ("agus", cohort), ("Rina", other)):
-            participants[name] = await conftest.new_participant(conn, name, where, now=NOW)
+            participants[name] = await world.new_participant(conn, name, where, now=NOW)
         siti, siti_console = participants["Siti"]
         for week in (1, 2, 3):
             await conversation.complete_week(

@@ -13,17 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import conversation, invites, people, tables, tallies
 from storage.ids import in_ids
-from tests import conftest
+from tests.support import world
 
 NOW = dt.datetime(2027, 3, 1, 1, 0, tzinfo=dt.UTC)
 
 
 async def new_cohort(conn: AsyncConnection, code: str) -> int:
-    return await conftest.new_cohort(conn, code, now=NOW, region=f"jateng/{code.lower()}")
+    return await world.new_cohort(conn, code, now=NOW, region=f"jateng/{code.lower()}")
 
 
 async def new_participant(conn: AsyncConnection, name: str, cohort_id: int) -> int:
-    person_id, _ = await conftest.new_participant(conn, name, cohort_id, now=NOW)
+    person_id, _ = await world.new_participant(conn, name, cohort_id, now=NOW)
     return person_id
 
 

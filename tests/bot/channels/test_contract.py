@@ -61,9 +61,9 @@ from bot.core.messages import (
 )
 from bot.outbound.sender import Sender
 from storage import repo
-from tests.fakes.server import free_socket
-from tests.fakes.telegram_api import BOT_ID, SEND_METHODS, FakeTelegram
-from tests.fakes.twilio_api import FakeTwilio
+from tests.support.fakes.server import free_socket
+from tests.support.fakes.telegram_api import BOT_ID, SEND_METHODS, FakeTelegram
+from tests.support.fakes.twilio_api import FakeTwilio
 
 pytestmark = [
     # PTB 22 warns on each RetryAfter that its `retry_after` will become a timedelta.
