@@ -130,7 +130,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "artefact": "Pilihan produk",
     "approved": True,
     "comment": "Hitung lagi biaya bahannya, ya.",
-    # facilitator broadcasts (helper siaran: content/locales/*/siaran.yaml)
+    # facilitator broadcasts (content/locales/*/siaran.yaml)
     "bc": {
         "text": "Besok pertemuan di balai desa jam 16.00. <b>Bawa</b> {{ catatan }} *ya*!",
         "author": "Bu Ani",

@@ -1,4 +1,4 @@
-"""Invites and pre-registration (issue 7).
+"""Invites and pre-registration.
 
 Invites: a one-time code that makes whoever sends it a staff member (`jamaah staff
 invite`).

@@ -280,7 +280,7 @@ class SystemState(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
-# --- staff tools (issue 7) -----------------------------------------------------------
+# --- staff tools -----------------------------------------------------------
 
 
 class Dialog(Base):

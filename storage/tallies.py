@@ -1,7 +1,7 @@
 """Each cohort's progress figures, kept up to date on write (the `cohort_tallies` table).
 
 /progres over a region of a thousand cohorts cannot count 300,000 progress rows and
-scan 700,000 answers in its 250 ms (issue 7). So the figures that come from them (weeks
+scan 700,000 answers in its 250 ms target. So the figures that come from them (weeks
 finished, per week too, products chosen, permits filed, first sales) are kept per
 cohort, and worked out again, for the whole cohort, from the rows themselves:
 

@@ -1,4 +1,4 @@
-"""The permission-matrix harness (issue 7): a small world of cohorts, staff and
+"""The permission-matrix harness: a small world of cohorts, staff and
 participants, and a way to speak as any of them.
 
     world = await build_world(app)

@@ -1,4 +1,4 @@
-"""Every staff command × every role × in scope / out of scope (issue 7, "Bad input and
+"""Every staff command × every role × in scope / out of scope ("Bad input and
 security"). Each row of MATRIX: (what is typed, who types it, whether its target is in
 that person's scope, the kind of answer they must get — a key of MARKERS).
 
