@@ -123,8 +123,18 @@ class Router:
                 await turn.say("common.unknown_command", {"command": "/" + name[:30]})
                 await turn.repeat_question()
                 return
+            held: set[str] | None = None  # their staff roles, read once for all candidates
             for command in candidates:
-                if await self._allowed(turn, command):
+                if set(command.roles) >= {GUEST, PARTICIPANT, STAFF}:
+                    allowed = True  # open to everyone: no need to look the roles up
+                elif turn.joined:
+                    allowed = PARTICIPANT in command.roles
+                else:
+                    if held is None:
+                        rows = await repo.roles_of(turn.conn, person_id=turn.person_id)
+                        held = {row.role for row in rows}
+                    allowed = _allowed(command, held)
+                if allowed:
                     await command.handler(turn, args)
                     return
             await self._refuse(turn, candidates[0])
@@ -188,17 +198,6 @@ class Router:
             return True
         return False
 
-    async def _allowed(self, turn: Turn, command: Command) -> bool:
-        """Whether this person's role may use `command` (invariant 7)."""
-        if set(command.roles) >= {GUEST, PARTICIPANT, STAFF}:
-            return True  # open to everyone: no need to look the roles up
-        if turn.joined:
-            return PARTICIPANT in command.roles
-        held = {row.role for row in await repo.roles_of(turn.conn, person_id=turn.person_id)}
-        if held:
-            return STAFF in command.roles or bool(held & set(command.roles))
-        return GUEST in command.roles
-
     async def _refuse(self, turn: Turn, command: Command) -> None:
         """Someone used a command that is not theirs: the help for who they are.
 
@@ -249,3 +248,11 @@ class Router:
             await self.routes.outsider(turn)
         else:
             await turn.say("common.help.guest")
+
+
+def _allowed(command: Command, held: set[str]) -> bool:
+    """Whether someone who joined no cohort, holding `held` staff roles (none: a guest),
+    may use `command` (invariant 7)."""
+    if held:
+        return STAFF in command.roles or bool(held & set(command.roles))
+    return GUEST in command.roles
