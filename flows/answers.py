@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 __all__ = [
+    "WEEKDAYS",
     "AnswerError",
     "format_date",
     "format_number",
@@ -26,10 +27,12 @@ __all__ = [
     "format_yesno",
     "parse_choice",
     "parse_date",
+    "parse_follow_up",
     "parse_list",
     "parse_number",
     "parse_rupiah",
     "parse_text",
+    "parse_when",
     "parse_yesno",
     "split_items",
 ]
@@ -516,7 +519,7 @@ _MONTHS: dict[str, int] = {
     )
     for word in words.split()
 }
-_WEEKDAYS: dict[str, int] = {
+WEEKDAYS: dict[str, int] = {
     word: weekday
     for weekday, words in enumerate(
         [
@@ -617,8 +620,8 @@ def parse_date(
         raise AnswerError("date")
     weekday: int | None = None
     prefix = _WEEKDAY_PREFIX.match(cleaned)
-    if prefix is not None and prefix["day"] in _WEEKDAYS:
-        weekday = _WEEKDAYS[prefix["day"]]
+    if prefix is not None and prefix["day"] in WEEKDAYS:
+        weekday = WEEKDAYS[prefix["day"]]
         cleaned = cleaned[prefix.end() :]
     word = _DATE_WORD.match(cleaned)
     if word is not None:
@@ -629,6 +632,62 @@ def parse_date(
     if (minimum is not None and day < minimum) or (maximum is not None and day > maximum):
         raise AnswerError("date_range", min=minimum, max=maximum)
     return day
+
+
+def parse_follow_up(text: str, today: date) -> date:
+    """A follow-up's day from today on: "besok", "Jumat" (the next one, never today),
+    "3 Desember", "3/12"."""
+    word = _squash(_clean(text))
+    weekday = WEEKDAYS.get(word.removeprefix("hari ").strip())
+    if weekday is not None:
+        ahead = (weekday - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    return parse_date(text, today=today, minimum=today)
+
+
+_CLOCK = re.compile(r"^(?P<h>[0-9]{1,2})[.:](?P<m>[0-9]{2})$")
+_HOUR_WORDS = frozenset({"jam", "pukul", "pkl", "pkl.", "at", "wib", "wita", "wit"})
+
+
+def parse_when(text: str, local_now: datetime) -> datetime:
+    """A local date and time as typed: "besok 07.00", "19:30", "24 Desember 2026 08.00".
+
+    The time is the last word like 07.00 or 19:30 ("jam 7" also works); the rest is a
+    date as `parse_date` reads it ("besok", "Senin, 3 Maret", "3/3/2027") or a weekday
+    ("Senin 16.00": the next Monday, today if that moment is still ahead). A bare time is
+    the next such moment (today, or tomorrow when it has passed). Returns an aware
+    datetime in `local_now`'s zone; raises `AnswerError("when")` for anything else.
+    """
+    if len(text) > 80:
+        raise AnswerError("when")
+    words = _clean(text).replace(",", " ").split()
+    at: time | None = None
+    for i in range(len(words) - 1, -1, -1):
+        match = _CLOCK.match(words[i])
+        bare = words[i].isdigit() and i > 0 and words[i - 1] in ("jam", "pukul", "pkl", "at")
+        if match or bare:
+            hour = int(match["h"]) if match else int(words[i])
+            minute = int(match["m"]) if match else 0
+            if hour > 23 or minute > 59:
+                raise AnswerError("when")
+            at = time(hour, minute)
+            del words[i]
+            break
+    if at is None:
+        raise AnswerError("when")
+    rest = " ".join(w for w in words if w not in _HOUR_WORDS)
+    today = local_now.date()
+    weekday = WEEKDAYS.get(rest)
+    if weekday is not None:
+        ahead = (weekday - today.weekday()) % 7
+        if ahead == 0 and at <= local_now.time().replace(tzinfo=None):
+            ahead = 7
+        return datetime.combine(today + timedelta(ahead), at, tzinfo=local_now.tzinfo)
+    if rest:
+        day = parse_date(rest, today=today)  # its AnswerError says what was wrong
+    else:
+        day = today if at > local_now.time().replace(tzinfo=None) else today + timedelta(1)
+    return datetime.combine(day, at, tzinfo=local_now.tzinfo)
 
 
 def format_date(value: date, locale: str) -> str:

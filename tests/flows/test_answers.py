@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given
@@ -19,13 +20,16 @@ from flows.answers import (
     format_yesno,
     parse_choice,
     parse_date,
+    parse_follow_up,
     parse_number,
     parse_rupiah,
     parse_text,
+    parse_when,
     parse_yesno,
 )
 
 TODAY = date(2027, 1, 4)  # a Monday
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 DAYS: list[tuple[str, Mapping[str, str]]] = [
     ("senin", {"id": "Senin", "en": "Monday"}),
@@ -75,6 +79,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "choice": lambda text: parse_choice(text, DAYS),
     "date": lambda text: parse_date(text, today=TODAY),
     "text": parse_text,
+    "when": lambda text: parse_when(text, datetime(2027, 1, 4, 20, 0, tzinfo=JAKARTA)),
+    "follow_up": lambda text: parse_follow_up(text, TODAY),
 }
 GARBAGE = [
     "{{ 7*7 }}",
@@ -162,6 +168,9 @@ def test_garbage_raises_only_answer_error(name: str, text: str) -> None:
         ("date", "{{ 7*7 }}", "date"),
         ("date", "3/3/" * 2_500, "date"),
         ("text", "9" * 10_000, "text_too_long"),
+        ("when", "{{ 7*7 }}", "when"),
+        ("when", "a" * 10_000, "when"),
+        ("follow_up", "{{ 7*7 }}", "date"),
     ],
 )
 def test_garbage_gets_the_parsers_own_code(name: str, text: str, code: str) -> None:
@@ -1075,3 +1084,52 @@ def test_particles_alone_are_not_an_answer(text: str) -> None:
     with pytest.raises(AnswerError) as caught:
         parse_yesno(text)
     assert caught.value.code == "yesno"
+
+
+# --- a moment (a broadcast's schedule) and a follow-up day (a check-in's) ----------------
+
+NOW = datetime(2027, 1, 4, 20, 0, tzinfo=JAKARTA)  # Monday evening
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("19:30", datetime(2027, 1, 5, 19, 30)),  # passed today: tomorrow
+        ("20.30", datetime(2027, 1, 4, 20, 30)),  # still ahead today
+        ("besok 07.00", datetime(2027, 1, 5, 7, 0)),
+        ("24 Desember 2027 08.00", datetime(2027, 12, 24, 8, 0)),
+        ("Selasa jam 7", datetime(2027, 1, 5, 7, 0)),
+        ("senin 16.00", datetime(2027, 1, 11, 16, 0)),  # today's has passed: next week
+        ("senin 21.00", datetime(2027, 1, 4, 21, 0)),  # today's is still ahead
+        ("pukul 08.15 WIB", datetime(2027, 1, 5, 8, 15)),
+        ("Rabu, 6 Januari 2027 jam 9", datetime(2027, 1, 6, 9, 0)),
+    ],
+)
+def test_when_reads_a_day_and_a_time(text: str, moment: datetime) -> None:
+    assert parse_when(text, NOW) == moment.replace(tzinfo=JAKARTA)
+
+
+@pytest.mark.parametrize(
+    "text", ["besok", "25:00", "07.60", "jam", "jam tujuh", "kapan-kapan 7.00"]
+)
+def test_when_refuses_what_is_not_a_moment(text: str) -> None:
+    with pytest.raises(AnswerError):
+        parse_when(text, NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("besok", date(2027, 1, 5)),
+        ("Jumat", date(2027, 1, 8)),
+        ("hari senin", date(2027, 1, 11)),  # today is Monday: the next one
+        ("3 Februari", date(2027, 2, 3)),
+        ("4/1", date(2027, 1, 4)),  # today itself is allowed
+    ],
+)
+def test_follow_up_is_a_day_from_today_on(text: str, day: date) -> None:
+    assert parse_follow_up(text, TODAY) == day
+
+
+def test_follow_up_in_the_past_is_refused() -> None:
+    assert error(lambda: parse_follow_up("3/1/2027", TODAY)).code == "date_range"

@@ -18,7 +18,6 @@ signature line) is in the participant's language.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from bot.core.scope import not_in_scope, scope_of
 from bot.core.turn import Turn, locale_of
 from content.loader import Content
 from flows import pacing, standing
-from flows.answers import AnswerError, format_date, parse_date
+from flows.answers import AnswerError, format_date, parse_when
 from flows.pacing import DAY_NAMES, DEFAULT_TIMEZONE
 from storage import broadcast_repo, repo
 from storage import roster as roster_store
@@ -297,66 +296,6 @@ class Queued:
 
 
 # --- when --------------------------------------------------------------------------------
-
-_CLOCK = re.compile(r"^(?P<h>[0-9]{1,2})[.:](?P<m>[0-9]{2})$")
-_WEEKDAYS = (
-    {name: i for i, name in enumerate(DAY_NAMES)}
-    | {
-        name: i
-        for i, name in enumerate(
-            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-        )
-    }
-    | {"sunday": 6, "ahad": 6, "jum'at": 4}
-)
-_HOUR_WORDS = frozenset({"jam", "pukul", "pkl", "pkl.", "at", "wib", "wita", "wit"})
-
-
-class WhenError(ValueError):
-    pass
-
-
-def parse_when(text: str, local_now: dt.datetime) -> dt.datetime:
-    """A local date and time as typed: "besok 07.00", "19:30", "24 Desember 2026 08.00".
-
-    The time is the last word like 07.00 or 19:30 ("jam 7" also works); the rest is a
-    date as flows/answers reads it ("besok", "Senin, 3 Maret", "3/3/2027"). A bare time
-    is the next such moment (today, or tomorrow when it has passed). Returns an aware
-    datetime in `local_now`'s zone.
-    """
-    words = text.strip().lower().replace(",", " ").split()
-    if not words or len(text) > 80:
-        raise WhenError(text)
-    at: dt.time | None = None
-    for i in range(len(words) - 1, -1, -1):
-        match = _CLOCK.match(words[i])
-        bare = words[i].isdigit() and i > 0 and words[i - 1] in ("jam", "pukul", "pkl", "at")
-        if match or bare:
-            hour = int(match["h"]) if match else int(words[i])
-            minute = int(match["m"]) if match else 0
-            if hour > 23 or minute > 59:
-                raise WhenError(text)
-            at = dt.time(hour, minute)
-            del words[i]
-            break
-    if at is None:
-        raise WhenError(text)
-    rest = " ".join(w for w in words if w not in _HOUR_WORDS)
-    today = local_now.date()
-    weekday = _WEEKDAYS.get(rest)
-    if weekday is not None:  # "Senin 16.00": the next Monday (today if still ahead)
-        ahead = (weekday - today.weekday()) % 7
-        if ahead == 0 and at <= local_now.time().replace(tzinfo=None):
-            ahead = 7
-        return dt.datetime.combine(today + dt.timedelta(ahead), at, tzinfo=local_now.tzinfo)
-    if rest:
-        try:
-            day = parse_date(rest, today=today)
-        except AnswerError:
-            raise WhenError(text) from None
-    else:
-        day = today if at > local_now.time().replace(tzinfo=None) else today + dt.timedelta(1)
-    return dt.datetime.combine(day, at, tzinfo=local_now.tzinfo)
 
 
 def format_when(when: dt.datetime, zone: Any, content: Content, locale: str) -> str:
@@ -654,7 +593,7 @@ class BroadcastDialog(Dialog):
         local_now = turn.now.astimezone(calendar.zone)
         try:
             asked = parse_when(text, local_now)
-        except WhenError:
+        except AnswerError:
             await turn.say("siaran.bad_when")
             return
         locale = turn.locale

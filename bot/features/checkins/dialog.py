@@ -46,16 +46,6 @@ def cohort_today(timezone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def parse_follow_up(text: str, today: dt.date) -> dt.date:
-    """ "besok", "Jumat" (the next one), "3 Desember", "3/12": a date from today on."""
-    word = " ".join(text.strip().lower().split())
-    weekday = answers._WEEKDAYS.get(word.removeprefix("hari ").strip())
-    if weekday is not None:
-        ahead = (weekday - today.weekday()) % 7 or 7
-        return today + dt.timedelta(days=ahead)
-    return answers.parse_date(text, today=today, minimum=today)
-
-
 async def start(turn: Turn, cohort: Any) -> None:
     """The dialog for one cohort: what is being logged."""
     state = await dialog.open_dialog(
@@ -265,7 +255,7 @@ class CheckinDialog(Dialog):
                 return
             today = cohort_today(str(data["tz"]), turn.now)
             try:
-                day = parse_follow_up(typed, today)
+                day = answers.parse_follow_up(typed, today)
             except answers.AnswerError:
                 await turn.say("checkin.bad_date")
                 await dialog.repeat(turn, state)

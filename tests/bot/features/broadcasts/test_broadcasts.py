@@ -363,25 +363,6 @@ async def test_times_in_the_past_too_far_or_in_quiet_hours(app: App) -> None:
     assert row.scheduled_at == dt.datetime(2027, 1, 5, 23, 0, tzinfo=dt.UTC)
 
 
-async def test_a_bare_time_is_the_next_such_time() -> None:
-    from zoneinfo import ZoneInfo
-
-    from bot.features.broadcasts.dialog import WhenError, parse_when
-
-    jakarta = ZoneInfo("Asia/Jakarta")
-    now = dt.datetime(2027, 1, 4, 20, 0, tzinfo=jakarta)
-    assert parse_when("19:30", now) == dt.datetime(2027, 1, 5, 19, 30, tzinfo=jakarta)
-    assert parse_when("20.30", now) == dt.datetime(2027, 1, 4, 20, 30, tzinfo=jakarta)
-    assert parse_when("24 Desember 2026 08.00", now).date() == dt.date(2026, 12, 24)
-    assert parse_when("Selasa jam 7", now) == dt.datetime(2027, 1, 5, 7, 0, tzinfo=jakarta)
-    for bad in ("besok", "25:00", "jam", ""):
-        try:
-            parse_when(bad, now)
-        except WhenError:
-            continue
-        raise AssertionError(bad)
-
-
 async def test_a_scheduled_broadcast_can_be_cancelled_before_it_goes(app: App) -> None:
     cohort_id = await make_cohort(app)
     await person(app, cohort_id, "siti")
