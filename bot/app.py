@@ -29,6 +29,7 @@ from bot.features import (
     cohorts,
     enrolment,
     participant,
+    privacy,
     programme,
     progress,
     reviews,
@@ -54,6 +55,7 @@ FEATURES: tuple[Feature, ...] = (
     checkins.FEATURE,
     cohorts.FEATURE,
     progress.FEATURE,
+    privacy.FEATURE,
 )
 # The messages the layers below the features say themselves.
 KERNEL_MESSAGES: tuple[str, ...] = (

@@ -7,6 +7,7 @@ loaded content as a whole is content/checks.py (`check_content`); the caller run
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import yaml
 
 from content.errors import ContentError
 from content.facts import FACTS_FILE, build_facts
-from content.model import WEEKS, Content, Program, Week
+from content.model import PRIVACY_MESSAGE, WEEKS, Content, Privacy, Program, Week
 from content.render import Renderer
 from flows.pacing import Schedule, ScheduleError
 from flows.spec import LOCALES, Flow, FlowError, build_flow
@@ -43,6 +44,7 @@ def load_content(root: Path | str = CONTENT_DIR) -> Content:
         flows[flow.id] = flow
     program = _load_program(root, flows)
     messages = _load_messages(root)
+    _check_privacy(program, messages, _rel(root / "program.yaml", root))
     facts_path = root / FACTS_FILE
     facts = build_facts(_read_yaml(facts_path, root), _rel(facts_path, root), messages)
     renderer = Renderer(messages, facts.by_locale())
@@ -108,7 +110,46 @@ def _load_program(root: Path, flows: Mapping[str, Flow]) -> Program:
         schedule = Schedule.from_mapping(data.get("schedule"))
     except ScheduleError as error:
         raise ContentError(f"{where}: {error}") from None
-    return Program(default_capacity=capacity, stages=stages, weeks=tuple(weeks), schedule=schedule)
+    return Program(
+        default_capacity=capacity,
+        stages=stages,
+        weeks=tuple(weeks),
+        schedule=schedule,
+        privacy=_privacy(data.get("privacy"), where),
+    )
+
+
+def _privacy(raw: object, where: str) -> Privacy | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"version", "digest"}:
+        raise ContentError(f"{where}: privacy must have a version and a digest")
+    version, digest = raw["version"], raw["digest"]
+    if not isinstance(version, str | int) or not str(version).strip() or len(str(version)) > 32:
+        raise ContentError(f"{where}: privacy.version must be a short text, such as 2026-12")
+    return Privacy(version=str(version).strip(), digest=str(digest or ""))
+
+
+def privacy_digest(messages: Mapping[str, Mapping[str, str]]) -> str:
+    """A short digest of the privacy text's words in every language."""
+    texts = messages.get(PRIVACY_MESSAGE, {})
+    joined = "\n\0".join(f"{locale}\n{texts.get(locale, '')}" for locale in LOCALES)
+    return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+
+def _check_privacy(program: Program, messages: Mapping[str, Mapping[str, str]], where: str) -> None:
+    """The privacy text's words are those its version was given for: changing them
+    without a new version would leave everyone agreed to words they never saw."""
+    if program.privacy is None:
+        return
+    digest = privacy_digest(messages)
+    if digest != program.privacy.digest:
+        raise ContentError(
+            f"{where}: the privacy text (locales/*/join.yaml, privacy) is not the one "
+            f"version {program.privacy.version!r} was recorded for. If what it says has "
+            "changed, give privacy a new version (everyone is asked to agree again at their "
+            f"next message); either way, set privacy.digest to {digest!r}."
+        )
 
 
 def _load_messages(root: Path) -> dict[str, dict[str, str]]:

@@ -28,12 +28,25 @@ class Week:
     flow: str | None
 
 
+PRIVACY_MESSAGE = "join.privacy"  # the privacy text a person agrees to
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """The privacy text's version (program.yaml `privacy`): people who agreed to another
+    version are asked again; `digest` is of the words it was given for."""
+
+    version: str
+    digest: str
+
+
 @dataclass(frozen=True)
 class Program:
     default_capacity: int
     stages: Mapping[str, Mapping[str, str]]
     weeks: tuple[Week, ...]
     schedule: Schedule = field(default_factory=Schedule)
+    privacy: Privacy | None = None  # None: no version kept (a test's small content)
 
     def week(self, number: int) -> Week | None:
         return self.weeks[number - 1] if 1 <= number <= len(self.weeks) else None

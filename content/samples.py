@@ -217,11 +217,27 @@ SAMPLE_PARAMS: dict[str, Any] = {
         ],
     },
     "ekspor_checkins": 84,
+    # a person's data (content/locales/*/privacy.yaml)
+    "staff": False,
+    "person_name": "Siti Aminah",
+    "person_village": "Tritis",
+    "cohorts": "Jamaah Tritis",
+    "contacts": "whatsapp +62812****5678",
+    "consent_date": "4 Januari 2027",
+    "consent_version": "2026-12",
+    "answer_count": 23,
+    "checkin_notes": 1,
+    "photos": 2,
+    "queued": 0,
+    "tables": 6,
+    "word": "HAPUS",
+    "participants": 24,
 }
 
 
 # Messages whose own parameters differ from the samples above.
 SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "privacy.copy_made": {"rows": 42, "tables": 6},
     "errors.date_range": {"min": "2027-01-04", "max": "2027-04-30"},
     "errors.rupiah_range": {"min": 1000, "max": 500000},
 }

@@ -95,6 +95,10 @@ class Person(Base):
     language: Mapped[str] = mapped_column(String(8), default="id")
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The privacy text's version they agreed to (content/program.yaml `privacy`; 0007).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    # Their data was erased (/hapus): this row holds nothing about them any more (0007).
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Contact(Base):

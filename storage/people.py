@@ -15,7 +15,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.roles import FACILITATOR, INVITED, PARTICIPANT, STAFF_ROLES
-from storage.tables import cohorts_t, contacts_t, memberships_t, people_t, sessions_t
+from storage.tables import (
+    cohorts_t,
+    contacts_t,
+    dialogs_t,
+    memberships_t,
+    people_t,
+    sessions_t,
+)
 
 # --- who wrote ------------------------------------------------------------------------
 
@@ -43,6 +50,9 @@ class Identity:
     unreachable: bool
     display_name: str | None
     timezone: str | None  # the cohort's, for local dates
+    dialog: str | None = None  # the name of their open dialog (/siaran, /hapus), if any
+    consent_version: str | None = None  # the privacy text's version they agreed to
+    consent_at: dt.datetime | None = None
 
 
 def _identity_statement() -> Any:
@@ -76,12 +86,16 @@ def _identity_statement() -> Any:
             contacts_t.c.unreachable,
             contacts_t.c.display_name,
             cohorts_t.c.timezone,
+            dialogs_t.c.name,
+            people_t.c.consent_version,
+            people_t.c.consent_at,
         )
         .select_from(
             contacts_t.join(people_t, people_t.c.id == contacts_t.c.person_id)
             .outerjoin(part, and_(part.c.person_id == people_t.c.id, part.c.role == PARTICIPANT))
             .outerjoin(cohorts_t, cohorts_t.c.id == part.c.cohort_id)
             .outerjoin(sessions_t, sessions_t.c.person_id == people_t.c.id)
+            .outerjoin(dialogs_t, dialogs_t.c.person_id == people_t.c.id)
         )
         .where(
             contacts_t.c.channel == bindparam("channel"),
@@ -133,7 +147,7 @@ async def create_person(
 
 
 async def update_person(conn: AsyncConnection, *, person_id: int, **values: Any) -> None:
-    allowed = {"name", "village", "language", "consent_at"}
+    allowed = {"name", "village", "language", "consent_at", "consent_version"}
     if not values or set(values) - allowed:
         raise TypeError(f"update_person takes {', '.join(sorted(allowed))}")
     await conn.execute(update(people_t).where(people_t.c.id == person_id).values(**values))

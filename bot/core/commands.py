@@ -17,6 +17,9 @@ class Command:
     aliases: tuple[str, ...]
     handler: Handler
     roles: tuple[str, ...]  # who may use it: "guest", "participant", "facilitator", ...
+    # A contact that sent BERHENTI may still use it (its replies go to them): the rights
+    # over one's own data (/dataku, /hapus) do not stop with the messages.
+    while_stopped: bool = False
 
 
 def parse_command(

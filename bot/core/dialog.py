@@ -54,6 +54,8 @@ class Dialog:
     """One kind of dialog. Override `text` and `button`; `media` if it takes photos."""
 
     name: ClassVar[str]
+    # Open to a contact that sent BERHENTI (a dialog of a `while_stopped` command).
+    while_stopped: ClassVar[bool] = False
 
     async def text(self, turn: Turn, state: DialogState, text: str) -> None:
         raise NotImplementedError

@@ -30,12 +30,16 @@ class RouteHooks:
     - `greetings`: a first message from someone who has joined nothing and has nothing
       open (a participant pre-registered by an import is asked their consent);
     - `typed_codes`: text that is no command and no answer (a staff invite code);
-    - `outsider`: anyone else (how to join, or a staff greeting).
+    - `outsider`: anyone else (how to join, or a staff greeting);
+    - `first`: asked before anything but the opt-out gate, for everyone (a participant
+      who agreed to an older privacy text is asked to agree to the new one). Keep it to
+      what the turn already knows: it runs for every message.
     """
 
     greetings: tuple[Greeting, ...] = ()
     typed_codes: tuple[TypedCode, ...] = ()
     outsider: Answer | None = None
+    first: tuple[Greeting, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Feature:
     typed_codes: tuple[TypedCode, ...] = ()
     idle: Answer | None = None
     outsider: Answer | None = None
+    first: tuple[Greeting, ...] = ()
     messages: tuple[str, ...] = ()
 
 
@@ -108,6 +113,7 @@ def assemble(features: Sequence[Feature], *, messages: Iterable[str] = ()) -> As
         greetings=tuple(hook for f in features for hook in f.greetings),
         typed_codes=tuple(hook for f in features for hook in f.typed_codes),
         outsider=outsider[0].outsider if outsider else None,
+        first=tuple(hook for f in features for hook in f.first),
     )
     hooks = TurnHooks(
         actions=actions,

@@ -4,7 +4,8 @@ BERHENTI / STOP (bot/features/participant/optout.py) stops every message to that
 contact: its confirmation is the last one (the outbox row carries "to_opted_out", which
 the sender lets through). While opted out, a message from the contact gets one short
 reminder of how to resume, and a bare MULAI / START resumes; "MULAI KODE" resumes and goes
-on to join, as before.
+on to join, as before. A command marked `while_stopped` (/dataku, /hapus) and the dialog it
+opens still work.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ async def gate(turn: Turn, command: Command | None, args: str) -> bool:
             return False  # "MULAI KODE": go on and join
         await turn.repeat_question()
         return True
-    if command is not None and command.name == STOP_COMMAND:
+    if command is not None and (command.name == STOP_COMMAND or command.while_stopped):
         return False
+    open_dialog = turn.hooks.dialogs.get(turn.identity.dialog or "")
+    if command is None and getattr(open_dialog, "while_stopped", False):
+        return False  # the second question of /hapus, say
     turn.to_opted_out = True
     await turn.say("common.optout.reminder")
     return True

@@ -2,21 +2,23 @@
 
 For each message, inside its turn's transaction (bot/inbound/dispatcher.py), in order:
 
-1. the opt-out gate (bot/inbound/optout.py): an opted-out contact gets only MULAI/BERHENTI;
-2. an open staff dialog (/siaran, /checkin, /tinjau, ...) takes what its owner sends;
-3. a greeting for someone new (a pre-registered participant is asked consent);
-4. files the channel kept are given to their sender;
-5. a button of the open question;
-6. a photo or file of a participant or staff member is kept;
-7. what cannot be read (a sticker, a voice note) gets a short reply;
-8. a command, if the person's role may use it (invariant 7), else the help for who they are;
-9. a code typed on its own (a staff invite);
-10. an answer to the open question (or the start of a week that was opened);
-11. a participant with nothing open hears where they stand;
-12. anyone else: a bare join code joins, otherwise how to join.
+1. the opt-out gate (bot/inbound/optout.py): an opted-out contact gets only MULAI/BERHENTI
+   and the commands about their own data (/dataku, /hapus);
+2. what a feature asks of everyone first (a new privacy text to agree to);
+3. an open dialog (/siaran, /checkin, /tinjau, /hapus, ...) takes what its owner sends;
+4. a greeting for someone new (a pre-registered participant is asked consent);
+5. files the channel kept are given to their sender;
+6. a button of the open question;
+7. a photo or file of a participant or staff member is kept;
+8. what cannot be read (a sticker, a voice note) gets a short reply;
+9. a command, if the person's role may use it (invariant 7), else the help for who they are;
+10. a code typed on its own (a staff invite);
+11. an answer to the open question (or the start of a week that was opened);
+12. a participant with nothing open hears where they stand;
+13. anyone else: a bare join code joins, otherwise how to join.
 
-Every message ends with a reply (invariant 8). What the features add at steps 3, 9, 11
-and 12 comes through `RouteHooks` (bot/core/feature.py).
+Every message ends with a reply (invariant 8). What the features add at steps 2, 4, 10,
+12 and 13 comes through `RouteHooks` (bot/core/feature.py).
 """
 
 from __future__ import annotations
@@ -77,30 +79,38 @@ class Router:
             turn, self.commands.get(parsed[0]) if parsed else None, parsed[1] if parsed else ""
         ):
             return
-        # 2. A staff member's open dialog (/siaran, /checkin, ...) takes what they send next.
-        state = None if turn.joined else await dialog.current(turn)
+        # 2. Asked of everyone first: a new privacy text to agree to, say.
+        for first in self.routes.first:
+            if await first(turn):
+                return
+        # 3. An open dialog (/siaran, /checkin, /hapus...) takes what its owner sends next.
+        state = (
+            await dialog.current(turn)
+            if turn.identity.dialog is not None or not turn.joined
+            else None
+        )
         if state is not None and await self._dialog(turn, state, parsed):
             return
         if message.kind == BUTTON and (message.button or "").startswith(dialog.PREFIX):
             await dialog.on_button(turn, None, message.button or "")
             return
-        # 3. Someone who has joined nothing and has nothing open: a feature may greet them
+        # 4. Someone who has joined nothing and has nothing open: a feature may greet them
         #    (pre-registered by `jamaah cohort import`: their first message asks consent).
         if not turn.joined and turn.identity.session_flow is None:
             for greet in self.routes.greetings:
                 if await greet(turn):
                     return
-        # 4. Files: those the channel kept belong to whoever sent them.
+        # 5. Files: those the channel kept belong to whoever sent them.
         photos = await claim_stored(turn)
         if photos and message.kind == MEDIA and not text.strip():
             await turn.say("common.photo_received")
             await turn.repeat_question()
             return
-        # 5. A programme button.
+        # 6. A programme button.
         if message.kind == BUTTON and message.button:
             await self._button(turn, message.button)
             return
-        # 6. A photo or file the channel did not keep itself: keep its reference; a caption,
+        # 7. A photo or file the channel did not keep itself: keep its reference; a caption,
         # if any, is read on as typed text.
         kept = (
             message.kind == MEDIA and bool(message.media) and not photos and await keep_media(turn)
@@ -109,13 +119,13 @@ class Router:
             await turn.say("common.media_saved", {"kind": message.media[0].kind})
             await turn.repeat_question()
             return
-        # 7. What cannot be read: a sticker, a voice note, an edit.
+        # 8. What cannot be read: a sticker, a voice note, an edit.
         if message.kind == UNSUPPORTED or (message.kind != TEXT and not text.strip()):
             edited = bool(message.media) and message.media[0].kind == EDIT
             await turn.say("common.edited" if edited else "common.unsupported")
             await turn.repeat_question()
             return
-        # 8. A command, if this person may use it.
+        # 9. A command, if this person may use it.
         if parsed is not None:
             name, args = parsed
             candidates = self.commands.candidates(name)
@@ -139,12 +149,12 @@ class Router:
                     return
             await self._refuse(turn, candidates[0])
             return
-        # 9. A code typed on its own (a staff invite).
+        # 10. A code typed on its own (a staff invite).
         if message.kind == TEXT:
             for typed_code in self.routes.typed_codes:
                 if await typed_code(turn, text):
                     return
-        # 10. An answer: any message starts the week that was opened, or goes to the
+        # 11. An answer: any message starts the week that was opened, or goes to the
         #     open question.
         if await turn.start_pending():
             return
@@ -158,11 +168,11 @@ class Router:
             returning = last is not None and turn.now - last >= RETURNING_AFTER
             await turn.step_flow(flow, Reply(text, returning=returning))
             return
-        # 11. Nothing open: a participant hears where they stand.
+        # 12. Nothing open: a participant hears where they stand.
         if turn.joined:
             await turn.idle()
             return
-        # 12. Not joined: a bare join code is as good as "/mulai CODE"; else how to join.
+        # 13. Not joined: a bare join code is as good as "/mulai CODE"; else how to join.
         words = text.split()
         join = self.commands.get(JOIN_COMMAND)
         if (

@@ -129,7 +129,15 @@ async def build_world(app: App, *, start: dt.date | None = None) -> World:
                 now=now,
                 name=name,
             )
-            await repo.update_person(conn, person_id=person_id, village=village, consent_at=now)
+            await repo.update_person(
+                conn,
+                person_id=person_id,
+                village=village,
+                consent_at=now,
+                consent_version=app.content.program.privacy.version
+                if app.content.program.privacy
+                else None,
+            )
             await repo.add_membership(
                 conn,
                 person_id=person_id,

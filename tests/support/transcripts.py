@@ -64,8 +64,13 @@ async def seed(app: App, cohort_id: int, line: str) -> None:
                 now=now,
                 name=fields.get("name", who),
             )
+            privacy = app.content.program.privacy
             await repo.update_person(
-                conn, person_id=person_id, village=fields.get("village"), consent_at=now
+                conn,
+                person_id=person_id,
+                village=fields.get("village"),
+                consent_at=now,
+                consent_version=privacy.version if privacy else None,
             )
             await repo.add_membership(
                 conn, person_id=person_id, role=repo.PARTICIPANT, cohort_id=cohort_id, now=now

@@ -80,14 +80,22 @@ async def join(turn: Turn) -> bool:
             now=turn.now,
         )
     await invites_store.drop_invited(turn.conn, person_id=turn.person_id)  # any other place
+    privacy = turn.content.program.privacy
     await repo.update_person(
-        turn.conn, person_id=turn.person_id, name=name, village=village, consent_at=turn.now
+        turn.conn,
+        person_id=turn.person_id,
+        name=name,
+        village=village,
+        consent_at=turn.now,
+        consent_version=privacy.version if privacy else None,
     )
     staff = await repo.cohort_staff(turn.conn, cohort_id=cohort.id)
     facilitator = next((s.name for s in staff if s.role == repo.FACILITATOR), None)
     turn.update_identity(
         name=name,
         village=village,
+        consent_at=turn.now,
+        consent_version=privacy.version if privacy else None,
         cohort_id=cohort.id,
         cohort_name=cohort.name,
         cohort_code=cohort.code,
@@ -103,7 +111,12 @@ async def forget(turn: Turn) -> bool:
     await repo.delete_answers(turn.conn, person_id=turn.person_id, now=turn.now)
     await invites_store.drop_invited(turn.conn, person_id=turn.person_id)
     await repo.update_person(
-        turn.conn, person_id=turn.person_id, name=None, village=None, consent_at=None
+        turn.conn,
+        person_id=turn.person_id,
+        name=None,
+        village=None,
+        consent_at=None,
+        consent_version=None,
     )
     turn._answers = {}
     turn.update_identity(name=None, village=None)
