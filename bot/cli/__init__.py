@@ -237,6 +237,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inviting.set_defaults(run="staff:cmd_staff_invite")
 
+    person = sub.add_parser(
+        "person",
+        help="a person's data: a copy, or erase it",
+        description="Act on one person's data, as the personal data law gives them the "
+        "right to: a complete copy, or erasing it. Participants can do both themselves by "
+        "chat (/dataku, /hapus); staff records are erased only here.",
+    )
+    psub = person.add_subparsers(title="person commands", metavar="ACTION")
+
+    def who_option(p: argparse.ArgumentParser) -> None:
+        db_option(p)
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--phone", metavar="PHONE", help="their WhatsApp number")
+        who.add_argument("--telegram", metavar="USER_ID", help="their numeric Telegram user id")
+        who.add_argument("--console", metavar="NAME", help="their console name")
+
+    exporting = psub.add_parser(
+        "export",
+        help="write a complete copy of what is kept about a person",
+        description="Write every row the bot keeps about the person to a JSON file and a "
+        "CSV sheet, and note it in the audit log.",
+    )
+    who_option(exporting)
+    exporting.add_argument("--out", default=".", metavar="DIR", help="folder (default: here)")
+    exporting.set_defaults(run="people:cmd_person_export")
+    erasing = psub.add_parser(
+        "erase",
+        help="erase everything about a person",
+        description="Erase everything about the person in one transaction (check-ins and "
+        "broadcasts they made as staff stay, without their name), and note it in the "
+        "audit log without who it was. Asks for --yes.",
+    )
+    who_option(erasing)
+    erasing.add_argument("--yes", action="store_true", help="really erase")
+    erasing.set_defaults(run="people:cmd_person_erase")
+
     audit = sub.add_parser(
         "audit",
         help="print the audit log of staff actions",
