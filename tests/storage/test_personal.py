@@ -51,9 +51,14 @@ async def build_person(conn: AsyncConnection) -> dict[str, Any]:
     )
     other_id, _ = await world.new_participant(conn, "Wulan", cohort_id, now=NOW)
     fac_id, fac_contact = await repo.create_person(
-        conn, channel="console", address="fasil", display_name=None, language="id", now=NOW,
+        conn,
+        channel="console",
+        address="fasil",
+        display_name=None,
+        language="id",
+        now=NOW,
         name="Bu Ani",
-    )  # fmt: skip
+    )
     await repo.add_membership(
         conn, person_id=fac_id, role=repo.FACILITATOR, cohort_id=cohort_id, now=NOW
     )
@@ -66,20 +71,28 @@ async def build_person(conn: AsyncConnection) -> dict[str, Any]:
             conn, person_id=person_id, key=key, value=value, display={"id": str(value)}, now=NOW
         )
     await conversation.save_answer(
-        conn, person_id=person_id, key="w3.choice", value="Keripik pisang Ratnasari",
-        display={"id": "Keripik pisang Ratnasari"}, now=NOW, exists=True,
-    )  # fmt: skip  (a second answer: history)
+        conn,
+        person_id=person_id,
+        key="w3.choice",
+        value="Keripik pisang Ratnasari",
+        display={"id": "Keripik pisang Ratnasari"},
+        now=NOW,
+        exists=True,
+    )  # a second answer: history
     for week in (1, 2):
         await repo.open_week(conn, person_id=person_id, cohort_id=cohort_id, week=week, now=NOW)
-        await repo.complete_week(
-            conn, person_id=person_id, cohort_id=cohort_id, week=week, now=NOW
-        )
+        await repo.complete_week(conn, person_id=person_id, cohort_id=cohort_id, week=week, now=NOW)
     await repo.open_week(conn, person_id=other_id, cohort_id=cohort_id, week=1, now=NOW)
     await repo.complete_week(conn, person_id=other_id, cohort_id=cohort_id, week=1, now=NOW)
     await repo.save_session(
-        conn, person_id=person_id, cohort_id=cohort_id, flow="week03", step="s1",
-        state={"typed": "saya Ratnasari"}, now=NOW,
-    )  # fmt: skip
+        conn,
+        person_id=person_id,
+        cohort_id=cohort_id,
+        flow="week03",
+        step="s1",
+        state={"typed": "saya Ratnasari"},
+        now=NOW,
+    )
     await conn.execute(
         insert(tables.dialogs_t).values(
             person_id=person_id, name="dataku", step="offer", state={}, updated_at=NOW
@@ -87,54 +100,98 @@ async def build_person(conn: AsyncConnection) -> dict[str, Any]:
     )
     await conn.execute(
         insert(tables.nudges_t).values(
-            key=f"remind:3:{person_id}", person_id=person_id, cohort_id=cohort_id,
-            kind="remind", week=3, due_at=NOW, created_at=NOW, status="queued",
+            key=f"remind:3:{person_id}",
+            person_id=person_id,
+            cohort_id=cohort_id,
+            kind="remind",
+            week=3,
+            due_at=NOW,
+            created_at=NOW,
+            status="queued",
         )
-    )  # fmt: skip
+    )
     photo = await documents.save_document(
-        conn, person_id=person_id, filename="foto.jpg", content_type="image/jpeg",
-        data=b"\xff\xd8 photo of Ratnasari", now=NOW, expires_at=None,
-    )  # fmt: skip
+        conn,
+        person_id=person_id,
+        filename="foto.jpg",
+        content_type="image/jpeg",
+        data=b"\xff\xd8 photo of Ratnasari",
+        now=NOW,
+        expires_at=None,
+    )
     review_id = (
         await conn.execute(
             insert(tables.reviews_t)
             .values(
-                person_id=person_id, cohort_id=cohort_id, artefact="plan", status="returned",
-                comment="Ratnasari, tambahkan harga", submitted_at=NOW, reviewed_by=fac_id,
+                person_id=person_id,
+                cohort_id=cohort_id,
+                artefact="plan",
+                status="returned",
+                comment="Ratnasari, tambahkan harga",
+                submitted_at=NOW,
+                reviewed_by=fac_id,
                 reviewed_at=NOW,
             )
             .returning(tables.reviews_t.c.id)
         )
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     visit_photo = await documents.save_document(
-        conn, person_id=fac_id, filename="kunjungan.jpg", content_type="image/jpeg",
-        data=b"\xff\xd8 visit", now=NOW, expires_at=None,
-    )  # fmt: skip
+        conn,
+        person_id=fac_id,
+        filename="kunjungan.jpg",
+        content_type="image/jpeg",
+        data=b"\xff\xd8 visit",
+        now=NOW,
+        expires_at=None,
+    )
     visit = await checkin_repo.add_checkin(
-        conn, cohort_id=cohort_id, facilitator_id=fac_id, kind=checkin_repo.VISIT,
-        participant_id=person_id, note="Ratnasari sudah mulai produksi", rating=4,
-        photo_token=visit_photo, now=NOW,
-    )  # fmt: skip
+        conn,
+        cohort_id=cohort_id,
+        facilitator_id=fac_id,
+        kind=checkin_repo.VISIT,
+        participant_id=person_id,
+        note="Ratnasari sudah mulai produksi",
+        rating=4,
+        photo_token=visit_photo,
+        now=NOW,
+    )
     meeting = await checkin_repo.add_checkin(
-        conn, cohort_id=cohort_id, facilitator_id=fac_id, kind=checkin_repo.MEETING,
-        attendance=[person_id, other_id], note="Ratnasari dan Wulan presentasi", now=NOW,
-    )  # fmt: skip
+        conn,
+        cohort_id=cohort_id,
+        facilitator_id=fac_id,
+        kind=checkin_repo.MEETING,
+        attendance=[person_id, other_id],
+        note="Ratnasari dan Wulan presentasi",
+        now=NOW,
+    )
     broadcast_id = (
         await conn.execute(
             insert(tables.broadcasts_t)
             .values(
-                author_id=fac_id, cohort_ids=[cohort_id], audience="all", text="Besok kumpul",
-                status="queued", recipients=2, confirm_key="k1", created_at=NOW,
+                author_id=fac_id,
+                cohort_ids=[cohort_id],
+                audience="all",
+                text="Besok kumpul",
+                status="queued",
+                recipients=2,
+                confirm_key="k1",
+                created_at=NOW,
             )
             .returning(tables.broadcasts_t.c.id)
         )
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     await conn.execute(
         insert(tables.invites_t).values(
-            code="INV1", role="facilitator", cohort_id=cohort_id, created_by="cli",
-            created_at=NOW, expires_at=NOW, used_by=fac_id, used_at=NOW,
+            code="INV1",
+            role="facilitator",
+            cohort_id=cohort_id,
+            created_by="cli",
+            created_at=NOW,
+            expires_at=NOW,
+            used_by=fac_id,
+            used_at=NOW,
         )
-    )  # fmt: skip
+    )
     rows = [
         {
             "contact_id": wa_id,
@@ -145,18 +202,27 @@ async def build_person(conn: AsyncConnection) -> dict[str, Any]:
         },
         {
             "contact_id": fac_contact,
-            "payload": {"render": {"key": "nudges.alert", "locale": "id",
-                                   "params": {"name": "Ratnasari", "days": 7}}},
+            "payload": {
+                "render": {
+                    "key": "nudges.alert",
+                    "locale": "id",
+                    "params": {"name": "Ratnasari", "days": 7},
+                }
+            },
             "priority": repo.PRIORITY_NUDGE,
             "kind": "alert",
             "dedupe_key": "a1",
         },
-    ]  # fmt: skip
+    ]
     await repo.enqueue(conn, rows=rows, now=NOW)
     await repo.audit(
-        conn, actor="cli", action="cohort.import", target=f"person:{person_id}",
-        details={"phone": PHONE, "name": NAME}, now=NOW,
-    )  # fmt: skip
+        conn,
+        actor="cli",
+        action="cohort.import",
+        target=f"person:{person_id}",
+        details={"phone": PHONE, "name": NAME},
+        now=NOW,
+    )
     await tallies.refresh(conn, [cohort_id], now=NOW)
     return {
         "person_id": person_id,
@@ -281,10 +347,16 @@ async def test_the_asking_contact_is_forgotten_once_its_goodbye_has_gone(db: Asy
         await personal.erase(conn, person_id=made["person_id"], now=NOW, keep_contact_id=asking)
         await repo.enqueue(
             conn,
-            rows=[{"contact_id": asking, "payload": {"text": "Selesai."},
-                   "priority": repo.PRIORITY_REPLY, "kind": "reply"}],
+            rows=[
+                {
+                    "contact_id": asking,
+                    "payload": {"text": "Selesai."},
+                    "priority": repo.PRIORITY_REPLY,
+                    "kind": "reply",
+                }
+            ],
             now=NOW,
-        )  # fmt: skip
+        )
         assert await personal.forget_addresses(conn) == 0  # the goodbye still waits
         left = (
             await conn.execute(

@@ -11,9 +11,18 @@ from tests.bot.cli.test_cli import run
 
 def joined(db_url: str) -> None:
     created = run(
-        "cohort", "create", "--code", "KB-01", "--name", "Jamaah Kalibening",
-        "--region", "jateng/kalibening", "--start", "2027-01-04", db=db_url,
-    )  # fmt: skip
+        "cohort",
+        "create",
+        "--code",
+        "KB-01",
+        "--name",
+        "Jamaah Kalibening",
+        "--region",
+        "jateng/kalibening",
+        "--start",
+        "2027-01-04",
+        db=db_url,
+    )
     code = re.search(r"Join code: (\w+)", created.stdout)
     assert code, created.stdout
     script = f"rat: /mulai {code.group(1)}\nrat: ya\nrat: Ratnasari\nrat: Dusun Kalibening\n"
