@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.bot.cli.test_cli import run
+from tests.support.cli import run
 
 
 def joined(db_url: str) -> None:
