@@ -19,9 +19,7 @@ figures stay those of the participants it still has.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -219,28 +217,27 @@ async def collect(conn: AsyncConnection, *, person_id: int) -> dict[str, list[di
 
 
 def copy_json(found: Mapping[str, Sequence[Mapping[str, Any]]], *, made_at: dt.datetime) -> bytes:
-    """The copy as one JSON file."""
+    """The copy as one JSON file (photos whole, in base64)."""
     document = {"made_at": made_at.isoformat(), "tables": found}
     return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode()
 
 
-def copy_csv(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
-    """The copy as a sheet a person can read: table, row, field, value (photos left out)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["table", "row", "field", "value"])
-    for table, rows in found.items():
-        for number, row in enumerate(rows, start=1):
-            for name, value in row.items():
+def copy_rows(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[list[Any]]:
+    """The copy as rows a person can read in a sheet: table, row, field, value (a photo
+    is named, its bytes are in the JSON file)."""
+    rows: list[list[Any]] = []
+    for table, entries in found.items():
+        for number, entry in enumerate(entries, start=1):
+            for name, value in entry.items():
                 if name == "data_base64":
-                    value = "(photo, in the JSON file)"
+                    value = "(photo)"
                 elif isinstance(value, dict | list):
                     value = json.dumps(value, ensure_ascii=False)
-                text = "" if value is None else str(value)
-                if text[:1] in ("=", "+", "-", "@"):
-                    text = "'" + text  # a spreadsheet must not run it as a formula
-                writer.writerow([table, number, name, text])
-    return ("\ufeff" + out.getvalue()).encode()
+                rows.append([table, number, name, value])
+    return rows
+
+
+COPY_HEADER = ("table", "row", "field", "value")
 
 
 @dataclass(frozen=True)

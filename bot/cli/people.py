@@ -12,6 +12,7 @@ from bot.cli.common import UsageError, database_url
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
 from bot.core.phones import PhoneError, mask_phone, normalise_phone
+from bot.documents.export import to_csv
 from storage import personal, repo
 from storage.db import make_engine, upgrade
 
@@ -58,7 +59,7 @@ async def cmd_person_export(args: argparse.Namespace, settings: Settings) -> int
     out.mkdir(parents=True, exist_ok=True)
     stem = f"person-{person_id}-{now.date().isoformat()}"
     (out / f"{stem}.json").write_bytes(personal.copy_json(found, made_at=now))
-    (out / f"{stem}.csv").write_bytes(personal.copy_csv(found))
+    (out / f"{stem}.csv").write_bytes(to_csv(personal.COPY_HEADER, personal.copy_rows(found)))
     rows = sum(len(v) for v in found.values())
     print(f"Wrote {rows} rows about {shown} to {out / stem}.json and .csv.")
     print("They hold personal data: hand them to the person and delete your copies.")

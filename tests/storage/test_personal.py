@@ -260,8 +260,9 @@ async def test_the_copy_holds_a_row_from_every_table_about_the_person(db: AsyncE
     # Both files carry it; the sheet is safe to open in a spreadsheet.
     parsed = json.loads(personal.copy_json(found, made_at=NOW))
     assert parsed["tables"]["people"][0]["name"] == NAME
-    sheet = personal.copy_csv(found).decode("utf-8-sig")
+    sheet = [value for *_where, value in personal.copy_rows(found)]
     assert "Keripik pisang Ratnasari" in sheet and PHONE in sheet
+    assert "(photo)" in sheet
     # Other people's rows are not in it.
     assert all(c["person_id"] == made["person_id"] for c in found["contacts"])
     assert "Wulan" not in json.dumps(found["people"])
