@@ -384,3 +384,44 @@ async def test_someone_who_writes_again_after_an_erase_keeps_their_address(
         later = NOW + dt.timedelta(minutes=5)
         await repo.touch_contact(conn, contact_id=asking, now=later, display_name=None)
         assert await personal.forget_addresses(conn) == 0
+
+
+async def test_only_messages_to_staff_lose_the_name(db: AsyncEngine) -> None:
+    # A participant called Ani leaves; the cohort's broadcast signed by Bu Ani keeps its
+    # signature, the facilitator's alert about Ani loses the name.
+    async with db.begin() as conn:
+        cohort_id = await world.new_cohort(conn, "AN", now=NOW)
+        ani, _ = await world.new_participant(conn, "Ani", cohort_id, now=NOW)
+        _, wulan_contact = await world.new_participant(conn, "Wulan", cohort_id, now=NOW)
+        fac_id, fac_contact = await repo.create_person(
+            conn,
+            channel="console",
+            address="fasil",
+            display_name=None,
+            language="id",
+            now=NOW,
+            name="Bu Ani",
+        )
+        await repo.add_membership(
+            conn, person_id=fac_id, role=repo.FACILITATOR, cohort_id=cohort_id, now=NOW
+        )
+        signed = {"text": "Besok kumpul jam 4.\n\n— Bu Ani, pendamping"}
+        alert = {"text": "Ani belum menjawab 7 hari."}
+        await repo.enqueue(
+            conn,
+            rows=[
+                {
+                    "contact_id": wulan_contact,
+                    "payload": signed,
+                    "priority": 2,
+                    "kind": "broadcast",
+                },
+                {"contact_id": fac_contact, "payload": alert, "priority": 1, "kind": "alert"},
+            ],
+            now=NOW,
+        )
+        await personal.erase(conn, person_id=ani, now=NOW)
+        rows = (await conn.execute(select(tables.outbox_t.c.kind, tables.outbox_t.c.payload))).all()
+    payloads = {r.kind: r.payload for r in rows}
+    assert payloads["broadcast"] == signed
+    assert payloads["alert"] == {"text": "[…] belum menjawab 7 hari."}
