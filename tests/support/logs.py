@@ -87,8 +87,11 @@ def leaks(records: Iterable[logging.LogRecord], private: Private) -> list[str]:
             continue
         text = record_text(record)
         for label in private.found_in(text):
-            line = text.splitlines()[0] if text else ""
-            found.append(f"{record.levelname} {record.name}: {label}: {line[:200]}")
+            hit = private.needles[label].search(text)
+            assert hit is not None
+            around = text[max(0, hit.start() - 60) : hit.end() + 30].replace("\n", " | ")
+            first = text.splitlines()[0][:120] if text else ""
+            found.append(f"{record.levelname} {record.name} ({first}): {label} in …{around}…")
     return found
 
 
