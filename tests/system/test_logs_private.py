@@ -47,11 +47,7 @@ COORDINATOR = "koor-wahyu"
 
 
 def captured(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [
-        record
-        for when in ("setup", "call")
-        for record in caplog.get_records(when)  # type: ignore[arg-type]
-    ]
+    return [record for when in ("setup", "call") for record in caplog.get_records(when)]
 
 
 def assert_private(caplog: pytest.LogCaptureFixture, private: Private) -> None:
