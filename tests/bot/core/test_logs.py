@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 
 from bot.core.logs import FORMAT, MaskNumbers
 
@@ -50,3 +52,15 @@ def test_a_number_in_the_message_or_the_traceback_is_masked() -> None:
 def test_debug_is_left_as_it_is() -> None:
     text = written(record(logging.DEBUG, "chat %s said hello", CHAT))
     assert f"chat {CHAT} said hello" in text
+
+
+def test_jamaah_logs_through_the_net() -> None:
+    """configure(), as `jamaah` calls it: the handler on standard error masks."""
+    script = (
+        "import logging; from bot.core.logs import configure; configure('INFO'); "
+        f"logging.getLogger('bot.x').warning('menu of chat %s failed', '{CHAT}')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stderr == "WARNING bot.x: menu of chat 73****5678 failed\n"
