@@ -4,7 +4,8 @@ Each test runs people through the bot with every log record captured at DEBUG (t
 project's own loggers and the libraries'): joining with a name and village, weeks of
 answers, a photo, the staff tools (a broadcast, a check-in whose note names a
 participant, a review, progress, the export), the scheduler's reminders and its alert to
-the facilitator, and sends that fail (a blocked Telegram chat, Twilio refusing a number).
+the facilitator, a participant's copy of their data and its erasure, and what fails (a
+blocked Telegram chat, Twilio refusing a number, the database refusing a statement).
 Then every record at INFO or above, its message and its traceback, is searched for what
 those people are and typed. DEBUG may hold them: it is for a developer at a desk.
 """
@@ -179,6 +180,13 @@ async def test_a_console_journey_and_the_staff_tools_log_nothing_private(
     await app.step_clock(dt.timedelta(days=8), dt.timedelta(hours=6))
 
     await staff_tools(app, private, "Siti Aminah")
+
+    # Rudi takes a copy of his data, then erases it; Bu Ani is told someone left.
+    assert "salinan" in await chat(app, "rudi", "/dataku")
+    assert "Ini salinan datamu" in await chat(app, "rudi", "1")
+    await chat(app, "rudi", "/hapus")
+    await chat(app, "rudi", "1")
+    assert "Semua datamu sudah dihapus" in await chat(app, "rudi", "HAPUS")
     assert_private(caplog, private)
 
 
