@@ -78,6 +78,7 @@ from bot.core.messages import (
     SendResult,
     stored_file_token,
 )
+from bot.core.phones import mask_numbers, mask_phone
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -464,7 +465,12 @@ class Menus:
                 self.known[address] = menu
                 calls += 1
             except TelegramError as error:  # not started the bot yet, say: next time
-                log.warning("could not set the Telegram menu of %s: %s", address, error)
+                log.warning(
+                    "could not set the Telegram menu of chat %s (%s); it is tried again "
+                    "at the next sync",
+                    mask_phone(address),
+                    mask_numbers(str(error)),
+                )
         for address in [a for a in self.known if a not in wanted]:
             if only is not None and address not in only:
                 continue
@@ -542,7 +548,7 @@ class Receiver:
         try:
             await self.bot.answer_callback_query(query_id)
         except TelegramError as error:  # too old, or Telegram away: the reply still comes
-            log.info("answering callback query %s failed: %s", query_id, error)
+            log.info("answering callback query %s failed: %s", query_id, mask_numbers(str(error)))
 
     async def poll(self) -> None:
         """Long polling: getUpdates with an offset, forever."""
@@ -561,7 +567,9 @@ class Receiver:
                     return
                 failures += 1
                 wait = _pause(error, failures)
-                log.warning("getUpdates failed (%s); again in %.0f s", error, wait)
+                log.warning(
+                    "getUpdates failed (%s); again in %.0f s", mask_numbers(str(error)), wait
+                )
                 await asyncio.sleep(wait)
                 continue
             failures = 0
@@ -588,7 +596,9 @@ class Receiver:
             except TelegramError as error:
                 failures += 1
                 wait = _pause(error, failures)
-                log.warning("Telegram call failed (%s); again in %.0f s", error, wait)
+                log.warning(
+                    "Telegram call failed (%s); again in %.0f s", mask_numbers(str(error)), wait
+                )
                 await asyncio.sleep(wait)
 
     def webhook_route(self, secret: str) -> Route:
@@ -654,7 +664,9 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
             f"Telegram refused JAMAAH_TELEGRAM_TOKEN (bot {bot_id}): check it with @BotFather"
         ) from None
     except TelegramError as error:  # Telegram away at start: polling tries again
-        log.warning("Telegram did not answer getMe at start (%s); going on", error)
+        log.warning(
+            "Telegram did not answer getMe at start (%s); going on", mask_numbers(str(error))
+        )
     channel = TelegramChannel(bot, documents=document_loader(host.db))
     host.channels.register(channel)
     receiver = Receiver(host, channel)

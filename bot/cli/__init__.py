@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import datetime as dt
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # at once, and each command pays for its own libraries only.
     from bot.cli.common import UsageError
     from bot.core.config import Settings, SettingsError
+    from bot.core.logs import configure as configure_logging
     from content.errors import ContentError
     from storage.db import DatabaseURLError
 
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SettingsError(
                 f"JAMAAH_LOG_LEVEL: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
             )
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+        configure_logging(level)
         return int(asyncio.run(command(args, settings)) or 0)
     except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)
