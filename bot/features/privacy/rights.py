@@ -45,12 +45,6 @@ def _label(turn: Turn, key: str) -> str:
     return turn.content.renderer.render(f"privacy.{key}", turn.locale, {}, "plain")
 
 
-def _masked(channel: str, address: str) -> str:
-    if channel == "whatsapp" or address.startswith("+"):
-        return mask_phone(address)
-    return "*" * max(len(address) - 3, 3) + address[-3:] if len(address) > 3 else "***"
-
-
 def _speak_while_stopped(turn: Turn) -> None:
     """A contact that sent BERHENTI still gets the answers about its own data."""
     if turn.identity.opted_out:
@@ -90,7 +84,7 @@ async def my_data(turn: Turn, args: str) -> None:
             "person_village": found.village or "",
             "cohorts": ", ".join(found.cohorts),
             "contacts": ", ".join(
-                f"{channel} {_masked(channel, address)}" for channel, address in found.addresses
+                f"{channel} {mask_phone(address)}" for channel, address in found.addresses
             ),
             "consent_date": format_date(found.consent_at.date(), locale)
             if found.consent_at

@@ -145,7 +145,8 @@ async def test_on_telegram_the_buttons_lead_to_the_copy_and_the_erase(app: App) 
         user = api.user(7101, "Ratna")
         for text in ("/mulai K7P3QX", "ya", "Ratnasari", "Dusun Kalibening"):
             await telegram.say(user, text)
-        assert "Kontak: telegram ***101" in await telegram.say(user, "/dataku")
+        summary = await telegram.say(user, "/dataku")
+        assert "Kontak: telegram ****\n" in summary and "7101" not in summary
         await telegram.press(user, "Kirim salinan lengkap")
         documents = [s for s in api.sent_to(user.id) if s.method == "sendDocument"]
         assert len(documents) == 2  # the JSON file and the CSV sheet
