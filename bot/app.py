@@ -31,6 +31,7 @@ from bot.features import (
     participant,
     programme,
     progress,
+    retention,
     reviews,
 )
 from bot.inbound import routing
@@ -54,6 +55,7 @@ FEATURES: tuple[Feature, ...] = (
     checkins.FEATURE,
     cohorts.FEATURE,
     progress.FEATURE,
+    retention.FEATURE,
 )
 # The messages the layers below the features say themselves.
 KERNEL_MESSAGES: tuple[str, ...] = (
