@@ -15,11 +15,13 @@ database) for long while the sender and the dispatcher go on. What each rule kee
   A received photo is kept unpublished (its `expires_at` is its `created_at`): it
   belongs to a check-in or a broadcast and is kept while they are, so it is not pruned.
 - `nudges`: a nudge row only says "this happened" so that it never happens twice (its
-  key). The programme's cohort-wide events (unlock, meeting reminders, digests) are
-  never looked for again past the scheduler's late window, so their rows go after
+  unique key). The programme's cohort-wide events (unlock, meeting reminders, digests)
+  are never looked for again past the scheduler's late window, so their rows go after
   `Periods.nudges`. A participant's silence-ladder keys (reminders, alerts) can come
   up again as long as they are a participant (/ubah reopens a week, whose silence
-  climbs the ladder), so they stay until the person is erased.
+  climbs the ladder): without the key the reminder would be queued again (and, its
+  outbox row being there, the outbox's unique dedupe key would fail the scheduler's
+  chunk), so they stay, until the person is erased.
 - `audit_log`: entries older than `Periods.audit`.
 
 Rows are found by id ranges where a table has no index on its time: ids are handed out
@@ -36,7 +38,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import system_state
@@ -173,28 +175,39 @@ async def _last_id_before(
 # --- the steps -----------------------------------------------------------------------------
 
 
+async def _delete_walk(
+    db: AsyncEngine, report: StepReport, table: Table, last: int, *where: Any, batch: int
+) -> None:
+    """Delete the rows up to id `last` that match `where`, `batch` a transaction, in id
+    order; each transaction starts after the previous one's last row, so rows kept
+    (not matching) are read once."""
+    ident = table.c.id
+    after = 0
+
+    async def work(conn: AsyncConnection) -> int:
+        nonlocal after
+        found = select(ident).where(ident > after, ident <= last, *where)
+        ids = list((await conn.execute(found.order_by(ident).limit(batch))).scalars())
+        if not ids:
+            return 0
+        await conn.execute(delete(table).where(ident.in_(ids)))
+        after = int(ids[-1])
+        return len(ids)
+
+    while await _batch(db, report, work) >= batch:
+        pass
+
+
 async def prune_inbound(
     db: AsyncEngine, now: dt.datetime, periods: Periods, batch: int = BATCH
 ) -> StepReport:
     """Forget inbound dedupe entries older than `periods.inbound`."""
     report = StepReport()
     before = now - periods.inbound
-    last = await _last_id_before(db, report, inbound_t, inbound_t.c.received_at, before)
-    if last is None:
-        return report
-    old = (
-        select(inbound_t.c.id)
-        .where(inbound_t.c.id <= last, inbound_t.c.received_at < before)
-        .order_by(inbound_t.c.id)
-        .limit(batch)
-    )
-    stmt = delete(inbound_t).where(inbound_t.c.id.in_(old.scalar_subquery()))
-
-    async def work(conn: AsyncConnection) -> int:
-        return int((await conn.execute(stmt)).rowcount or 0)
-
-    while await _batch(db, report, work) >= batch:
-        pass
+    column = inbound_t.c.received_at
+    last = await _last_id_before(db, report, inbound_t, column, before)
+    if last is not None:
+        await _delete_walk(db, report, inbound_t, last, column < before, batch=batch)
     return report
 
 
@@ -286,20 +299,18 @@ async def prune_nudges(
     """
     report = StepReport()
     before = now - max(periods.nudges, periods.scheduler_lookback)
-    old = (
-        select(nudges_t.c.id)
-        .where(nudges_t.c.person_id.is_(None), nudges_t.c.created_at < before)
-        .limit(batch)
-    )
-    stmt = delete(nudges_t).where(
-        and_(nudges_t.c.id.in_(old.scalar_subquery()), nudges_t.c.person_id.is_(None))
-    )
-
-    async def work(conn: AsyncConnection) -> int:
-        return int((await conn.execute(stmt)).rowcount or 0)
-
-    while await _batch(db, report, work) >= batch:
-        pass
+    column = nudges_t.c.created_at
+    last = await _last_id_before(db, report, nudges_t, column, before)
+    if last is not None:
+        await _delete_walk(
+            db,
+            report,
+            nudges_t,
+            last,
+            nudges_t.c.person_id.is_(None),
+            column < before,
+            batch=batch,
+        )
     return report
 
 

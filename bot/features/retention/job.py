@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.core.config import Settings, SettingsError
 from bot.core.jobs import JobContext, TickStats
 from flows.pacing import DEFAULT_TIMEZONE
@@ -50,23 +52,25 @@ class RetentionJob:
     def __init__(self, settings: Callable[[], Settings] = Settings) -> None:
         self._read_settings = settings
         self._settings: Settings | None = None
-        self._done: dt.date | None = None  # the local day this process saw claimed
+        # The database and local day this process saw claimed: no write at every tick.
+        self._done: tuple[AsyncEngine, dt.date] | None = None
 
     async def __call__(self, context: JobContext, now: dt.datetime) -> TickStats:
         local = now.astimezone(ZONE)
-        if self._done == local.date():
+        today = (context.db, local.date())
+        if self._done is not None and self._done[0] is today[0] and self._done[1] == today[1]:
             return TickStats()
         try:
             settings = self._settings = self._settings or self._read_settings()
         except SettingsError as error:
             log.error("retention: not run, a setting is wrong (%s); correct it and restart", error)
-            self._done = local.date()
+            self._done = today
             return TickStats()
         if not 0 <= local.hour - settings.retention_hour < WINDOW_HOURS:
             return TickStats()
         async with context.db.begin() as conn:
             claimed = await retention.claim_day(conn, day=local.date(), now=now)
-        self._done = local.date()
+        self._done = today
         if not claimed:
             return TickStats()  # another worker runs (or ran) today's
         periods = periods_of(settings, context.schedule.late_after)
