@@ -9,7 +9,8 @@ database) for long while the sender and the dispatcher go on. What each rule kee
 - `outbox`: a message that went (or finally failed or was skipped) keeps its row, with
   its status, kind, broadcast and delivery report, so that /siaran's counts stay right;
   after `Periods.outbox` its text is replaced by `{"pruned": "<date>"}`. A row still
-  waiting (pending, sending, held) keeps its text.
+  waiting (pending, sending, held) keeps its text (and, the walk being past it, keeps
+  it should it go much later).
 - `documents`: a document the bot published under an expiring link (a business plan,
   a chart, a copy of someone's data, a broadcast's photo) goes once its link expired.
   A received photo is kept unpublished (its `expires_at` is its `created_at`): it
@@ -142,12 +143,14 @@ async def _last_id_before(
     ident = table.c.id
 
     async def probe(at: int) -> tuple[int, dt.datetime] | None:
+        started = time.perf_counter()
         async with db.begin() as conn:
             row = (
                 await conn.execute(
                     select(ident, column).where(ident >= at).order_by(ident).limit(1)
                 )
             ).first()
+        report.timed(time.perf_counter() - started, 0)
         return (int(row[0]), row[1]) if row is not None else None
 
     started = time.perf_counter()
@@ -162,9 +165,7 @@ async def _last_id_before(
     lo, hi = found[0], int(last) + 1  # lo is old; every id from hi on is young or absent
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        started = time.perf_counter()
         seen = await probe(mid)
-        report.timed(time.perf_counter() - started, 0)
         if seen is None or seen[0] >= hi or seen[1] >= before:
             hi = mid
         else:
@@ -237,9 +238,11 @@ async def prune_outbox_text(
     last = await _last_id_before(db, report, outbox_t, outbox_t.c.created_at, before)
     if last is None:
         return report
+    started = time.perf_counter()
     async with db.begin() as conn:
         mark = await system_state.get_value(conn, key=OUTBOX_MARK)
         first = (await conn.execute(select(func.min(outbox_t.c.id)))).scalar()
+    report.timed(time.perf_counter() - started, 0)
     lo = max(int(mark or 0), int(first or 1) - 1)
     pruned = {PRUNED: now.date().isoformat()}
     while lo < last:
@@ -266,8 +269,10 @@ async def prune_documents(
     """
     report = StepReport()
     ident = documents_t.c.id
+    started = time.perf_counter()
     async with db.begin() as conn:
         first, last = (await conn.execute(select(func.min(ident), func.max(ident)))).one()
+    report.timed(time.perf_counter() - started, 0)
     if first is None:
         return report
     stmt = delete(documents_t).where(

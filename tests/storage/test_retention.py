@@ -263,7 +263,7 @@ async def test_cohort_wide_nudges_older_than_ninety_days_go(db: AsyncEngine) -> 
 
 async def test_no_nudge_is_pruned_that_the_scheduler_may_still_look_for(db: AsyncEngine) -> None:
     who = await _people(db)
-    await _nudges(db, who, [("unlock:RET-1:w2", False, 1.5), ("unlock:RET-1:w1", False, 3)])
+    await _nudges(db, who, [("unlock:RET-1:w1", False, 3), ("unlock:RET-1:w2", False, 1.5)])
     short = Periods(nudges=DAY, scheduler_lookback=2 * DAY)
     report = await retention.prune_nudges(db, NOW, short)
     assert report.rows == 1
