@@ -243,12 +243,12 @@ async def test_cohort_wide_nudges_older_than_ninety_days_go(db: AsyncEngine) -> 
         who,
         [
             ("unlock:RET-1:w2", False, 120),
-            ("meeting:RET-1:w2:evening", False, 91),
-            ("digest:RET-1:w3", False, 89),
-            ("unlock:RET-1:w14", False, 1),
             # A participant's silence-ladder keys can come up again (/ubah): kept.
             ("reminder1:w2:p1", True, 120),
             ("alert3:w2:p1", True, 100),
+            ("meeting:RET-1:w2:evening", False, 91),
+            ("digest:RET-1:w3", False, 89),
+            ("unlock:RET-1:w14", False, 1),
         ],
     )
     report = await retention.prune_nudges(db, NOW, PERIODS, batch=1)
