@@ -35,6 +35,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -290,9 +291,10 @@ async def _admin(sql: str, pg_url: str) -> None:
 def run_backend(backend: str, batch: int) -> dict[str, Any]:
     rng = random.Random(15)
     pg_url = os.environ.get("JAMAAH_TEST_POSTGRES_URL")
-    name = ""
+    name, folder = "", ""
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/retention.db"
+        folder = tempfile.mkdtemp()
+        url = f"sqlite+aiosqlite:///{folder}/retention.db"
     else:
         if not pg_url:
             raise SystemExit("set JAMAAH_TEST_POSTGRES_URL for the PostgreSQL leg")
@@ -311,6 +313,8 @@ def run_backend(backend: str, batch: int) -> dict[str, Any]:
     finally:
         if name and pg_url:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', pg_url))
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
