@@ -241,12 +241,17 @@ def _figures(report: retention.Report) -> dict[str, Any]:
         "longest_ms": round(report.longest_s * 1000, 1),
         "longest_outbox_ms": round(report.longest_outbox_s * 1000, 1),
         "outbox_p50_ms": round(statistics.median(outbox) * 1000, 2) if outbox else 0.0,
+        "outbox_p99_ms": round(sorted(outbox)[int(len(outbox) * 0.99)] * 1000, 2)
+        if outbox
+        else 0.0,
+        "over_100ms": sum(1 for s in report.steps.values() for d in s.durations if d > 0.1),
         "steps": {
             name: {
                 "rows": s.rows,
                 "transactions": s.batches,
                 "seconds": round(s.seconds, 2),
                 "longest_ms": round(s.longest_s * 1000, 1),
+                "over_100ms": sum(1 for d in s.durations if d > 0.1),
             }
             for name, s in report.steps.items()
         },
