@@ -32,6 +32,7 @@ from bot.features import (
     privacy,
     programme,
     progress,
+    retention,
     reviews,
 )
 from bot.inbound import routing
@@ -56,6 +57,7 @@ FEATURES: tuple[Feature, ...] = (
     cohorts.FEATURE,
     progress.FEATURE,
     privacy.FEATURE,
+    retention.FEATURE,
 )
 # The messages the layers below the features say themselves.
 KERNEL_MESSAGES: tuple[str, ...] = (

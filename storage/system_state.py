@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, select
+from sqlalchemy import JSON, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.sql import upsert
@@ -31,3 +31,24 @@ async def set_value(conn: AsyncConnection, *, key: str, value: Any) -> None:
 async def values_with_prefix(conn: AsyncConnection, *, prefix: str) -> list[Any]:
     stmt = select(state_t.c.value).where(state_t.c.key.startswith(prefix, autoescape=True))
     return list((await conn.execute(stmt)).scalars().all())
+
+
+_INSERT_VALUE = upsert(
+    "INSERT INTO system_state (key, value) VALUES (:key, :value) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key",
+    value=JSON(),
+)
+
+
+async def insert_value(conn: AsyncConnection, *, key: str, value: Any) -> bool:
+    """Keep `value` under `key` unless the key is there already; True if it was not."""
+    return (await conn.execute(_INSERT_VALUE, {"key": key, "value": value})).first() is not None
+
+
+async def delete_below(conn: AsyncConnection, *, prefix: str, below: str) -> None:
+    """Remove the values whose key starts with `prefix` and sorts before `below`."""
+    await conn.execute(
+        delete(state_t).where(
+            state_t.c.key.startswith(prefix, autoescape=True), state_t.c.key < below
+        )
+    )

@@ -4,7 +4,7 @@
 - bot/cli/cohorts.py: `cohort create | set | list | show | import`;
 - bot/cli/staff.py: `staff add | invite`, `audit`;
 - bot/cli/simulate.py: `simulate`;
-- bot/cli/maintenance.py: `db upgrade`, `content check`.
+- bot/cli/maintenance.py: `db upgrade`, `retention run`, `content check`.
 
 This module only describes the commands (argparse) and names the function that runs
 each (`"module:function"`), so that building the parser imports nothing heavy.
@@ -293,6 +293,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_option(up)
     up.set_defaults(run="maintenance:cmd_db_upgrade")
+
+    keep = sub.add_parser(
+        "retention",
+        help="prune what has served its purpose",
+        description="Retention: what the bot keeps, and for how long (README). The bot "
+        "prunes once a day by itself; this does it now.",
+    )
+    ksub = keep.add_subparsers(title="retention commands", metavar="ACTION")
+    prune = ksub.add_parser(
+        "run",
+        help="prune now, as the daily job does",
+        description="Prune now what the daily job would: inbound dedupe entries, the "
+        "text of old messages, expired documents, old nudge records and old audit "
+        "entries, after the JAMAAH_RETENTION_* periods. Safe to run at any time, also "
+        "while the bot runs: it works in small transactions.",
+    )
+    db_option(prune)
+    prune.set_defaults(run="maintenance:cmd_retention_run")
 
     sim = sub.add_parser(
         "simulate",

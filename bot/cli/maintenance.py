@@ -1,4 +1,4 @@
-"""`jamaah db upgrade` and `jamaah content check`."""
+"""`jamaah db upgrade`, `jamaah retention run` and `jamaah content check`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.core.config import Settings
 from content.checks import check_content, check_warnings
 from content.facts import facts_table
 from content.loader import CONTENT_DIR, load_content
+from storage import retention
 from storage.db import make_engine, upgrade
 
 
@@ -23,6 +24,27 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await db.dispose()
     print("The database is up to date.")
+    return 0
+
+
+async def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Prune now what the daily job would (bot/features/retention), and say what went."""
+    from bot.features.retention.job import periods_of, summary
+
+    late_after = load_content(CONTENT_DIR).program.schedule.late_after
+    periods = periods_of(settings, late_after)
+    db = make_engine(database_url(args, settings))
+    try:
+        await upgrade(db)
+        report = await retention.run(db, SystemClock().now(), periods)
+    finally:
+        await db.dispose()
+    for name, step in report.steps.items():
+        print(
+            f"{name}: {step.rows} pruned in {step.batches} transaction(s), "
+            f"longest {step.longest_s * 1000:.0f} ms"
+        )
+    print(summary(report).removeprefix("retention: ").capitalize() + ".")
     return 0
 
 

@@ -53,6 +53,17 @@ class _Values:
     twilio_mps: float = 10.0  # messages per second per WhatsApp sender
     twilio_templates: str | None = None  # JSON: kind -> {"sid": "HX...", "vars": [...]}
 
+    # Retention: how long what has served its purpose is kept (README, "What the bot
+    # keeps, and for how long"); the daily job (bot/features/retention) prunes the rest.
+    retention_inbound_days: int = 7  # inbound dedupe entries
+    retention_outbox_days: int = 90  # the text of messages that went (or finally failed)
+    retention_nudge_days: int = 90  # the programme's cohort-wide nudge records
+    retention_audit_days: int = 730  # the audit log of staff actions
+    retention_hour: int = 3  # when the job runs: this hour, Asia/Jakarta time (WIB)
+    # Participants of a cohort that ended this many months ago anonymised: not yet acted
+    # on (0, the default, is off).
+    retention_ended_cohort_months: int = 0
+
 
 class Settings(_Values):
     """The settings: given values, else JAMAAH_* variables, else the .env file's."""
@@ -72,6 +83,7 @@ class Settings(_Values):
             if f.name not in values and found.get(f.name) is not None:
                 values[f.name] = _convert(f, found[f.name])
         super().__init__(**values)
+        _check_retention(self)
 
     def db_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)
@@ -144,3 +156,32 @@ def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
         wanted = "a whole number" if kind.startswith("int") else "a number"
         raise SettingsError(f"{name}: {raw[:40]!r} is not {wanted}") from None
     return raw
+
+
+# The shortest period each retention setting accepts, in its unit, and why.
+_RETENTION_LEAST: dict[str, tuple[int, str]] = {
+    # A channel redelivers a message within a day; the entry must outlive that.
+    "retention_inbound_days": (2, "days"),
+    # A delivery report can still send a message again in its first days.
+    "retention_outbox_days": (7, "days"),
+    # The scheduler looks back a day past its late window for what it missed.
+    "retention_nudge_days": (7, "days"),
+    "retention_audit_days": (30, "days"),
+    "retention_ended_cohort_months": (0, "months"),
+}
+
+
+def _check_retention(values: _Values) -> None:
+    """Refuse a retention setting that would prune what is still needed."""
+    for name, (least, unit) in _RETENTION_LEAST.items():
+        value = getattr(values, name)
+        if not isinstance(value, int) or value < least:
+            raise SettingsError(
+                f"{PREFIX}{name.upper()}: {value!r} is too short; give a whole number of "
+                f"{unit}, at least {least}"
+            )
+    if not isinstance(values.retention_hour, int) or not 0 <= values.retention_hour <= 23:
+        raise SettingsError(
+            f"{PREFIX}RETENTION_HOUR: {values.retention_hour!r} is not an hour; give a "
+            "whole number from 0 to 23 (Asia/Jakarta time; 3 is the default)"
+        )

@@ -34,7 +34,7 @@ from bot.core.messages import (
 )
 from bot.outbound.ratelimit import ChatPacer, SlidingWindow
 from content.render import Renderer
-from storage import repo
+from storage import repo, retention
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,15 @@ class Sender:
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=reason, status="skipped")
             stats.skipped += 1
+            return
+        if retention.is_pruned(row.payload):  # a late report asked again for an old one
+            async with self.db.begin() as conn:
+                await repo.mark_failed(
+                    conn,
+                    outbox_id=outbox_id,
+                    error="its text was removed by the retention job; nothing was sent",
+                )
+            stats.failed += 1
             return
         try:
             payload = row.payload

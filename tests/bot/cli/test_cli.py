@@ -243,6 +243,7 @@ def test_every_subcommand_has_help() -> None:
         ["cohort", "show", "--help"],
         ["staff", "add", "--help"],
         ["db", "upgrade", "--help"],
+        ["retention", "run", "--help"],
         ["content", "check", "--help"],
     ):
         result = subprocess.run(
@@ -435,3 +436,25 @@ def test_a_cohorts_meeting_and_quiet_hours_are_set_and_shown(db_url: str) -> Non
     assert bad.returncode == 2 and "is not a time like 16:00" in bad.stderr
     nothing = run("cohort", "set", "SET-01", db=db_url, check=False)
     assert nothing.returncode == 2 and "give --meeting-day" in nothing.stderr
+
+
+def test_retention_run_prunes_now_and_says_what(tmp_path: Path) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path}/jamaah.db"
+    result = run("retention", "run", db=db)
+    assert "inbound_log: 0 pruned in" in result.stdout
+    assert "audit_log: 0 pruned" in result.stdout
+    env_bad = subprocess.run(
+        [*JAMAAH, "retention", "run"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "JAMAAH_DATABASE_URL": db,
+            "JAMAAH_RETENTION_AUDIT_DAYS": "3",
+        },
+        timeout=60,
+    )
+    assert env_bad.returncode == 2
+    assert "JAMAAH_RETENTION_AUDIT_DAYS: 3 is too short" in env_bad.stderr

@@ -66,3 +66,36 @@ def test_a_broken_env_file_line_is_named(tmp_path: Path) -> None:
 def test_an_unknown_setting_given_in_code_is_refused() -> None:
     with pytest.raises(TypeError):
         Settings(_env_file=None, _environ={}, telegram_tokn="typo")
+
+
+def test_retention_periods_default_to_what_a_data_protection_officer_accepts() -> None:
+    settings = Settings(_env_file=None, _environ={})
+    assert (
+        settings.retention_inbound_days,
+        settings.retention_outbox_days,
+        settings.retention_nudge_days,
+        settings.retention_audit_days,
+        settings.retention_hour,
+        settings.retention_ended_cohort_months,
+    ) == (7, 90, 90, 730, 3, 0)
+    longer = Settings(_env_file=None, _environ={"JAMAAH_RETENTION_AUDIT_DAYS": "1825"})
+    assert longer.retention_audit_days == 1825
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("JAMAAH_RETENTION_INBOUND_DAYS", "seminggu", "'seminggu' is not a whole number"),
+        ("JAMAAH_RETENTION_INBOUND_DAYS", "1", "INBOUND_DAYS: 1 is too short.*at least 2"),
+        ("JAMAAH_RETENTION_OUTBOX_DAYS", "-5", "OUTBOX_DAYS: -5 is too short.*at least 7"),
+        ("JAMAAH_RETENTION_NUDGE_DAYS", "0", "NUDGE_DAYS: 0 is too short"),
+        ("JAMAAH_RETENTION_AUDIT_DAYS", "3", "AUDIT_DAYS: 3 is too short.*at least 30"),
+        ("JAMAAH_RETENTION_ENDED_COHORT_MONTHS", "-1", "MONTHS: -1 is too short.*months"),
+        ("JAMAAH_RETENTION_HOUR", "24", "JAMAAH_RETENTION_HOUR: 24 is not an hour"),
+    ],
+)
+def test_a_retention_period_that_would_prune_too_much_is_refused(
+    name: str, value: str, said: str
+) -> None:
+    with pytest.raises(SettingsError, match=said):
+        Settings(_env_file=None, _environ={name: value})

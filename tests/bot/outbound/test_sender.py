@@ -327,3 +327,18 @@ async def test_random_failures_still_deliver_everything_once_in_order_per_chat(a
     assert set(channel.failures) == {"5xx", "429", "timeout"}
     assert channel.delivered == {f"chat{c}": [f"m{i}" for i in range(5)] for c in range(30)}
     assert {r[0] for r in await rows(app)} == {"sent"}
+
+
+async def test_a_message_whose_text_was_pruned_is_not_sent_again(app: App) -> None:
+    """A late report put back a message whose text the retention job removed."""
+    channel = FlakyChannel()
+    app.channels.register(channel)
+    await queue(app, "halo lama")
+    async with app.db.begin() as conn:
+        await conn.execute(
+            Outbox.__table__.update().where(Outbox.id == 1).values(payload={"pruned": "2027-04-01"})
+        )
+    await app.sender.drain()
+    assert channel.delivered == []
+    status, error, _ = (await rows(app))[0]
+    assert status == "failed" and error is not None and "retention" in error
