@@ -131,9 +131,11 @@ def _privacy(raw: object, where: str) -> Privacy | None:
 
 
 def privacy_digest(messages: Mapping[str, Mapping[str, str]]) -> str:
-    """A short digest of the privacy text's words in every language."""
-    texts = messages.get(PRIVACY_MESSAGE, {})
-    joined = "\n\0".join(f"{locale}\n{texts.get(locale, '')}" for locale in LOCALES)
+    """A short digest of the privacy text's words in every language (`messages` by
+    locale, then key)."""
+    joined = "\n\0".join(
+        f"{locale}\n{messages.get(locale, {}).get(PRIVACY_MESSAGE, '')}" for locale in LOCALES
+    )
     return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
 

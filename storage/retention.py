@@ -24,6 +24,10 @@ database) for long while the sender and the dispatcher go on. What each rule kee
   outbox row being there, the outbox's unique dedupe key would fail the scheduler's
   chunk), so they stay, until the person is erased.
 - `audit_log`: entries older than `Periods.audit`.
+- `ended_cohorts` (off unless `Periods.ended_cohort` is set): each participant of a
+  cohort whose sixteen weeks ended longer ago than that is erased as /hapus erases
+  (storage/personal.py), one person per transaction; the cohort's counts stay in its
+  check-ins, and its figures are worked out again from who is left.
 
 Rows are found by id ranges where a table has no index on its time: ids are handed out
 in time order, so the last id older than the cut is found by a binary search on the
@@ -42,8 +46,17 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage import system_state
-from storage.tables import audit_t, documents_t, inbound_t, nudges_t, outbox_t
+from storage import audit_log, personal, system_state
+from storage.roles import INVITED, PARTICIPANT
+from storage.tables import (
+    audit_t,
+    cohorts_t,
+    documents_t,
+    inbound_t,
+    memberships_t,
+    nudges_t,
+    outbox_t,
+)
 
 BATCH = 200  # rows per transaction (bench/retention.py: a few ms each, p99 under 30 ms)
 PRUNED = "pruned"  # a pruned outbox payload: {"pruned": "2027-03-01"}
@@ -67,6 +80,8 @@ class Periods:
     # The scheduler looks back this far for events it missed (flows/pacing.py's late
     # window and a day): a cohort-wide nudge younger than that is always kept.
     scheduler_lookback: dt.timedelta = dt.timedelta(days=2)
+    # Participants of a cohort that ended this long ago are erased (None: never).
+    ended_cohort: dt.timedelta | None = None
 
 
 @dataclass
@@ -349,14 +364,65 @@ async def prune_audit(
     return report
 
 
-# The rules, in the order they run. One more (participants of a cohort that ended long
-# ago anonymised) is a `Step` added here.
+PROGRAMME_LENGTH = dt.timedelta(weeks=16)  # a cohort ends sixteen weeks after its start
+
+
+async def erase_ended_cohorts(
+    db: AsyncEngine, now: dt.datetime, periods: Periods, batch: int = BATCH
+) -> StepReport:
+    """Erase the participants of cohorts that ended longer ago than `periods.ended_cohort`
+    (one person per transaction; the audit log keeps one line per cohort, no names)."""
+    report = StepReport(touches_outbox=True)
+    if periods.ended_cohort is None:
+        return report
+    last_start = (now - PROGRAMME_LENGTH - periods.ended_cohort).date()
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(memberships_t.c.person_id, memberships_t.c.cohort_id)
+                .select_from(
+                    memberships_t.join(cohorts_t, cohorts_t.c.id == memberships_t.c.cohort_id)
+                )
+                .where(
+                    cohorts_t.c.start_date < last_start,
+                    memberships_t.c.role.in_((PARTICIPANT, INVITED)),
+                )
+                .order_by(memberships_t.c.person_id)
+                .limit(batch * 50)  # the rest on the next day's run
+            )
+        ).all()
+    cohorts: dict[int, int] = {}
+    for row in rows:
+        person_id = int(row.person_id)
+
+        async def work(conn: AsyncConnection, person_id: int = person_id) -> int:
+            await personal.erase(conn, person_id=person_id, now=now)
+            return 1
+
+        await _batch(db, report, work)
+        cohorts[int(row.cohort_id)] = cohorts.get(int(row.cohort_id), 0) + 1
+    if cohorts:
+        async with db.begin() as conn:
+            for cohort_id, erased in sorted(cohorts.items()):
+                await audit_log.audit(
+                    conn,
+                    actor="retention",
+                    action="person.erase",
+                    target=f"cohort:{cohort_id}",
+                    details={"participants": erased, "by": "retention"},
+                    now=now,
+                )
+    return report
+
+
+# The rules, in the order they run.
 STEPS: tuple[Step, ...] = (
     Step("inbound_log", prune_inbound),
     Step("outbox_text", prune_outbox_text),
     Step("documents", prune_documents),
     Step("nudges", prune_nudges),
     Step("audit_log", prune_audit),
+    Step("ended_cohorts", erase_ended_cohorts),
 )
 
 

@@ -60,8 +60,8 @@ class _Values:
     retention_nudge_days: int = 90  # the programme's cohort-wide nudge records
     retention_audit_days: int = 730  # the audit log of staff actions
     retention_hour: int = 3  # when the job runs: this hour, Asia/Jakarta time (WIB)
-    # Participants of a cohort that ended this many months ago anonymised: not yet acted
-    # on (0, the default, is off).
+    # Participants of a cohort that ended this many months ago are erased by the daily
+    # job, as /hapus erases (0, the default, is off).
     retention_ended_cohort_months: int = 0
 
 

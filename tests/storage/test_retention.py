@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import broadcast_repo, retention
 from storage.retention import Periods
-from storage.tables import audit_t, documents_t, inbound_t, nudges_t, outbox_t, state_t
+from storage.tables import (
+    audit_t,
+    cohorts_t,
+    documents_t,
+    inbound_t,
+    nudges_t,
+    outbox_t,
+    people_t,
+    state_t,
+)
 from tests.support.world import new_cohort, new_participant
 
 NOW = dt.datetime(2027, 6, 1, 20, 0, tzinfo=dt.UTC)  # 03:00 in Jakarta
@@ -63,7 +72,14 @@ async def test_inbound_entries_older_than_seven_days_go_and_younger_stay(db: Asy
 async def test_an_empty_database_prunes_nothing(db: AsyncEngine) -> None:
     report = await retention.run(db, NOW, PERIODS)
     assert report.rows == 0
-    assert set(report.steps) == {"inbound_log", "outbox_text", "documents", "nudges", "audit_log"}
+    assert set(report.steps) == {
+        "inbound_log",
+        "outbox_text",
+        "documents",
+        "nudges",
+        "audit_log",
+        "ended_cohorts",
+    }
 
 
 # --- outbox text -----------------------------------------------------------------------------
@@ -311,3 +327,31 @@ async def test_a_day_is_claimed_once_and_old_claims_are_removed(db: AsyncEngine)
     async with db.begin() as conn:
         keys = set((await conn.execute(select(state_t.c.key))).scalars().all())
     assert keys == {f"retention.ran:{day}", f"retention.ran:{day + dt.timedelta(days=1)}"}
+
+
+async def test_participants_of_a_cohort_that_ended_long_ago_are_erased_when_asked(
+    db: AsyncEngine,
+) -> None:
+    async with db.begin() as conn:
+        old = await new_cohort(conn, "OLD", now=NOW - dt.timedelta(days=400))
+        recent = await new_cohort(conn, "NEW", now=NOW - dt.timedelta(days=120))
+        await new_participant(conn, "Lama", old, now=NOW - dt.timedelta(days=400))
+        await new_participant(conn, "Baru", recent, now=NOW - dt.timedelta(days=120))
+    # Off by default: nobody goes.
+    await retention.run(db, NOW, Periods())
+    async with db.connect() as conn:
+        names = set((await conn.execute(select(people_t.c.name))).scalars())
+    assert {"Lama", "Baru"} <= names
+    # Six months after the end: the cohort that started 400 days ago (ended ~290 days ago)
+    # is erased, the one that started 120 days ago (ended 8 days ago) is not.
+    report = await retention.run(db, NOW, Periods(ended_cohort=dt.timedelta(days=183)))
+    assert report.steps["ended_cohorts"].rows == 1
+    async with db.connect() as conn:
+        names = set((await conn.execute(select(people_t.c.name))).scalars())
+        audit = (
+            await conn.execute(select(audit_t).where(audit_t.c.action == "person.erase"))
+        ).one()
+        codes = set((await conn.execute(select(cohorts_t.c.code))).scalars())
+    assert "Lama" not in names and "Baru" in names
+    assert audit.target == f"cohort:{old}" and audit.details["participants"] == 1
+    assert codes == {"OLD", "NEW"}, "the cohorts themselves stay"

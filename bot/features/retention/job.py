@@ -28,12 +28,14 @@ WINDOW_HOURS = 3  # a run not made in these hours (the bot was down) waits for t
 
 def periods_of(settings: Settings, late_after: dt.timedelta) -> retention.Periods:
     """The retention periods the settings give (and the scheduler's look-back)."""
+    months = settings.retention_ended_cohort_months
     return retention.Periods(
         inbound=dt.timedelta(days=settings.retention_inbound_days),
         outbox=dt.timedelta(days=settings.retention_outbox_days),
         nudges=dt.timedelta(days=settings.retention_nudge_days),
         audit=dt.timedelta(days=settings.retention_audit_days),
         scheduler_lookback=late_after + dt.timedelta(days=1),
+        ended_cohort=dt.timedelta(days=round(30.44 * months)) if months else None,
     )
 
 
