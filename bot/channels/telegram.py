@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
 import logging
 import re
 import warnings
@@ -57,6 +58,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core.bodies import read_limited
 from bot.core.channel import Capabilities, ChannelRuntime, Host, fit_button_data
 from bot.core.config import Settings
 from bot.core.menus import EVERYONE, Menu, menu_for, staff_roles
@@ -104,6 +106,9 @@ MAX_FETCH_BYTES = 5 * 1024 * 1024
 # getFile and the download together. The message it came with waits for it (and, when
 # polling, the updates behind it): better a photo on Telegram only than a long wait.
 FETCH_TIMEOUT_S = 10.0
+# An update is a few KB (a 4096-character text, its entities, the message it replies to):
+# a webhook body over this is refused with 413 before it is read (bot/core/bodies.py).
+MAX_UPDATE_BYTES = 1024 * 1024
 
 
 class Ignored(ValueError):
@@ -598,8 +603,9 @@ class Receiver:
             given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
             if not hmac.compare_digest(given, expected):
                 return Response("forbidden", status_code=403)
+            body = await read_limited(request, MAX_UPDATE_BYTES)  # 413 beyond, unread
             try:
-                data = await request.json()
+                data = json.loads(body)
                 update = Update.de_json(data, self.bot)
             except Exception:
                 return Response("not an update", status_code=400)
