@@ -97,6 +97,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 GROUP_PER_MINUTE = 20  # Telegram: about 20 messages a minute to one group
 POLL_TIMEOUT_S = 30
+# A failed call is tried again after 2, 4, 8, ... seconds, at most a minute apart.
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 60.0
 MENU_SYNC_S = 600.0
 USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
 MENUS_KEY = "telegram.menus"  # the chat menus set: address -> [[command, description]]
@@ -469,6 +472,9 @@ class Menus:
                 self.known[address] = menu
                 calls += 1
             except TelegramError as error:  # not started the bot yet, say: next time
+                if heals(error):  # Telegram away: the whole sync is tried again
+                    await self._store(before)
+                    raise
                 log.warning("could not set the Telegram menu of %s: %s", address, error)
         for address in [a for a in self.known if a not in wanted]:
             if only is not None and address not in only:
@@ -477,11 +483,15 @@ class Menus:
                 await self.bot.delete_my_commands(scope=BotCommandScopeChat(_chat_id(address)))
                 calls += 1
             del self.known[address]
+        await self._store(before)
+        return calls
+
+    async def _store(self, before: dict[str, Menu]) -> None:
+        """Keep what was set, so that the next run knows it."""
         if self.known != before:
             async with self.host.db.begin() as conn:
                 stored = {a: [list(entry) for entry in m] for a, m in self.known.items()}
                 await repo.set_value(conn, key=MENUS_KEY, value=stored)
-        return calls
 
     async def _set(self, menu: Menu, chat_id: int | str | None, language: str | None) -> None:
         scope = BotCommandScopeChat(chat_id) if chat_id is not None else BotCommandScopeDefault()
@@ -492,12 +502,10 @@ class Menus:
         )
 
     async def run(self, every_s: float = MENU_SYNC_S) -> None:
-        """Sync now and every `every_s` seconds (roles change from the command line)."""
+        """Sync now and every `every_s` seconds (roles change from the command line); a
+        sync that meets a network fault is tried again with backoff (`until_done`)."""
         while True:
-            try:
-                await self.sync()
-            except Exception:  # Telegram or the database is away: try again later
-                log.exception("syncing the Telegram menus failed")
+            await until_done(self.sync, "syncing the Telegram menus")
             await asyncio.sleep(every_s)
 
 
@@ -551,7 +559,12 @@ class Receiver:
 
     async def poll(self) -> None:
         """Long polling: getUpdates with an offset, forever."""
-        await self._until_done(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        removed = await until_done(
+            lambda: self.bot.delete_webhook(drop_pending_updates=False),
+            "removing the Telegram webhook before polling",
+        )
+        if not removed:
+            return
         offset: int | None = None
         failures = 0
         while True:
@@ -575,26 +588,15 @@ class Receiver:
                 offset = update.update_id + 1
 
     async def register_webhook(self, url: str, secret: str) -> None:
-        await self._until_done(
+        await until_done(
             lambda: self.bot.set_webhook(
                 url,
                 secret_token=secret,
                 allowed_updates=list(ALLOWED_UPDATES),
                 drop_pending_updates=False,
-            )
+            ),
+            f"registering the Telegram webhook {url}",
         )
-
-    async def _until_done(self, call: Callable[[], Awaitable[Any]]) -> None:
-        failures = 0
-        while True:
-            try:
-                await call()
-                return
-            except TelegramError as error:
-                failures += 1
-                wait = _pause(error, failures)
-                log.warning("Telegram call failed (%s); again in %.0f s", error, wait)
-                await asyncio.sleep(wait)
 
     def webhook_route(self, secret: str) -> Route:
         expected = secret.encode("ascii")
@@ -620,10 +622,58 @@ class Receiver:
         return Route(WEBHOOK_PATH, webhook, methods=["POST"])
 
 
-def _pause(error: TelegramError, failures: int) -> float:
+def _pause(error: Exception, failures: int) -> float:
     if isinstance(error, RetryAfter):
         return retry_seconds(error)
-    return float(min(2 ** min(failures, 6), 60))
+    return float(min(RETRY_FIRST_S * 2 ** min(failures - 1, 6), RETRY_MAX_S))
+
+
+def heals(error: Exception) -> bool:
+    """Whether the same call may succeed later: a network fault, a 5xx (PTB's
+    NetworkError), a rate limit, Telegram busy. A wrong token, or a request Telegram
+    refuses as it is (400, 403), fails the same way every time."""
+    if isinstance(error, InvalidToken | BadRequest | Forbidden):
+        return False
+    return isinstance(error, TelegramError | OSError | TimeoutError)
+
+
+async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> bool:
+    """A call `jamaah run` makes to Telegram at start (and the menus' periodic sync), tried
+    again with backoff while its failure can heal, each failure one warning line; False,
+    said plainly, when it cannot (a wrong token) or is not Telegram's (then logged with
+    its traceback: that is a bug, or the database away, tried at the next occasion)."""
+    failures = 0
+    while True:
+        try:
+            await call()
+        except Exception as error:
+            if isinstance(error, InvalidToken):
+                log.error(
+                    "%s failed: Telegram refused the bot's token (JAMAAH_TELEGRAM_TOKEN): "
+                    "check it with @BotFather and restart; not tried again",
+                    what,
+                )
+                return False
+            if isinstance(error, TelegramError) and not heals(error):
+                log.error("%s failed: Telegram refused it (%s); not tried again", what, error)
+                return False
+            if not heals(error):
+                log.exception("%s failed", what)
+                return False
+            failures += 1
+            wait = _pause(error, failures)
+            log.warning(
+                "%s failed (%s: %s); trying again in %.0f s",
+                what,
+                type(error).__name__,
+                error,
+                wait,
+            )
+            await asyncio.sleep(wait)
+        else:
+            if failures:
+                log.warning("%s: done after %d failed attempt(s)", what, failures)
+            return True
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -647,11 +697,19 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
     # httpx logs every request's URL at INFO, and the URL holds the bot's token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     bot = make_bot(settings)
-    try:
-        await bot.initialize()  # checks the token; caches the bot's user
+
+    async def remember_name() -> None:
+        await bot.initialize()  # getMe: checks the token; caches the bot's user
         async with host.db.begin() as conn:  # for the deep links `cohort show` prints
             key = USERNAME_KEY + bot.token.split(":", 1)[0]
             await repo.set_value(conn, key=key, value=bot.username)
+
+    async def ask_name_again() -> None:
+        await until_done(remember_name, "asking Telegram for the bot's name")
+
+    later: list[Callable[[], Awaitable[None]]] = []
+    try:
+        await remember_name()
     except InvalidToken:
         await bot.shutdown()
         # PTB's message quotes the whole token: say which bot without the secret part.
@@ -659,8 +717,13 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
         raise RuntimeError(
             f"Telegram refused JAMAAH_TELEGRAM_TOKEN (bot {bot_id}): check it with @BotFather"
         ) from None
-    except TelegramError as error:  # Telegram away at start: polling tries again
-        log.warning("Telegram did not answer getMe at start (%s); going on", error)
+    except TelegramError as error:  # Telegram away at start: asked again in the background
+        log.warning(
+            "Telegram did not answer getMe at start (%s: %s); going on, and asking again",
+            type(error).__name__,
+            error,
+        )
+        later.append(ask_name_again)
     channel = TelegramChannel(bot, documents=document_loader(host.db))
     host.channels.register(channel)
     receiver = Receiver(host, channel)
@@ -676,7 +739,7 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH
         return ChannelRuntime(
             routes=[receiver.webhook_route(secret)],
-            tasks=[lambda: receiver.register_webhook(url, secret), menus.run],
+            tasks=[lambda: receiver.register_webhook(url, secret), menus.run, *later],
             stop=stop,
         )
-    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run], stop=stop)
+    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run, *later], stop=stop)

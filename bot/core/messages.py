@@ -79,11 +79,10 @@ class InboundMessage:
     def __post_init__(self) -> None:
         # Everything a channel or the console hands in passes here, `dataclasses.replace`
         # too: nothing a database or a document cannot hold goes further (see `storable`).
-        for name in ("channel", "address", "external_id", "kind", "text"):
-            object.__setattr__(self, name, storable(getattr(self, name)))
+        for field_name in ("channel", "address", "external_id", "kind", "text"):
+            object.__setattr__(self, field_name, storable(getattr(self, field_name)))
         object.__setattr__(self, "button", _storable_or_none(self.button))
-        name = _storable_or_none(self.display_name)
-        object.__setattr__(self, "display_name", name or None)
+        object.__setattr__(self, "display_name", _storable_or_none(self.display_name) or None)
 
 
 @dataclass(frozen=True)
