@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bot.app import App
 from bot.cli.cohorts import cmd_cohort_import
 from bot.core.config import Settings
 from storage import repo
-from storage.models import Base, Person
+from storage.models import AuditLog, Base, Person
 from tests.support.fakes.telegram_api import FakeTelegram
 from tests.support.telegram import Bot
 from tests.support.whatsapp import SITI, WhatsApp, texts
@@ -27,6 +28,7 @@ from tests.support.world import JOIN_CODE, make_cohort
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
 
 NUL = "\x00"
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def unstorable_cells(db: AsyncEngine) -> list[str]:
@@ -42,7 +44,7 @@ async def unstorable_cells(db: AsyncEngine) -> list[str]:
                     if value is None:
                         continue
                     text = value if isinstance(value, str) else json.dumps(value)
-                    if NUL in text or "\\u0000" in text:
+                    if NUL in text or "\\u0000" in text or SURROGATE.search(text):
                         found.append(f"{table.name}.{column.name}")
     return found
 
@@ -92,7 +94,8 @@ async def test_nul_in_a_whatsapp_profile_message_and_an_imported_cell_is_answere
     wa: WhatsApp, tmp_path: Path
 ) -> None:
     await make_cohort(wa.app, code="TRITIS-01", facilitator="Bu Ani")
-    file = tmp_path / "peserta.csv"
+    # A file name from the file system, not UTF-8 (Python reads the byte as a lone surrogate).
+    file = tmp_path / "peserta-\udcff.csv"
     file.write_text(f"kode,nama,hp,desa\nTRITIS-01,Siti{NUL} Aminah,0812-3456-7890,Tri{NUL}tis\n")
     args = argparse.Namespace(
         db=wa.app.db.url.render_as_string(hide_password=False),
@@ -102,6 +105,10 @@ async def test_nul_in_a_whatsapp_profile_message_and_an_imported_cell_is_answere
     )
     assert await cmd_cohort_import(args, Settings(_env_file=None)) == 0  # type: ignore[call-arg]
     assert "Siti Aminah" in await stored_names(wa.app.db)
+    async with wa.app.db.connect() as conn:
+        imported = select(AuditLog.target).where(AuditLog.action == "cohort.import")
+        (target,) = (await conn.execute(imported)).scalars()
+    assert target == "peserta-\ufffd.csv"
 
     sent = texts(await wa.say(SITI, f"ha{NUL}lo", profile=f"Siti{NUL}"))
     assert "Halo Siti Aminah!" in sent and "Apakah kamu setuju?" in sent

@@ -399,7 +399,7 @@ async def apply_import(
         actor=actor,
         action="cohort.import",
         now=now,
-        target=file_name[:200] or None,
+        target=storable(file_name)[:200] or None,  # a name from the file system
         details={
             "cohorts_created": [p.code for p in report.cohorts_new],
             "cohorts_existing": [p.code for p in report.cohorts_existing],
