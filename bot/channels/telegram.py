@@ -505,7 +505,8 @@ class Menus:
         """Sync now and every `every_s` seconds (roles change from the command line); a
         sync that meets a network fault is tried again with backoff (`until_done`)."""
         while True:
-            await until_done(self.sync, "syncing the Telegram menus")
+            if await until_done(self.sync, "syncing the Telegram menus") == REFUSED:
+                return  # said once: a wrong token is not tried every 10 minutes
             await asyncio.sleep(every_s)
 
 
@@ -563,7 +564,7 @@ class Receiver:
             lambda: self.bot.delete_webhook(drop_pending_updates=False),
             "removing the Telegram webhook before polling",
         )
-        if not removed:
+        if removed == REFUSED:
             return
         offset: int | None = None
         failures = 0
@@ -637,11 +638,17 @@ def heals(error: Exception) -> bool:
     return isinstance(error, TelegramError | OSError | TimeoutError)
 
 
-async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> bool:
+# What became of a start-up call (`until_done`).
+DONE, REFUSED, FAILED = "done", "refused", "failed"
+
+
+async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> str:
     """A call `jamaah run` makes to Telegram at start (and the menus' periodic sync), tried
-    again with backoff while its failure can heal, each failure one warning line; False,
-    said plainly, when it cannot (a wrong token) or is not Telegram's (then logged with
-    its traceback: that is a bug, or the database away, tried at the next occasion)."""
+    again with backoff while its failure can heal, each failure one warning line.
+
+    DONE once it succeeded; REFUSED, said plainly, when Telegram refused it in a way no
+    retry heals (a wrong token): not tried again; FAILED when it failed otherwise (a
+    bug, or the database away), logged with its traceback, for the caller's next turn."""
     failures = 0
     while True:
         try:
@@ -653,13 +660,13 @@ async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> bool:
                     "check it with @BotFather and restart; not tried again",
                     what,
                 )
-                return False
+                return REFUSED
             if isinstance(error, TelegramError) and not heals(error):
                 log.error("%s failed: Telegram refused it (%s); not tried again", what, error)
-                return False
+                return REFUSED
             if not heals(error):
                 log.exception("%s failed", what)
-                return False
+                return FAILED
             failures += 1
             wait = _pause(error, failures)
             log.warning(
@@ -673,7 +680,7 @@ async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> bool:
         else:
             if failures:
                 log.warning("%s: done after %d failed attempt(s)", what, failures)
-            return True
+            return DONE
 
 
 def retry_seconds(error: RetryAfter) -> float:
