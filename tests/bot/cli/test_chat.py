@@ -81,8 +81,7 @@ async def test_a_chat_killed_while_sending_leaves_the_next_chat_answering_at_onc
 
     # Answered at once: the reply in flight goes again, then the answer to this /bantuan.
     answers = [block for block in second_out.split(HEADER) if block.strip()]
-    help_text = first_out.split(HEADER)[1]
-    assert answers and answers[-1] == help_text
+    assert answers and answers[-1] in first_out.split(HEADER)[1:-1]  # the same help again
     # Nothing waits and nothing is lost; at most the message in flight went twice.
     done = await outbox_statuses(url)
     assert set(done) == {"sent"}
