@@ -3,7 +3,8 @@
 A row is claimed ('sending') in one transaction, sent, and marked in another, so a
 crash between the two resends at most what was in flight (a claim older than
 `stale_after` of real time is claimed again; on SQLite the next process that sends gives
-every claim back at start, `App.release_left_claims`). Replies go before nudges, nudges before broadcasts.
+every claim back at start, `App.release_left_claims`). Replies go before nudges, nudges
+before broadcasts.
 Failure classes decide what happens next: retry with backoff (or the channel's
 retry_after), fail permanently with the reason, or mark the contact unreachable.
 """
