@@ -42,7 +42,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An async engine for `url`; SQLite gets WAL, a busy timeout and foreign keys.
+
+    A statement's values (names, numbers, what people typed) stay out of SQLAlchemy's
+    INFO log lines and out of the text of its errors, which end up in tracebacks.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     if (backend, driver) == ("sqlite", "aiosqlite"):

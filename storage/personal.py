@@ -19,9 +19,7 @@ figures stay those of the participants it still has.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tallies
 from storage.ids import in_ids
-from storage.roles import FACILITATOR, INVITED, PARTICIPANT
+from storage.roles import FACILITATOR, INVITED, PARTICIPANT, STAFF_ROLES
 from storage.tables import (
     answers_t,
     audit_t,
@@ -159,12 +157,16 @@ def _word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
 
 
-def _identifiers(person: Any, addresses: Sequence[str]) -> list[str]:
-    """What names the person in someone else's text: their name and their addresses."""
-    found = [a for a in addresses if len(a) >= 5]
-    if person is not None and person.name and len(person.name.strip()) >= 2:
-        found.insert(0, person.name.strip())
-    return found
+def _name_of(person: Any) -> list[str]:
+    """The person's name, as it may appear in someone else's text (none if too short to
+    tell from other words)."""
+    name = (person.name or "").strip() if person is not None else ""
+    return [name] if len(name) >= 2 else []
+
+
+def _numbers(addresses: Sequence[str]) -> list[str]:
+    """Their phone numbers and chat ids (a console name is too short to look for)."""
+    return [a for a in addresses if len(a) >= 5]
 
 
 # --- the copy --------------------------------------------------------------------------
@@ -219,28 +221,27 @@ async def collect(conn: AsyncConnection, *, person_id: int) -> dict[str, list[di
 
 
 def copy_json(found: Mapping[str, Sequence[Mapping[str, Any]]], *, made_at: dt.datetime) -> bytes:
-    """The copy as one JSON file."""
+    """The copy as one JSON file (photos whole, in base64)."""
     document = {"made_at": made_at.isoformat(), "tables": found}
     return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode()
 
 
-def copy_csv(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
-    """The copy as a sheet a person can read: table, row, field, value (photos left out)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["table", "row", "field", "value"])
-    for table, rows in found.items():
-        for number, row in enumerate(rows, start=1):
-            for name, value in row.items():
+def copy_rows(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[list[Any]]:
+    """The copy as rows a person can read in a sheet: table, row, field, value (a photo
+    is named, its bytes are in the JSON file)."""
+    rows: list[list[Any]] = []
+    for table, entries in found.items():
+        for number, entry in enumerate(entries, start=1):
+            for name, value in entry.items():
                 if name == "data_base64":
-                    value = "(photo, in the JSON file)"
+                    value = "(photo)"
                 elif isinstance(value, dict | list):
                     value = json.dumps(value, ensure_ascii=False)
-                text = "" if value is None else str(value)
-                if text[:1] in ("=", "+", "-", "@"):
-                    text = "'" + text  # a spreadsheet must not run it as a formula
-                writer.writerow([table, number, name, text])
-    return ("\ufeff" + out.getvalue()).encode()
+                rows.append([table, number, name, value])
+    return rows
+
+
+COPY_HEADER = ("table", "row", "field", "value")
 
 
 @dataclass(frozen=True)
@@ -288,9 +289,8 @@ async def summary(conn: AsyncConnection, *, person_id: int) -> Summary:
         return int((await conn.execute(stmt)).scalar_one())
 
     visits = await count(select(func.count()).where(checkins_t.c.participant_id == person_id))
-    words = _identifiers(person, [])
     meetings = await _meetings(conn, person_id, cohort_ids)
-    noted = sum(1 for m in meetings if _mentions(m.note, words[:1]))
+    noted = sum(1 for m in meetings if _mentions(m.note, _name_of(person)))
     return Summary(
         name=person.name,
         village=person.village,
@@ -377,7 +377,8 @@ async def erase(
         )
     ).all()
     contact_ids = [int(c.id) for c in contacts]
-    words = _identifiers(person, [str(c.address) for c in contacts])
+    numbers = _numbers([str(c.address) for c in contacts])
+    words = [*_name_of(person), *numbers]
     patterns = [_word(w) for w in words]
     cohort_ids = await _cohort_ids(conn, person_id)
     done.cohort_ids = cohort_ids
@@ -438,11 +439,20 @@ async def erase(
             await conn.execute(delete(documents_t).where(documents_t.c.token.in_(photo_tokens))),
         )
 
-    # Messages to other people (a facilitator's alert) that name them; their own go below.
+    # Messages to staff (an alert, a roster) that name them; their own go below. Only to
+    # staff: a broadcast to the cohort signed "Bu Ani" must not lose the signature when a
+    # participant called Ani leaves.
     payload = func.lower(sql_cast(outbox_t.c.payload, Text))
+    staff_contacts = (
+        select(contacts_t.c.id)
+        .select_from(
+            contacts_t.join(memberships_t, memberships_t.c.person_id == contacts_t.c.person_id)
+        )
+        .where(memberships_t.c.role.in_(STAFF_ROLES))
+    )
     for word in words:
         stmt = select(outbox_t.c.id, outbox_t.c.payload).where(
-            payload.like(_like(word), escape="\\")
+            outbox_t.c.contact_id.in_(staff_contacts), payload.like(_like(word), escape="\\")
         )
         for row in (await conn.execute(stmt)).all():
             redacted = _redact(row.payload, patterns)
@@ -461,7 +471,7 @@ async def erase(
                     audit_t.c.actor == f"person:{person_id}",
                     *(
                         func.lower(sql_cast(audit_t.c.details, Text)).like(_like(w), escape="\\")
-                        for w in words[1:]  # their numbers and chat ids, wherever they are
+                        for w in numbers  # their numbers and chat ids, wherever they are
                     ),
                 )
             )

@@ -80,6 +80,7 @@ from bot.core.messages import (
     SendResult,
     stored_file_token,
 )
+from bot.core.phones import mask_numbers, mask_phone
 from storage import repo
 
 log = logging.getLogger(__name__)
@@ -475,7 +476,12 @@ class Menus:
                 if heals(error):  # Telegram away: the whole sync is tried again
                     await self._store(before)
                     raise
-                log.warning("could not set the Telegram menu of %s: %s", address, error)
+                log.warning(
+                    "could not set the Telegram menu of chat %s (%s); it is tried again "
+                    "at the next sync",
+                    mask_phone(address),
+                    mask_numbers(str(error)),
+                )
         for address in [a for a in self.known if a not in wanted]:
             if only is not None and address not in only:
                 continue
@@ -556,7 +562,7 @@ class Receiver:
         try:
             await self.bot.answer_callback_query(query_id)
         except TelegramError as error:  # too old, or Telegram away: the reply still comes
-            log.info("answering callback query %s failed: %s", query_id, error)
+            log.info("answering callback query %s failed: %s", query_id, mask_numbers(str(error)))
 
     async def poll(self) -> None:
         """Long polling: getUpdates with an offset, forever."""
@@ -580,7 +586,9 @@ class Receiver:
                     return
                 failures += 1
                 wait = _pause(error, failures)
-                log.warning("getUpdates failed (%s); again in %.0f s", error, wait)
+                log.warning(
+                    "getUpdates failed (%s); again in %.0f s", mask_numbers(str(error)), wait
+                )
                 await asyncio.sleep(wait)
                 continue
             failures = 0
@@ -662,7 +670,11 @@ async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> str:
                 )
                 return REFUSED
             if isinstance(error, TelegramError) and not heals(error):
-                log.error("%s failed: Telegram refused it (%s); not tried again", what, error)
+                log.error(
+                    "%s failed: Telegram refused it (%s); not tried again",
+                    what,
+                    mask_numbers(str(error)),
+                )
                 return REFUSED
             if not heals(error):
                 log.exception("%s failed", what)
@@ -673,7 +685,7 @@ async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> str:
                 "%s failed (%s: %s); trying again in %.0f s",
                 what,
                 type(error).__name__,
-                error,
+                mask_numbers(str(error)),
                 wait,
             )
             await asyncio.sleep(wait)
@@ -728,7 +740,7 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
         log.warning(
             "Telegram did not answer getMe at start (%s: %s); going on, and asking again",
             type(error).__name__,
-            error,
+            mask_numbers(str(error)),
         )
         later.append(ask_name_again)
     channel = TelegramChannel(bot, documents=document_loader(host.db))

@@ -131,6 +131,19 @@ def parse_templates(raw: str | None) -> dict[str, Template]:
     return templates
 
 
+# What Twilio's WhatsApp sends as a document: PDF and Office files
+# (twilio.com/docs/whatsapp/guidance-whatsapp-media-messages, read 2026-12-03).
+DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
 def media_kind(content_type: str) -> str:
     if content_type.startswith("image/"):
         return "photo"
@@ -188,6 +201,7 @@ class WhatsAppChannel:
             slashless_commands=True,
             rate_per_s=mps,
             per_chat_per_s=1.0,
+            document_types=DOCUMENT_TYPES,
         )
         self.validator = RequestValidator(auth_token)
         self._http: Any = None

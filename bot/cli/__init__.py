@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import datetime as dt
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # at once, and each command pays for its own libraries only.
     from bot.cli.common import UsageError
     from bot.core.config import Settings, SettingsError
+    from bot.core.logs import configure as configure_logging
     from content.errors import ContentError
     from storage.db import DatabaseURLError
 
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SettingsError(
                 f"JAMAAH_LOG_LEVEL: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
             )
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+        configure_logging(level)
         return int(asyncio.run(command(args, settings)) or 0)
     except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)
@@ -236,6 +236,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--expires-days", type=int, default=7, metavar="N", help="days it lasts (default 7)"
     )
     inviting.set_defaults(run="staff:cmd_staff_invite")
+
+    person = sub.add_parser(
+        "person",
+        help="a person's data: a copy, or erase it",
+        description="Act on one person's data, as the personal data law gives them the "
+        "right to: a complete copy, or erasing it. Participants can do both themselves by "
+        "chat (/dataku, /hapus); staff records are erased only here.",
+    )
+    psub = person.add_subparsers(title="person commands", metavar="ACTION")
+
+    def who_option(p: argparse.ArgumentParser) -> None:
+        db_option(p)
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--phone", metavar="PHONE", help="their WhatsApp number")
+        who.add_argument("--telegram", metavar="USER_ID", help="their numeric Telegram user id")
+        who.add_argument("--console", metavar="NAME", help="their console name")
+
+    exporting = psub.add_parser(
+        "export",
+        help="write a complete copy of what is kept about a person",
+        description="Write every row the bot keeps about the person to a JSON file and a "
+        "CSV sheet, and note it in the audit log.",
+    )
+    who_option(exporting)
+    exporting.add_argument("--out", default=".", metavar="DIR", help="folder (default: here)")
+    exporting.set_defaults(run="people:cmd_person_export")
+    erasing = psub.add_parser(
+        "erase",
+        help="erase everything about a person",
+        description="Erase everything about the person in one transaction (check-ins and "
+        "broadcasts they made as staff stay, without their name), and note it in the "
+        "audit log without who it was. Asks for --yes.",
+    )
+    who_option(erasing)
+    erasing.add_argument("--yes", action="store_true", help="really erase")
+    erasing.set_defaults(run="people:cmd_person_erase")
 
     audit = sub.add_parser(
         "audit",

@@ -38,6 +38,9 @@ class Capabilities:
     file_ids: bool = False
     rate_per_s: float = 30.0  # overall
     per_chat_per_s: float = 1.0
+    # The document types the channel can deliver (None: any). WhatsApp takes PDF and
+    # Office files only; Twilio refuses a CSV or JSON document.
+    document_types: frozenset[str] | None = None
 
 
 class Channel(Protocol):

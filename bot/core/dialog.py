@@ -68,6 +68,11 @@ class Dialog:
         await turn.say("staff.dialog.text_please")
         await repeat(turn, state)
 
+    def claims(self, step: str, text: str) -> bool:
+        """True when `text` at `step` is this dialog's answer even though it reads as a
+        command (on WhatsApp the word HAPUS is also the command /hapus)."""
+        return False
+
     def passes_photos_on(self, step: str) -> bool:
         """Whether a photo sent at `step` goes on to other people (a broadcast's): then
         the dispatcher has a copy fetched first (`copy_photos`)."""

@@ -1,4 +1,4 @@
-"""Phone numbers: stored in E.164 ("+6281234567890"), masked in logs.
+"""Phone numbers: stored in E.164 ("+6281234567890"), masked in logs (as are chat ids).
 
 Indonesians write their numbers as 0812-3456-7890, 62812…, +62 812 … or, from
 WhatsApp, whatsapp:+62812…; all become +62812… . A number without a country code
@@ -38,10 +38,24 @@ def normalise_phone(raw: str, *, country: str = DEFAULT_COUNTRY) -> str:
 
 
 def mask_phone(number: str) -> str:
-    """A number fit for logs: +62812****5678 (the operator prefix and the last four)."""
+    """A number fit for logs: +62812****5678 (the operator prefix and the last four).
+
+    At least four digits stay hidden, so a shorter number (a Telegram chat id such as
+    7312345678) shows less of its start: 73****5678.
+    """
     text = number.strip()
     if text.lower().startswith("whatsapp:"):
         text = text[len("whatsapp:") :]
     if len(text) <= 8:
         return "*" * len(text)
-    return f"{text[:6]}****{text[-4:]}"
+    return f"{text[: min(6, len(text) - 8)]}****{text[-4:]}"
+
+
+# A phone number or a chat id inside free text: eight digits or more, alone.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w+])\+?[0-9]{8,}(?![\w])")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` (a channel's error message, a traceback) with each phone number or chat id
+    in it masked as `mask_phone` masks one; SIDs and shorter numbers are left alone."""
+    return _NUMBER_IN_TEXT.sub(lambda found: mask_phone(found[0]), text)

@@ -65,6 +65,8 @@ class DialogHandler(Protocol):
 
     def passes_photos_on(self, step: str) -> bool: ...
 
+    def claims(self, step: str, text: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class TurnHooks:

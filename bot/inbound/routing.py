@@ -197,12 +197,17 @@ class Router:
                 return False  # a programme button: the usual way
             await dialog.on_button(turn, state, data)
             return True
-        if parsed is not None and self.commands.candidates(parsed[0]):
+        handler = turn.hooks.dialogs[state.name]
+        text = message.text[:MAX_TEXT]
+        if (
+            parsed is not None
+            and self.commands.candidates(parsed[0])
+            and not (message.kind == TEXT and handler.claims(state.step, text))
+        ):
             return False  # a command: it runs, and the dialog stays open
         if message.media and message.kind == MEDIA:
-            await turn.hooks.dialogs[state.name].media(turn, state, message.media)
+            await handler.media(turn, state, message.media)
             return True
-        text = message.text[:MAX_TEXT]
         if message.kind == TEXT and text.strip():
             await dialog.on_text(turn, state, text)
             return True

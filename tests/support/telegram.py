@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -136,3 +138,16 @@ async def until_up(url: str) -> None:
                 pass
             await asyncio.sleep(0.01)
     raise AssertionError(f"{url} did not come up")
+
+
+@asynccontextmanager
+async def polling(app: App) -> AsyncIterator[Bot]:
+    """`jamaah run` with Telegram polling a fake Bot API, for one test."""
+    api = await FakeTelegram(clock=lambda: app.clock.now().timestamp()).start()
+    running = Bot(app, api, "polling")
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
+        await api.stop()

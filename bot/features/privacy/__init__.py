@@ -21,6 +21,7 @@ FEATURE = Feature(
                 "copy_made",
                 "copy_json",
                 "copy_csv",
+                "copy_xlsx",
                 "copy_declined",
                 "use_buttons",
                 "staff_erase",

@@ -27,6 +27,7 @@ from bot.core.messages import ALERT, Media, OutboundMessage
 from bot.core.phones import mask_phone
 from bot.core.roles import EVERYONE
 from bot.core.turn import Turn, locale_of
+from bot.documents.export import to_csv, to_xlsx
 from content.model import PRIVACY_MESSAGE
 from flows.answers import format_date
 from storage import documents, personal, repo
@@ -35,18 +36,13 @@ from storage import schedule_repo as sched
 DATA, ERASE, CONSENT = "dataku", "hapus", "privasi"  # the dialogs' names
 COPY_DAYS = 7  # how long the copy's files stay downloadable
 JSON_TYPE, CSV_TYPE = "application/json", "text/csv"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The word the second question shows, per language; either is accepted.
 ERASE_WORDS = {"id": "HAPUS", "en": "ERASE"}
 
 
 def _label(turn: Turn, key: str) -> str:
     return turn.content.renderer.render(f"privacy.{key}", turn.locale, {}, "plain")
-
-
-def _masked(channel: str, address: str) -> str:
-    if channel == "whatsapp" or address.startswith("+"):
-        return mask_phone(address)
-    return "*" * max(len(address) - 3, 3) + address[-3:] if len(address) > 3 else "***"
 
 
 def _speak_while_stopped(turn: Turn) -> None:
@@ -88,7 +84,7 @@ async def my_data(turn: Turn, args: str) -> None:
             "person_village": found.village or "",
             "cohorts": ", ".join(found.cohorts),
             "contacts": ", ".join(
-                f"{channel} {_masked(channel, address)}" for channel, address in found.addresses
+                f"{channel} {mask_phone(address)}" for channel, address in found.addresses
             ),
             "consent_date": format_date(found.consent_at.date(), locale)
             if found.consent_at
@@ -112,13 +108,22 @@ async def my_data(turn: Turn, args: str) -> None:
 
 
 async def send_copy(turn: Turn) -> None:
-    """The complete copy: every row about the person, as JSON and as a CSV sheet."""
+    """The complete copy: every row about the person, as JSON and as a CSV sheet (as a
+    workbook on a channel that takes neither, such as WhatsApp)."""
     found = await personal.collect(turn.conn, person_id=turn.person_id)
     day = turn.local_now.date().isoformat()
-    files = (
-        ("copy_json", f"dataku-{day}.json", JSON_TYPE, personal.copy_json(found, made_at=turn.now)),
-        ("copy_csv", f"dataku-{day}.csv", CSV_TYPE, personal.copy_csv(found)),
-    )
+    sheet_rows = personal.copy_rows(found)
+    allowed = turn.capabilities.document_types
+    files: list[tuple[str, str, str, bytes]] = []
+    if allowed is None or JSON_TYPE in allowed:
+        data = personal.copy_json(found, made_at=turn.now)
+        files.append(("copy_json", f"dataku-{day}.json", JSON_TYPE, data))
+    if allowed is None or CSV_TYPE in allowed:
+        data = to_csv(personal.COPY_HEADER, sheet_rows)
+        files.append(("copy_csv", f"dataku-{day}.csv", CSV_TYPE, data))
+    if not files:  # WhatsApp: the same rows as a workbook, the one kind it delivers
+        data = to_xlsx([("dataku", personal.COPY_HEADER, sheet_rows)])
+        files = [("copy_xlsx", f"dataku-{day}.xlsx", XLSX_TYPE, data)]
     renderer, locale, markup = turn.content.renderer, turn.locale, turn.capabilities.markup
     rows = sum(len(v) for v in found.values())
     await turn.say("privacy.copy_made", {"rows": rows, "tables": len(found), "days": COPY_DAYS})
@@ -271,6 +276,10 @@ async def _tell_facilitators(turn: Turn, done: personal.Erased) -> None:
         await repo.enqueue(turn.conn, rows=rows, now=turn.now)
 
 
+def _typed_word(text: str) -> str:
+    return text.strip().strip(".!\"'").upper()
+
+
 class EraseDialog(Dialog):
     """/hapus's two questions: are you sure (buttons), then type the word shown."""
 
@@ -286,12 +295,14 @@ class EraseDialog(Dialog):
         await turn.say("privacy.erase_cancelled")
         await turn.repeat_question()
 
+    def claims(self, step: str, text: str) -> bool:
+        return step == "word" and _typed_word(text) in ERASE_WORDS.values()
+
     async def text(self, turn: Turn, state: DialogState, text: str) -> None:
         _speak_while_stopped(turn)
         if state.step == "word":
-            typed = text.strip().strip(".!\"'").upper()
             await close(turn)
-            if typed in ERASE_WORDS.values():
+            if _typed_word(text) in ERASE_WORDS.values():
                 await erase_now(turn)
                 return
             await turn.say("privacy.erase_wrong_word", {"word": ERASE_WORDS[turn.locale]})

@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-JAMAAH = [sys.executable, "-m", "bot.cli"]
+from tests.support.cli import JAMAAH, ROOT, run
 
 WEEK1 = [
     # the four lesson chunks, then the rules
@@ -34,24 +32,6 @@ WEEK1 = [
     "Punya usaha keripik singkong bersama yang laku di pasar desa",  # goal
     "pernah",  # sold before
 ]
-
-
-def run(
-    *args: str, stdin: str | None = None, db: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JAMAAH_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [*JAMAAH, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def week1_script(name: str, code: str) -> str:

@@ -45,6 +45,12 @@ class Sent:
     form: dict[str, list[str]] = field(default_factory=dict)
 
 
+# What Twilio says for a queued failure's code; some of its messages quote the number.
+_MESSAGES = {
+    21211: "The 'To' number {to} is not a valid phone number.",
+}
+
+
 class FakeTwilio:
     def __init__(self, account_sid: str, auth_token: str, now: Callable[[], dt.datetime]) -> None:
         self.account_sid, self.auth_token, self.now = account_sid, auth_token, now
@@ -108,7 +114,8 @@ class FakeTwilio:
         if self.failures:
             status, code = self.failures.pop(0)
             self.refused.append((to, code))
-            return self._error(status, code, "Too Many Requests" if status == 429 else "Error")
+            said = "Too Many Requests" if status == 429 else _MESSAGES.get(code, "Error")
+            return self._error(status, code, said.format(to=to))
         if to in self.opted_out:
             self.refused.append((to, 21610))
             return self._error(400, 21610, "Attempt to send to unsubscribed recipient")

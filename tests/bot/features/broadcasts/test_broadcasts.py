@@ -441,14 +441,8 @@ async def test_status_counts_after_the_sender_ran(app: App) -> None:
 @pytest.fixture
 async def telegram(app: App) -> AsyncIterator[tg.Bot]:
     """`jamaah run` with Telegram polling a fake Bot API (tests/bot/test_telegram_e2e.py)."""
-    api = await FakeTelegram(clock=lambda: app.clock.now().timestamp()).start()
-    running = tg.Bot(app, api, "polling")
-    await running.start()
-    try:
+    async with tg.polling(app) as running:
         yield running
-    finally:
-        await running.close()
-        await api.stop()
 
 
 async def on_telegram(app: App, cohort_ids: list[int], user_id: int, name: str, role: str) -> None:
