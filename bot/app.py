@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,8 @@ ASSEMBLY: Assembly = assemble(FEATURES, messages=KERNEL_MESSAGES)
 REQUIRED_MESSAGES: tuple[str, ...] = ASSEMBLY.messages
 SIMULATED_CLOCK_KEY = "clock.simulated_now"
 
+log = logging.getLogger(__name__)
+
 
 def load_checked_content(root: Path | str = CONTENT_DIR) -> Content:
     """Load the content and render every message once; refuse to start on a problem.
@@ -130,6 +133,21 @@ class App:
         await self.scheduler.tick()
         await self.sender.drain()
         return now
+
+    async def release_left_claims(self, *, every_channel: bool = False) -> int:
+        """On SQLite, where the process that sends is the only sender: give back what a
+        stopped process had claimed and not marked ('sending'), so that it goes again
+        now and nothing waits behind it. `jamaah run` releases every claim
+        (`every_channel`); the console and the simulator those on the channels they run,
+        so that a console chat beside a running bot leaves the bot's claims alone. On
+        PostgreSQL a claim is taken again once it is stale (5 minutes of real time)."""
+        if self.db.dialect.name != "sqlite":
+            return 0
+        channels = None if every_channel else self.channels.names()
+        released = await self.sender.recover(channels)
+        if released:
+            log.warning("sending again %d message(s) claimed before the last stop", released)
+        return released
 
     async def step_clock(self, delta: dt.timedelta, every: dt.timedelta) -> dt.datetime:
         """Move the simulated clock on in steps of `every`, ticking and sending at each,

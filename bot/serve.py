@@ -59,10 +59,7 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
             loop.add_signal_handler(sig, stop.set)
     runtimes = await start_channels(app, settings)
     routes = [route for runtime in runtimes for route in runtime.routes]
-    if app.db.dialect.name == "sqlite":  # the only sender: what it had claimed goes again
-        released = await app.sender.recover()
-        if released:
-            log.warning("resending %d message(s) claimed before the last stop", released)
+    await app.release_left_claims(every_channel=True)  # SQLite: the only sender
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(app.sender.run(), name="sender")]
     ticker = app.scheduler.start(settings.tick_seconds)
     for runtime in runtimes:

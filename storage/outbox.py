@@ -62,6 +62,7 @@ async def claim_due(
     max_attempts: int = 8,
     channels: Sequence[str] | None = None,
     other_than: Sequence[str] | None = None,
+    claimed_at: dt.datetime | None = None,
 ) -> Sequence[Row[Any]]:
     """Claim up to `limit` due messages, most urgent first, oldest first within a lane.
 
@@ -74,14 +75,22 @@ async def claim_due(
     again, unless it has had `max_attempts` already: then it fails, so that a message
     whose sending crashes the process is not tried forever. On PostgreSQL rows are
     locked with SKIP LOCKED, so workers never share one.
+
+    `now` decides what is due (the application's clock, simulated or not); `claimed_at`,
+    the real time (bot/core/clock.py's SystemClock; `now` when not given), is what a
+    claim is stamped with and how its staleness is judged: a simulated clock that stands
+    still (the console) or jumps days (the simulator) must not decide whether a sender
+    has died.
     """
     postgres = conn.dialect.name == "postgresql"
     give_up, walks, mark, read = _claim_statements(
         channels is not None, other_than is not None, postgres
     )
+    real_now = claimed_at if claimed_at is not None else now
     params: dict[str, Any] = {
         "now": now,
-        "cutoff": now - stale_after,
+        "claimed_at": real_now,
+        "cutoff": real_now - stale_after,
         "max_attempts": max_attempts,
         "error": f"gave up after {max_attempts}: the sender stopped",
     }
@@ -100,7 +109,7 @@ async def claim_due(
         ids += [row.id for row in found.all()]
     if not ids:
         return []
-    await conn.execute(mark, {"ids": ids, "now": now})
+    await conn.execute(mark, {"ids": ids, "claimed_at": real_now})
     return (await conn.execute(read, {"ids": ids})).all()
 
 
@@ -162,7 +171,7 @@ def _claim_statements(
         .where(o.c.id.in_(ids))
         .values(
             status="sending",
-            claimed_at=bindparam("now", type_=UTCDateTime()),
+            claimed_at=bindparam("claimed_at", type_=UTCDateTime()),
             attempts=o.c.attempts + 1,
         )
     )
@@ -187,14 +196,18 @@ def _claim_statements(
     return _CLAIMS[key]
 
 
-async def release_claims(conn: AsyncConnection) -> int:
+async def release_claims(conn: AsyncConnection, *, channels: Sequence[str] | None = None) -> int:
     """Give back every claimed message (one process on SQLite, starting up: whatever it
-    had claimed when it stopped was not marked, so it is sent again)."""
-    result = await conn.execute(
-        update(outbox_t)
-        .where(outbox_t.c.status == "sending")
-        .values(status="pending", claimed_at=None)
-    )
+    had claimed when it stopped was not marked, so it is sent again); `channels` limits
+    it to contacts on those channels (the console's: a console chat beside a running
+    bot leaves the bot's claims alone)."""
+    stmt = update(outbox_t).where(outbox_t.c.status == "sending")
+    if channels is not None:
+        on_channel = select(contacts_t.c.id).where(
+            contacts_t.c.id == outbox_t.c.contact_id, contacts_t.c.channel.in_(list(channels))
+        )
+        stmt = stmt.where(on_channel.exists())
+    result = await conn.execute(stmt.values(status="pending", claimed_at=None))
     return int(result.rowcount or 0)
 
 

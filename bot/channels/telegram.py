@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
 import logging
 import re
 import warnings
@@ -57,6 +58,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core.bodies import read_limited
 from bot.core.channel import Capabilities, ChannelRuntime, Host, fit_button_data
 from bot.core.config import Settings
 from bot.core.menus import EVERYONE, Menu, menu_for, staff_roles
@@ -96,6 +98,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 GROUP_PER_MINUTE = 20  # Telegram: about 20 messages a minute to one group
 POLL_TIMEOUT_S = 30
+# A failed call is tried again after 2, 4, 8, ... seconds, at most a minute apart.
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 60.0
 MENU_SYNC_S = 600.0
 USERNAME_KEY = "telegram.username."  # + the bot's id: the cached username
 MENUS_KEY = "telegram.menus"  # the chat menus set: address -> [[command, description]]
@@ -105,6 +110,9 @@ MAX_FETCH_BYTES = 5 * 1024 * 1024
 # getFile and the download together. The message it came with waits for it (and, when
 # polling, the updates behind it): better a photo on Telegram only than a long wait.
 FETCH_TIMEOUT_S = 10.0
+# An update is a few KB (a 4096-character text, its entities, the message it replies to):
+# a webhook body over this is refused with 413 before it is read (bot/core/bodies.py).
+MAX_UPDATE_BYTES = 1024 * 1024
 
 
 class Ignored(ValueError):
@@ -465,6 +473,9 @@ class Menus:
                 self.known[address] = menu
                 calls += 1
             except TelegramError as error:  # not started the bot yet, say: next time
+                if heals(error):  # Telegram away: the whole sync is tried again
+                    await self._store(before)
+                    raise
                 log.warning(
                     "could not set the Telegram menu of chat %s (%s); it is tried again "
                     "at the next sync",
@@ -478,11 +489,15 @@ class Menus:
                 await self.bot.delete_my_commands(scope=BotCommandScopeChat(_chat_id(address)))
                 calls += 1
             del self.known[address]
+        await self._store(before)
+        return calls
+
+    async def _store(self, before: dict[str, Menu]) -> None:
+        """Keep what was set, so that the next run knows it."""
         if self.known != before:
             async with self.host.db.begin() as conn:
                 stored = {a: [list(entry) for entry in m] for a, m in self.known.items()}
                 await repo.set_value(conn, key=MENUS_KEY, value=stored)
-        return calls
 
     async def _set(self, menu: Menu, chat_id: int | str | None, language: str | None) -> None:
         scope = BotCommandScopeChat(chat_id) if chat_id is not None else BotCommandScopeDefault()
@@ -493,12 +508,11 @@ class Menus:
         )
 
     async def run(self, every_s: float = MENU_SYNC_S) -> None:
-        """Sync now and every `every_s` seconds (roles change from the command line)."""
+        """Sync now and every `every_s` seconds (roles change from the command line); a
+        sync that meets a network fault is tried again with backoff (`until_done`)."""
         while True:
-            try:
-                await self.sync()
-            except Exception:  # Telegram or the database is away: try again later
-                log.exception("syncing the Telegram menus failed")
+            if await until_done(self.sync, "syncing the Telegram menus") == REFUSED:
+                return  # said once: a wrong token is not tried every 10 minutes
             await asyncio.sleep(every_s)
 
 
@@ -552,7 +566,12 @@ class Receiver:
 
     async def poll(self) -> None:
         """Long polling: getUpdates with an offset, forever."""
-        await self._until_done(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        removed = await until_done(
+            lambda: self.bot.delete_webhook(drop_pending_updates=False),
+            "removing the Telegram webhook before polling",
+        )
+        if removed == REFUSED:
+            return
         offset: int | None = None
         failures = 0
         while True:
@@ -578,28 +597,15 @@ class Receiver:
                 offset = update.update_id + 1
 
     async def register_webhook(self, url: str, secret: str) -> None:
-        await self._until_done(
+        await until_done(
             lambda: self.bot.set_webhook(
                 url,
                 secret_token=secret,
                 allowed_updates=list(ALLOWED_UPDATES),
                 drop_pending_updates=False,
-            )
+            ),
+            f"registering the Telegram webhook {url}",
         )
-
-    async def _until_done(self, call: Callable[[], Awaitable[Any]]) -> None:
-        failures = 0
-        while True:
-            try:
-                await call()
-                return
-            except TelegramError as error:
-                failures += 1
-                wait = _pause(error, failures)
-                log.warning(
-                    "Telegram call failed (%s); again in %.0f s", mask_numbers(str(error)), wait
-                )
-                await asyncio.sleep(wait)
 
     def webhook_route(self, secret: str) -> Route:
         expected = secret.encode("ascii")
@@ -608,8 +614,9 @@ class Receiver:
             given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
             if not hmac.compare_digest(given, expected):
                 return Response("forbidden", status_code=403)
+            body = await read_limited(request, MAX_UPDATE_BYTES)  # 413 beyond, unread
             try:
-                data = await request.json()
+                data = json.loads(body)
                 update = Update.de_json(data, self.bot)
             except Exception:
                 return Response("not an update", status_code=400)
@@ -624,10 +631,68 @@ class Receiver:
         return Route(WEBHOOK_PATH, webhook, methods=["POST"])
 
 
-def _pause(error: TelegramError, failures: int) -> float:
+def _pause(error: Exception, failures: int) -> float:
     if isinstance(error, RetryAfter):
         return retry_seconds(error)
-    return float(min(2 ** min(failures, 6), 60))
+    return float(min(RETRY_FIRST_S * 2 ** min(failures - 1, 6), RETRY_MAX_S))
+
+
+def heals(error: Exception) -> bool:
+    """Whether the same call may succeed later: a network fault, a 5xx (PTB's
+    NetworkError), a rate limit, Telegram busy. A wrong token, or a request Telegram
+    refuses as it is (400, 403), fails the same way every time."""
+    if isinstance(error, InvalidToken | BadRequest | Forbidden):
+        return False
+    return isinstance(error, TelegramError | OSError | TimeoutError)
+
+
+# What became of a start-up call (`until_done`).
+DONE, REFUSED, FAILED = "done", "refused", "failed"
+
+
+async def until_done(call: Callable[[], Awaitable[Any]], what: str) -> str:
+    """A call `jamaah run` makes to Telegram at start (and the menus' periodic sync), tried
+    again with backoff while its failure can heal, each failure one warning line.
+
+    DONE once it succeeded; REFUSED, said plainly, when Telegram refused it in a way no
+    retry heals (a wrong token): not tried again; FAILED when it failed otherwise (a
+    bug, or the database away), logged with its traceback, for the caller's next turn."""
+    failures = 0
+    while True:
+        try:
+            await call()
+        except Exception as error:
+            if isinstance(error, InvalidToken):
+                log.error(
+                    "%s failed: Telegram refused the bot's token (JAMAAH_TELEGRAM_TOKEN): "
+                    "check it with @BotFather and restart; not tried again",
+                    what,
+                )
+                return REFUSED
+            if isinstance(error, TelegramError) and not heals(error):
+                log.error(
+                    "%s failed: Telegram refused it (%s); not tried again",
+                    what,
+                    mask_numbers(str(error)),
+                )
+                return REFUSED
+            if not heals(error):
+                log.exception("%s failed", what)
+                return FAILED
+            failures += 1
+            wait = _pause(error, failures)
+            log.warning(
+                "%s failed (%s: %s); trying again in %.0f s",
+                what,
+                type(error).__name__,
+                mask_numbers(str(error)),
+                wait,
+            )
+            await asyncio.sleep(wait)
+        else:
+            if failures:
+                log.warning("%s: done after %d failed attempt(s)", what, failures)
+            return DONE
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -651,11 +716,19 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
     # httpx logs every request's URL at INFO, and the URL holds the bot's token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     bot = make_bot(settings)
-    try:
-        await bot.initialize()  # checks the token; caches the bot's user
+
+    async def remember_name() -> None:
+        await bot.initialize()  # getMe: checks the token; caches the bot's user
         async with host.db.begin() as conn:  # for the deep links `cohort show` prints
             key = USERNAME_KEY + bot.token.split(":", 1)[0]
             await repo.set_value(conn, key=key, value=bot.username)
+
+    async def ask_name_again() -> None:
+        await until_done(remember_name, "asking Telegram for the bot's name")
+
+    later: list[Callable[[], Awaitable[None]]] = []
+    try:
+        await remember_name()
     except InvalidToken:
         await bot.shutdown()
         # PTB's message quotes the whole token: say which bot without the secret part.
@@ -663,10 +736,13 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
         raise RuntimeError(
             f"Telegram refused JAMAAH_TELEGRAM_TOKEN (bot {bot_id}): check it with @BotFather"
         ) from None
-    except TelegramError as error:  # Telegram away at start: polling tries again
+    except TelegramError as error:  # Telegram away at start: asked again in the background
         log.warning(
-            "Telegram did not answer getMe at start (%s); going on", mask_numbers(str(error))
+            "Telegram did not answer getMe at start (%s: %s); going on, and asking again",
+            type(error).__name__,
+            mask_numbers(str(error)),
         )
+        later.append(ask_name_again)
     channel = TelegramChannel(bot, documents=document_loader(host.db))
     host.channels.register(channel)
     receiver = Receiver(host, channel)
@@ -682,7 +758,7 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH
         return ChannelRuntime(
             routes=[receiver.webhook_route(secret)],
-            tasks=[lambda: receiver.register_webhook(url, secret), menus.run],
+            tasks=[lambda: receiver.register_webhook(url, secret), menus.run, *later],
             stop=stop,
         )
-    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run], stop=stop)
+    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run, *later], stop=stop)

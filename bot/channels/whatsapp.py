@@ -53,6 +53,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.core.bodies import read_limited
 from bot.core.channel import Capabilities, ChannelRuntime, DeliveryReport, Host
 from bot.core.config import Settings, SettingsError
 from bot.core.messages import (
@@ -406,14 +407,13 @@ def classify(status: int, code: int | str | None, reason: str) -> SendError:
 
 # --- the web routes -------------------------------------------------------------------
 
-MAX_FORM_BYTES = 256 * 1024
+MAX_FORM_BYTES = 256 * 1024  # Twilio's forms are a few KB: 413 beyond (bot/core/bodies.py)
 
 
 async def read_form(request: Request) -> FormData:
-    """Twilio's form-encoded body (without python-multipart, which we do not need)."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return FormData()
+    """Twilio's form-encoded body (without python-multipart, which we do not need); a body
+    over MAX_FORM_BYTES is refused with 413 before it is read (or as soon as it passes)."""
+    body = await read_limited(request, MAX_FORM_BYTES)
     pairs: list[tuple[str, str | UploadFile]] = list(
         parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     )

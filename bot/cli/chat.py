@@ -44,6 +44,7 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         database_url(args, settings), simulated=True, default_language=settings.default_language
     )
     try:
+        await app.release_left_claims()  # a chat stopped while sending: nothing waits
         if args.script == "-" or (args.script is None and not sys.stdin.isatty()):
             return await run_script(app, sys.stdin)
         if args.script:
@@ -132,6 +133,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     url = args.db or settings.db_url()
     app = await open_app(url, simulated=True, default_language=settings.default_language)
     try:
+        await app.release_left_claims()
         async with app.db.begin() as conn:
             cohort = await repo.get_cohort(conn, code=DEMO_CODE)
             if cohort is None:

@@ -3,8 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# What text from outside may hold that no store of ours can: U+0000 (PostgreSQL's text
+# and jsonb refuse it; SQLite keeps it, so the two databases would differ), the other C0
+# controls but tab, line feed and carriage return, and U+FFFE/U+FFFF (an XLSX export and
+# the PDF refuse them), all removed; a lone surrogate (JSON's "\ud800" decodes to one) has
+# no UTF-8 form, so neither database takes it: it becomes U+FFFD. Everything else stays
+# exactly as typed, emoji and line breaks included.
+_REMOVED = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+_SURROGATE = "[\ud800-\udfff]"
+_UNSTORABLE = re.compile(f"{_REMOVED}|{_SURROGATE}")
+
+
+def storable(text: str) -> str:
+    """Text from outside as every database and document can hold it (see _UNSTORABLE).
+
+    The one gate: the inbound message model applies it to everything a channel or the
+    console hands in (`InboundMessage`, `Media`), and CSV import to its file."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return re.sub(_REMOVED, "", re.sub(_SURROGATE, "\ufffd", text))
+
+
+def _storable_or_none(text: str | None) -> str | None:
+    return None if text is None else storable(text)
+
 
 # What a person sent: typed text, a button press, or something the bot cannot read.
 TEXT, BUTTON, MEDIA, UNSUPPORTED = "text", "button", "media", "unsupported"
@@ -16,6 +42,11 @@ class Media:
     kind: str  # photo, document, audio, video, sticker, location, ...
     ref: str = ""  # a URL or the channel's file id
     content_type: str | None = None
+
+    def __post_init__(self) -> None:  # text from outside: see `storable`
+        object.__setattr__(self, "kind", storable(self.kind))
+        object.__setattr__(self, "ref", storable(self.ref))
+        object.__setattr__(self, "content_type", _storable_or_none(self.content_type))
 
 
 # A Media.ref naming a file kept in the `documents` table: "doc:<token>". A channel that
@@ -44,6 +75,14 @@ class InboundMessage:
     display_name: str | None = None
     media: tuple[Media, ...] = ()
     received_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        # Everything a channel or the console hands in passes here, `dataclasses.replace`
+        # too: nothing a database or a document cannot hold goes further (see `storable`).
+        for field_name in ("channel", "address", "external_id", "kind", "text"):
+            object.__setattr__(self, field_name, storable(getattr(self, field_name)))
+        object.__setattr__(self, "button", _storable_or_none(self.button))
+        object.__setattr__(self, "display_name", _storable_or_none(self.display_name) or None)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 A row is claimed ('sending') in one transaction, sent, and marked in another, so a
 crash between the two resends at most what was in flight (a claim older than
-`stale_after` is claimed again). Replies go before nudges, nudges before broadcasts.
+`stale_after` of real time is claimed again; on SQLite the next process that sends gives
+every claim back at start, `App.release_left_claims`). Replies go before nudges, nudges
+before broadcasts.
 Failure classes decide what happens next: retry with backoff (or the channel's
 retry_after), fail permanently with the reason, or mark the contact unreachable.
 """
@@ -21,7 +23,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.channel import Registry, UnknownChannel, split_text
-from bot.core.clock import Clock
+from bot.core.clock import Clock, SystemClock
 from bot.core.deferred import RenderFailed, is_deferred, resolve
 from bot.core.messages import (
     HELD,
@@ -80,8 +82,12 @@ class Sender:
         stale_after: dt.timedelta = dt.timedelta(minutes=5),
         horizon_s: float = 1.0,
         renderer: Renderer | None = None,
+        wall: Clock | None = None,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
+        # Claims are stamped, and judged stale, by real time: the simulated clock of the
+        # console stands still, and the simulator's jumps.
+        self.wall = wall or SystemClock()
         self.renderer = renderer  # renders the messages queued to be rendered when sent
         self.batch, self.stale_after = batch, stale_after
         self.horizon_s = horizon_s  # claim about this many seconds of sending ahead
@@ -114,11 +120,12 @@ class Sender:
         rate = self.channels.capabilities(name).rate_per_s
         return max(2, min(self.batch * 20, int(rate * self.horizon_s) + 1))
 
-    async def recover(self) -> int:
+    async def recover(self, channels: Sequence[str] | None = None) -> int:
         """On start-up of the only sender (SQLite): resend what a stopped run had
-        claimed but not marked. Returns how many messages that was."""
+        claimed but not marked (only to contacts on `channels`, when given). Returns how
+        many messages that was."""
         async with self.db.begin() as conn:
-            return await repo.release_claims(conn)
+            return await repo.release_claims(conn, channels=channels)
 
     async def drain(self) -> DrainStats:
         """Send everything that is due now; return what happened."""
@@ -183,6 +190,7 @@ class Sender:
                 now=self.clock.now(),
                 limit=limit,
                 stale_after=self.stale_after,
+                claimed_at=self.wall.now(),
                 max_attempts=MAX_ATTEMPTS,
                 channels=channels,
                 other_than=other_than,

@@ -636,6 +636,7 @@ async def simulate(
     try:
         channel = RecordingChannel()
         app.channels.register(channel)
+        await app.release_left_claims()  # a simulation stopped while sending, on this db
         sim = Simulation(app, options, channel)
         await sim.create_cohorts()
         await sim.run(progress)

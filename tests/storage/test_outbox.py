@@ -104,3 +104,60 @@ async def test_two_workers_never_claim_the_same_message(db: AsyncEngine, db_url:
     finally:
         await other.dispose()
     assert len(a) + len(b) == 200 and not set(a) & set(b)
+
+
+async def _claim(db: AsyncEngine, *, now: dt.datetime, real: dt.datetime) -> list[str]:
+    async with db.begin() as conn:
+        rows = await outbox.claim_due(
+            conn, now=now, limit=10, stale_after=dt.timedelta(minutes=5), claimed_at=real
+        )
+    return [r.payload["text"] for r in rows]
+
+
+async def test_a_claim_turns_stale_by_real_time_whatever_the_simulated_clock_does(
+    db: AsyncEngine,
+) -> None:
+    a = await _person(db, "a")
+    async with db.begin() as conn:
+        await outbox.enqueue(conn, now=NOW, rows=[{"contact_id": a, "payload": {"text": "m"}}])
+    real = dt.datetime(2026, 12, 3, 17, 0, tzinfo=dt.UTC)  # the wall clock, far from NOW
+    assert await _claim(db, now=NOW, real=real) == ["m"]
+    # The simulator moves its clock a week on within a real second: the claim holds.
+    week_on = NOW + dt.timedelta(days=7)
+    assert await _claim(db, now=week_on, real=real + dt.timedelta(seconds=1)) == []
+    # The console's clock stands still while six real minutes pass: the claim is stale.
+    assert await _claim(db, now=NOW, real=real + dt.timedelta(minutes=6)) == ["m"]
+    async with db.begin() as conn:
+        attempts = (await conn.execute(select(Outbox.attempts))).scalar_one()
+    assert attempts == 2
+
+
+async def test_released_claims_go_again_and_a_channel_filter_leaves_the_others(
+    db: AsyncEngine,
+) -> None:
+    console = await _person(db, "siti")
+    async with db.begin() as conn:
+        _, telegram = await people.create_person(
+            conn, channel="telegram", address="555", display_name=None, language="id", now=NOW
+        )
+        await outbox.enqueue(
+            conn,
+            now=NOW,
+            rows=[
+                {"contact_id": console, "payload": {"text": "to the console"}},
+                {"contact_id": console, "payload": {"text": "behind it"}},
+                {"contact_id": telegram, "payload": {"text": "to telegram"}},
+            ],
+        )
+    assert await _texts(db, NOW) == ["to the console", "to telegram"]  # then the process dies
+    assert await _texts(db, NOW) == []  # "behind it" waits behind the claim
+    async with db.begin() as conn:
+        assert await outbox.release_claims(conn, channels=["console"]) == 1
+    assert await _texts(db, NOW) == ["to the console"]  # at once, not after 5 minutes
+    await _sent(db, "to the console")
+    assert await _texts(db, NOW) == ["behind it"]
+    async with db.begin() as conn:
+        left = list((await conn.execute(select(Outbox.status))).scalars())
+    assert left.count("sending") == 2  # "behind it", and telegram's claim left alone
+    async with db.begin() as conn:
+        assert await outbox.release_claims(conn) == 2  # `jamaah run`: every claim

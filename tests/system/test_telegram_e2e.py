@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,10 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel, bot_username, deep_link
+from bot.channels import telegram
+from bot.channels.telegram import USERNAME_KEY, TelegramChannel, bot_username, deep_link
 from storage import repo
 from storage.models import Contact, Document, InboundLog, Outbox, Progress
-from tests.support.fakes.telegram_api import FakeTelegram, FakeUser
+from tests.support.fakes.telegram_api import DROP, Failure, FakeTelegram, FakeUser
 from tests.support.telegram import SECRET, Bot, texts, until
 from tests.support.world import JOIN_CODE, make_cohort
 
@@ -394,3 +397,69 @@ async def test_a_long_message_and_a_document_through_the_outbox(polling: Bot) ->
     assert sent[0].text.rstrip().endswith("kata")
     assert sent[2].file == "upload:rencana-usaha.pdf"
     assert sent[2].text == "Ini rencana usahamu &lt;3"
+
+
+DEFAULT_MENU = (json.dumps({"type": "default"}), "")
+ENGLISH_MENU = (json.dumps({"type": "default"}), "en")
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_start_up_calls_are_tried_again_until_the_bot_api_answers(
+    app: App,
+    fake: FakeTelegram,
+    mode: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(telegram, "RETRY_FIRST_S", 0.05)
+    # A flaky connection at start: every start-up call meets dropped connections and 5xx.
+    fake.fail_calls("getMe", DROP, Failure(502, "Bad Gateway"))
+    fake.fail_calls("deleteWebhook", DROP, Failure(502, "Bad Gateway"))
+    fake.fail_calls("setWebhook", DROP, Failure(500, "Internal Server Error"))
+    fake.fail_calls("setMyCommands", DROP, Failure(500, "Internal Server Error"), DROP)
+    running = Bot(app, fake, mode)
+    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
+        await running.start()  # polling: getUpdates is called; webhook: it is registered
+        try:
+            await until(lambda: DEFAULT_MENU in fake.commands and ENGLISH_MENU in fake.commands)
+            for _ in range(500):  # the bot's name for the deep links, once getMe answered
+                async with app.db.begin() as conn:
+                    if await repo.get_value(conn, key=USERNAME_KEY + fake.token.split(":")[0]):
+                        break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the bot's name was never asked again")
+            assert {"mulai", "bantuan"} <= {c["command"] for c in fake.commands[DEFAULT_MENU]}
+            await until(lambda: any("menus: done" in r.getMessage() for r in caplog.records))
+        finally:
+            await running.close()
+    ours = [r for r in caplog.records if r.name == "bot.channels.telegram"]
+    assert all(r.exc_info is None and r.levelno == logging.WARNING for r in ours)
+    said = [r.getMessage() for r in ours]
+    # Each call: a warning line for each failure (a dropped connection may cost one more
+    # on the next request, as on a real network), then one saying it got through.
+    calls = ["syncing the Telegram menus", "asking Telegram for the bot's name"]
+    calls.append("registering the Telegram webhook" if mode == "webhook" else "removing the")
+    for call in calls:
+        assert any(m.startswith(call) and "trying again in" in m for m in said), call
+        assert any(m.startswith(call) and "done after" in m for m in said), call
+    assert sum(m.startswith(calls[0]) and "trying again" in m for m in said) >= 3
+
+
+async def test_a_start_up_call_refused_for_a_wrong_token_is_not_tried_again(
+    app: App, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(telegram, "RETRY_FIRST_S", 0.05)
+    fake.fail_calls("setMyCommands", Failure(401, "Unauthorized"))  # the token revoked
+    running = Bot(app, fake, "polling")
+    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
+        await running.start()
+        try:
+            await until(lambda: any("token" in r.getMessage() for r in caplog.records))
+            await asyncio.sleep(0.3)  # several backoffs' time: nothing more is tried
+            assert len(fake.calls_of("setMyCommands")) == 1
+        finally:
+            await running.close()
+    (said,) = [r for r in caplog.records if "syncing the Telegram menus" in r.getMessage()]
+    assert said.levelno == logging.ERROR and said.exc_info is None
+    assert "check it with @BotFather" in said.getMessage()

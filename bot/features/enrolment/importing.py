@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.messages import storable
 from bot.core.phones import PhoneError, normalise_phone
 from flows.answers import AnswerError, parse_date
 from flows.pacing import DEFAULT_TIMEZONE
@@ -105,6 +106,7 @@ def _header_key(text: str) -> str:
 
 def read_rows(text: str) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
     """The column positions by field and the data rows with their line numbers."""
+    text = storable(text)  # cells are text from outside, like a message (messages.py)
     if not text.strip():
         raise ImportFileError("the file is empty")
     first = text.splitlines()[0]
@@ -397,7 +399,7 @@ async def apply_import(
         actor=actor,
         action="cohort.import",
         now=now,
-        target=file_name[:200] or None,
+        target=storable(file_name)[:200] or None,  # a name from the file system
         details={
             "cohorts_created": [p.code for p in report.cohorts_new],
             "cohorts_existing": [p.code for p in report.cohorts_existing],

@@ -27,7 +27,7 @@ import socket
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
@@ -123,6 +123,8 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.unknown: set[int] = set()
         self.failures: dict[int, deque[Failure]] = {}  # chat id -> the next sends' failures
+        # method -> how its next calls fail: a Failure, or DROP (the connection is cut).
+        self.outages: dict[str, deque[Failure | None]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.files: dict[str, bytes] = {}
         # A received file's troubles: getFile fails, the download answers a status or is
@@ -191,6 +193,11 @@ class FakeTelegram:
     ) -> None:
         """The next send to `chat_id` fails like that."""
         self.failures.setdefault(chat_id, deque()).append(Failure(status, description, retry_after))
+
+    def fail_calls(self, method: str, *outcomes: Failure | None) -> None:
+        """The next calls of `method` fail, one outcome each: a Failure (a status and its
+        description), or DROP: the connection is cut in the middle of the answer."""
+        self.outages.setdefault(method, deque()).extend(outcomes)
 
     # --- people ------------------------------------------------------------------
 
@@ -265,6 +272,12 @@ class FakeTelegram:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
+        outages = self.outages.get(method)
+        if outages:
+            outage = outages.popleft()
+            if outage is None:
+                return _dropped()
+            return _error(outage.status, outage.description, outage.retry_after)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -575,6 +588,19 @@ def _buttons(markup: Any) -> list[tuple[str, str]]:
         for row in markup.get("inline_keyboard", [])
         for b in row
     ]
+
+
+DROP = None  # an outcome of `fail_calls`: the connection is cut
+
+
+def _dropped() -> Response:
+    """An answer cut off after its headers, as a dropped connection looks to the client."""
+
+    async def cut() -> AsyncIterator[bytes]:
+        yield b'{"ok": tr'
+        raise ConnectionResetError("the fake Bot API dropped the connection")
+
+    return StreamingResponse(cut(), media_type="application/json")
 
 
 def _ok(result: Any) -> JSONResponse:
