@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.config import Settings, SettingsError
 from bot.core.jobs import JobContext, TickStats
+from bot.core.phones import mask_numbers
 from flows.pacing import DEFAULT_TIMEZONE
 from storage import retention
 
@@ -65,7 +66,10 @@ class RetentionJob:
         try:
             settings = self._settings = self._settings or self._read_settings()
         except SettingsError as error:
-            log.error("retention: not run, a setting is wrong (%s); correct it and restart", error)
+            log.error(
+                "retention: not run, a setting is wrong (%s); correct it and restart",
+                mask_numbers(str(error)),
+            )
             self._done = today
             return TickStats()
         if not 0 <= local.hour - settings.retention_hour < WINDOW_HOURS:
