@@ -7,6 +7,9 @@
 - Inside the turn, `claim_stored` gives stored files to whoever sent them, `keep_photo`
   keeps a photo a dialog asked for, and `keep_media` keeps the channel's reference of
   anything else a participant or staff member sent.
+
+And a file the bot made for the person it answers (a plan, an export, a copy of their
+data) goes out through `send_document`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.channel import FileSource, Registry, UnknownChannel
 from bot.core.dialog import EXPIRES
-from bot.core.messages import InboundMessage, Media, stored_file_ref, stored_file_token
+from bot.core.messages import (
+    InboundMessage,
+    Media,
+    OutboundMessage,
+    stored_file_ref,
+    stored_file_token,
+)
 from bot.core.turn import DialogHandler, Turn
 from storage import dialogs as dialogs_store
-from storage import repo
+from storage import documents, repo
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +173,27 @@ async def _passes_on(
     if row is None or row.name not in dialogs or now - row.updated_at >= EXPIRES:
         return None
     return identity.person_id if dialogs[row.name].passes_photos_on(row.step) else None
+
+
+async def send_document(
+    turn: Turn,
+    *,
+    caption: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    expires_at: dt.datetime,
+) -> None:
+    """Keep a file the bot made for the person it answers, and send it to them as a
+    document with `caption`; the channel fetches it until `expires_at`."""
+    token = await documents.save_document(
+        turn.conn,
+        person_id=turn.person_id,
+        filename=filename,
+        content_type=content_type,
+        data=data,
+        now=turn.now,
+        expires_at=expires_at,
+    )
+    media = Media(kind="document", ref=f"{documents.REF_PREFIX}{token}", content_type=content_type)
+    turn.outgoing.append(OutboundMessage(text=caption, media=media))

@@ -38,18 +38,8 @@ def test_every_column_that_points_to_a_person_is_declared() -> None:
     assert not missing, f"declare these in storage/personal.py PERSON_COLUMNS: {missing}"
 
 
-async def build_person(conn: AsyncConnection) -> dict[str, Any]:
-    """Ratnasari, with a row in every table that has a person or contact column."""
-    cohort_id = await world.new_cohort(conn, "KB", now=NOW)
-    person_id, console_id = await world.new_participant(conn, NAME, cohort_id, now=NOW)
-    await repo.update_person(conn, person_id=person_id, village=VILLAGE, consent_at=NOW)
-    wa_id = await repo.add_contact(
-        conn, person_id=person_id, channel="whatsapp", address=PHONE, now=NOW, display_name=NAME
-    )
-    tg_id = await repo.add_contact(
-        conn, person_id=person_id, channel="telegram", address=TELEGRAM, now=NOW
-    )
-    other_id, _ = await world.new_participant(conn, "Wulan", cohort_id, now=NOW)
+async def new_facilitator(conn: AsyncConnection, cohort_id: int) -> tuple[int, int]:
+    """Bu Ani, the cohort's facilitator on the console: (person id, contact id)."""
     fac_id, fac_contact = await repo.create_person(
         conn,
         channel="console",
@@ -62,6 +52,22 @@ async def build_person(conn: AsyncConnection) -> dict[str, Any]:
     await repo.add_membership(
         conn, person_id=fac_id, role=repo.FACILITATOR, cohort_id=cohort_id, now=NOW
     )
+    return fac_id, fac_contact
+
+
+async def build_person(conn: AsyncConnection) -> dict[str, Any]:
+    """Ratnasari, with a row in every table that has a person or contact column."""
+    cohort_id = await world.new_cohort(conn, "KB", now=NOW)
+    person_id, console_id = await world.new_participant(conn, NAME, cohort_id, now=NOW)
+    await repo.update_person(conn, person_id=person_id, village=VILLAGE, consent_at=NOW)
+    wa_id = await repo.add_contact(
+        conn, person_id=person_id, channel="whatsapp", address=PHONE, now=NOW, display_name=NAME
+    )
+    tg_id = await repo.add_contact(
+        conn, person_id=person_id, channel="telegram", address=TELEGRAM, now=NOW
+    )
+    other_id, _ = await world.new_participant(conn, "Wulan", cohort_id, now=NOW)
+    fac_id, fac_contact = await new_facilitator(conn, cohort_id)
     for key, value in (
         ("profile.name", NAME),
         ("w3.choice", "Keripik pisang"),
@@ -393,18 +399,7 @@ async def test_only_messages_to_staff_lose_the_name(db: AsyncEngine) -> None:
         cohort_id = await world.new_cohort(conn, "AN", now=NOW)
         ani, _ = await world.new_participant(conn, "Ani", cohort_id, now=NOW)
         _, wulan_contact = await world.new_participant(conn, "Wulan", cohort_id, now=NOW)
-        fac_id, fac_contact = await repo.create_person(
-            conn,
-            channel="console",
-            address="fasil",
-            display_name=None,
-            language="id",
-            now=NOW,
-            name="Bu Ani",
-        )
-        await repo.add_membership(
-            conn, person_id=fac_id, role=repo.FACILITATOR, cohort_id=cohort_id, now=NOW
-        )
+        _, fac_contact = await new_facilitator(conn, cohort_id)
         signed = {"text": "Besok kumpul jam 4.\n\n— Bu Ani, pendamping"}
         alert = {"text": "Ani belum menjawab 7 hari."}
         await repo.enqueue(

@@ -22,15 +22,16 @@ from bot.core import dialog
 from bot.core.commands import Command
 from bot.core.deferred import deferred
 from bot.core.dialog import Dialog, DialogState, ask, close
+from bot.core.files import send_document
 from bot.core.jobs import JobContext, TickStats
-from bot.core.messages import ALERT, Media, OutboundMessage
+from bot.core.messages import ALERT
 from bot.core.phones import mask_phone
 from bot.core.roles import EVERYONE
 from bot.core.turn import Turn, locale_of
 from bot.documents.export import to_csv, to_xlsx
 from content.model import PRIVACY_MESSAGE
 from flows.answers import format_date
-from storage import documents, personal, repo
+from storage import personal, repo
 from storage import schedule_repo as sched
 
 DATA, ERASE, CONSENT = "dataku", "hapus", "privasi"  # the dialogs' names
@@ -128,24 +129,13 @@ async def send_copy(turn: Turn) -> None:
     rows = sum(len(v) for v in found.values())
     await turn.say("privacy.copy_made", {"rows": rows, "tables": len(found), "days": COPY_DAYS})
     for key, filename, content_type, data in files:
-        token = await documents.save_document(
-            turn.conn,
-            person_id=turn.person_id,
+        await send_document(
+            turn,
+            caption=renderer.render(f"privacy.{key}", locale, {}, markup),
             filename=filename,
             content_type=content_type,
             data=data,
-            now=turn.now,
             expires_at=turn.now + dt.timedelta(days=COPY_DAYS),
-        )
-        turn.outgoing.append(
-            OutboundMessage(
-                text=renderer.render(f"privacy.{key}", locale, {}, markup),
-                media=Media(
-                    kind="document",
-                    ref=f"{documents.REF_PREFIX}{token}",
-                    content_type=content_type,
-                ),
-            )
         )
     await repo.audit(
         turn.conn,

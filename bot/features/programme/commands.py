@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 from bot.core.commands import Command
-from bot.core.messages import Media, OutboundMessage
+from bot.core.files import send_document
 from bot.core.roles import PARTICIPANT
 from bot.core.turn import Turn
 from bot.documents.plan import filename_for, plan_document, render_pdf
 from flows.spec import Flow, Step
-from storage import documents, repo
+from storage import repo
 
 DOCUMENT_DAYS = 30  # how long a generated plan stays downloadable
 PDF = "application/pdf"
@@ -68,21 +68,13 @@ async def business_plan(turn: Turn, args: str) -> None:
     # messages and the sender go on meanwhile (this person's turn waits for it).
     data = await asyncio.to_thread(render_pdf, document, turn.now)
     filename = filename_for(turn.identity.name or context.get("name") or "", today, locale)
-    token = await documents.save_document(
-        turn.conn,
-        person_id=turn.person_id,
+    await send_document(
+        turn,
+        caption=renderer.render("plan.document", locale, {**context, "filename": filename}),
         filename=filename,
         content_type=PDF,
         data=data,
-        now=turn.now,
         expires_at=turn.now + dt.timedelta(days=DOCUMENT_DAYS),
-    )
-    caption = renderer.render("plan.document", locale, {**context, "filename": filename})
-    turn.outgoing.append(
-        OutboundMessage(
-            text=caption,
-            media=Media(kind="document", ref=f"{documents.REF_PREFIX}{token}", content_type=PDF),
-        )
     )
     await turn.repeat_question()
 

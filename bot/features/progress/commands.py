@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.core.calendar import calendar_of
 from bot.core.commands import Command
 from bot.core.dialog import Dialog, DialogState, ask, close, open_dialog
+from bot.core.files import send_document
 from bot.core.messages import Media, OutboundMessage
 from bot.core.roles import ALL_STAFF
 from bot.core.scope import (
@@ -542,24 +543,13 @@ async def export_(turn: Turn, args: str) -> None:
         ("checkins_file", f"checkin-{stem}-{day}.csv", CSV, files.checkins_csv),
         ("xlsx_file", f"jamaah-{stem}-{day}.xlsx", XLSX, files.xlsx),
     ):
-        token = await documents.save_document(
-            turn.conn,
-            person_id=turn.person_id,
+        await send_document(
+            turn,
+            caption=renderer.render(f"progres.ekspor.{key}", locale, {}, markup),
             filename=filename,
             content_type=content_type,
             data=data,
-            now=turn.now,
             expires_at=turn.now + dt.timedelta(days=EXPORT_DAYS),
-        )
-        turn.outgoing.append(
-            OutboundMessage(
-                text=renderer.render(f"progres.ekspor.{key}", locale, {}, markup),
-                media=Media(
-                    kind="document",
-                    ref=f"{documents.REF_PREFIX}{token}",
-                    content_type=content_type,
-                ),
-            )
         )
     await repo.audit(
         turn.conn,
