@@ -64,6 +64,13 @@ class _Values:
     # job, as /hapus erases (0, the default, is off).
     retention_ended_cohort_months: int = 0
 
+    # Operations (README, "Backups", "Metrics" and "Logs").
+    backup_dir: Path | None = None  # when set, a daily snapshot goes here, rotated
+    backup_keep_daily: int = 7  # daily snapshots kept
+    backup_keep_weekly: int = 4  # weekly snapshots kept (the Sunday ones)
+    metrics_port: int | None = None  # /metrics on this port when no web server runs
+    log_format: str = "text"  # "text" or "json" (one JSON object a line)
+
 
 class Settings(_Values):
     """The settings: given values, else JAMAAH_* variables, else the .env file's."""
