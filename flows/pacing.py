@@ -11,6 +11,14 @@ Nothing is sent in quiet hours (21:00–06:00 local by default): a nudge waits f
 next allowed time. A nudge whose moment has passed by more than a day (the bot was
 down, say) is replaced by the next one rather than sent late in a burst.
 
+A cohort's clock can pause (Ramadan, Lebaran, the harvest): a pause covers whole local
+days, from its first day to its last. Inside it no week opens, no reminder, alert,
+meeting reminder or digest goes out, and silence does not count; every week that would
+have opened on or after its first day opens its length later. The one message a pause
+sends itself is its own: at its start and on its last day (PAUSE_START, PAUSE_END).
+A meeting that falls on a holiday is not announced to the participants: the evening
+before, the facilitator is asked whether it still happens (HOLIDAY_CHECK).
+
 All times given and returned are aware; stored times are UTC.
 """
 
@@ -29,6 +37,10 @@ DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # 
 
 # Kinds of scheduled message (the values match bot/core/messages.py).
 UNLOCK, REMINDER, ALERT, MEETING, DIGEST = "unlock", "reminder", "alert", "meeting", "digest"
+PAUSE = "pause"  # a pause's own messages: its start and its end (Event.detail)
+HOLIDAY_CHECK = "holiday_check"  # asks the facilitator: does a meeting on a holiday happen?
+LONGEST_PAUSE = dt.timedelta(weeks=8)
+PAUSE_END_AT = dt.time(18, 0)  # the last day of a pause: "tomorrow we carry on"
 
 
 class ScheduleError(ValueError):
@@ -141,6 +153,55 @@ def parse_time(value: Any, where: str = "time") -> dt.time:
         raise ScheduleError(f"{where}: {value!r} is not a time like 07:00") from None
 
 
+@dataclass(frozen=True, order=True)
+class Pause:
+    """The cohort's clock stands still from `first` to `last` (local days, both paused)."""
+
+    first: dt.date
+    last: dt.date
+    reason: str = field(default="", compare=False)
+    id: int = field(default=0, compare=False)
+
+    @property
+    def length(self) -> dt.timedelta:
+        return self.last - self.first + dt.timedelta(days=1)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
+
+class PauseError(ValueError):
+    """A pause that cannot be: the reason is the message's key under `pause.refused.*`."""
+
+    def __init__(self, reason: str, other: Pause | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.other = reason, other
+
+
+def check_pause(
+    pause: Pause, pauses: tuple[Pause, ...], *, today: dt.date, start: dt.date, end: dt.date
+) -> None:
+    """Refuse a pause (new or changed) that cannot be; `pauses` are the others.
+
+    It must end on or after its first day, last at most LONGEST_PAUSE, not start in
+    the past (before `today`) nor before the cohort starts, start before the programme
+    is over (`end`: the day after its last week), and not overlap another pause.
+    """
+    if pause.last < pause.first:
+        raise PauseError("ends_before_start")
+    if pause.length > LONGEST_PAUSE:
+        raise PauseError("too_long")
+    if pause.first < today:
+        raise PauseError("in_the_past")
+    if pause.first < start:
+        raise PauseError("before_start")
+    if pause.first >= end:
+        raise PauseError("after_end")
+    for other in pauses:
+        if other.id != pause.id and other.first <= pause.last and pause.first <= other.last:
+            raise PauseError("overlaps", other)
+
+
 @dataclass(frozen=True)
 class Calendar:
     """What the scheduler needs to know of one cohort."""
@@ -152,32 +213,105 @@ class Calendar:
     meeting_day: int | None = None  # Monday 0 … Sunday 6
     meeting_at: dt.time | None = None
     weeks: int = WEEKS
+    pauses: tuple[Pause, ...] = ()  # in order, none overlapping (see check_pause)
+    holidays: tuple[tuple[dt.date, str], ...] = ()  # (day, name): national and local
     zone: ZoneInfo = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "pauses", tuple(sorted(self.pauses)))
 
     def local(self, day: dt.date, at: dt.time) -> dt.datetime:
         """That local wall time as an aware UTC datetime."""
         return dt.datetime.combine(day, at, tzinfo=self.zone).astimezone(dt.UTC)
 
+    def shifted(self, day: dt.date) -> dt.date:
+        """The day the programme reaches `day` of the unpaused calendar: later by every
+        pause that starts on or before it."""
+        for pause in self.pauses:
+            if pause.first <= day:
+                day += pause.length
+        return day
+
     @property
     def end(self) -> dt.date:
-        """The day after the last week."""
-        return self.start + dt.timedelta(weeks=self.weeks)
+        """The day after the last week (later by the pauses inside the programme)."""
+        last = self.start + dt.timedelta(weeks=self.weeks) - dt.timedelta(days=1)
+        return self.shifted(last) + dt.timedelta(days=1)
+
+    def pause_on(self, day: dt.date) -> Pause | None:
+        """The pause that covers local `day`, if any."""
+        for pause in self.pauses:
+            if pause.covers(day):
+                return pause
+        return None
+
+    def paused_at(self, when: dt.datetime) -> Pause | None:
+        """The pause under way at `when`, if any."""
+        return self.pause_on(when.astimezone(self.zone).date()) if self.pauses else None
+
+    def holiday(self, day: dt.date) -> str | None:
+        """The name of the holiday on `day`, if it is one."""
+        for date, name in self.holidays:
+            if date == day:
+                return name
+        return None
+
+    def _spans(self) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Each pause as [its first midnight, the midnight after its last day), in UTC."""
+        for pause in self.pauses:
+            yield (
+                self.local(pause.first, dt.time(0, 0)),
+                self.local(pause.last + dt.timedelta(days=1), dt.time(0, 0)),
+            )
+
+    def paused_between(self, since: dt.datetime, until: dt.datetime) -> dt.timedelta:
+        """How much of [since, until) the cohort spent paused."""
+        total = dt.timedelta(0)
+        for begin, end in self._spans():
+            overlap = min(end, until) - max(begin, since)
+            if overlap > dt.timedelta(0):
+                total += overlap
+        return total
+
+    def after(self, since: dt.datetime, span: dt.timedelta) -> dt.datetime:
+        """`since` plus `span` of the programme's time: paused time does not count."""
+        at, left = since, span
+        for begin, end in self._spans():
+            if end <= at:
+                continue
+            if begin <= at:  # inside the pause: the clock starts at its end
+                at = end
+                continue
+            if at + left <= begin:
+                break
+            left -= begin - at
+            at = end
+        return at + left
 
 
 def unlock_at(cal: Calendar, week: int, schedule: Schedule) -> dt.datetime:
     """When week `week` opens, in UTC (moved out of quiet hours if need be)."""
     if not 1 <= week <= cal.weeks:
         raise ValueError(f"week {week} is not in 1..{cal.weeks}")
-    day = cal.start + dt.timedelta(weeks=week - 1)
-    return next_allowed(cal, cal.local(day, schedule.unlock_at))
+    day = cal.shifted(cal.start + dt.timedelta(weeks=week - 1))
+    return next_open(cal, cal.local(day, schedule.unlock_at))
+
+
+def programme_day(cal: Calendar, day: dt.date) -> int:
+    """How many days of the programme have gone by on local `day` (paused days do not
+    count; a paused day counts as its pause's first)."""
+    days = (day - cal.start).days
+    for pause in cal.pauses:
+        if pause.first > day:
+            break
+        days -= (min(day, pause.last + dt.timedelta(days=1)) - pause.first).days
+    return days
 
 
 def calendar_week(cal: Calendar, now: dt.datetime, schedule: Schedule) -> int:
     """The latest week open by the calendar at `now`: 0 before the start, at most the last."""
-    days = (now.astimezone(cal.zone).date() - cal.start).days
+    days = programme_day(cal, now.astimezone(cal.zone).date())
     if days < 0:
         return 0
     week = min(days // 7 + 1, cal.weeks)
@@ -223,6 +357,14 @@ def next_allowed(cal: Calendar, when: dt.datetime) -> dt.datetime:
     return cal.local(day, cal.quiet_end)
 
 
+def next_open(cal: Calendar, when: dt.datetime) -> dt.datetime:
+    """`when`, or the first moment after it outside quiet hours and outside any pause."""
+    at = next_allowed(cal, when)
+    while (pause := cal.paused_at(at)) is not None:
+        at = next_allowed(cal, cal.local(pause.last + dt.timedelta(days=1), dt.time(0, 0)))
+    return at
+
+
 @dataclass(frozen=True)
 class Rung:
     """What the silence ladder says now: send `kind` (or nothing) and move to `stage`."""
@@ -236,6 +378,7 @@ def silence(
     cal: Calendar, since: dt.datetime, stage: int, now: dt.datetime, schedule: Schedule
 ) -> Rung:
     """The silence ladder for someone quiet since `since` who has had `stage` rungs.
+    Paused time is not silence: a rung is due that much later, and never in a pause.
 
     Returns the rung to send now (stage moves past it), a skip (a reminder more than
     `late_after` overdue is replaced by the next rung: the stage moves on, nothing is
@@ -243,12 +386,16 @@ def silence(
     the facilitator still goes: someone has to know.
     """
     ladder = schedule.ladder
-    due = [i for i, (after, _kind) in enumerate(ladder) if i >= stage and since + after <= now]
+    due = [
+        i
+        for i, (after, _kind) in enumerate(ladder)
+        if i >= stage and cal.after(since, after) <= now
+    ]
     if not due:
         return Rung(stage, None)
     i = due[-1]
     after, kind = ladder[i]
-    moment = next_allowed(cal, since + after)
+    moment = next_open(cal, cal.after(since, after))
     if now < moment:  # quiet hours: wait
         return Rung(stage, None)
     if kind != ALERT and now - moment > schedule.late_after:
@@ -257,7 +404,8 @@ def silence(
 
 
 def next_silence_check(since: dt.datetime, stage: int, schedule: Schedule) -> dt.datetime | None:
-    """When the ladder for someone at `stage` may next have something to do."""
+    """The earliest the ladder for someone at `stage` may next have something to do
+    (a pause makes it later: `silence` says)."""
     ladder = schedule.ladder
     return since + ladder[stage][0] if stage < len(ladder) else None
 
@@ -266,12 +414,19 @@ def next_silence_check(since: dt.datetime, stage: int, schedule: Schedule) -> dt
 class Event:
     """Something due for a whole cohort at `at`: its key makes it happen once."""
 
-    kind: str  # unlock, meeting, digest
+    kind: str  # unlock, meeting, digest, pause, holiday_check
     at: dt.datetime
     key: str
     week: int | None = None
-    detail: str = ""  # meeting: "evening" or "morning"
+    detail: str = ""  # meeting: "evening" or "morning"; pause: "start" or "end"
     meeting_at: dt.datetime | None = None
+    holiday: str = ""  # a meeting (or its check) on a holiday: the holiday's name
+    pause: Pause | None = None
+
+
+def programme_week(cal: Calendar, day: dt.date) -> int:
+    """The programme's week on local `day` (1 from the start; pauses do not count)."""
+    return programme_day(cal, day) // 7 + 1
 
 
 def cohort_events(
@@ -280,24 +435,56 @@ def cohort_events(
     """The cohort's events with after < at <= until, in time order."""
     events: list[Event] = []
     first = max(cal.start, (after - dt.timedelta(days=2)).astimezone(cal.zone).date())
+    end = cal.end
     last = min(
-        cal.end + dt.timedelta(days=7), (until + dt.timedelta(days=2)).astimezone(cal.zone).date()
+        end + dt.timedelta(days=7), (until + dt.timedelta(days=2)).astimezone(cal.zone).date()
     )
+    if schedule.unlock:
+        for week in range(1, cal.weeks + 1):
+            at = unlock_at(cal, week, schedule)
+            if after < at <= until:
+                events.append(Event(UNLOCK, at, f"unlock:{code}:{week}", week))
+    for pause in cal.pauses:
+        begin = next_allowed(cal, cal.local(pause.first, schedule.unlock_at))
+        finish = next_allowed(cal, cal.local(pause.last, PAUSE_END_AT))
+        week = programme_week(cal, pause.first)
+        events.append(
+            Event(PAUSE, begin, f"pause:{code}:{pause.id}:start", week, "start", pause=pause)
+        )
+        events.append(
+            Event(
+                PAUSE, finish, f"pause:{code}:{pause.id}:end:{pause.last}", week, "end", pause=pause
+            )
+        )
     day = first
     while day <= last:
-        offset = (day - cal.start).days
-        if schedule.unlock and offset % 7 == 0 and offset // 7 < cal.weeks:
-            week = offset // 7 + 1
-            events.append(
-                Event(UNLOCK, unlock_at(cal, week, schedule), f"unlock:{code}:{week}", week)
-            )
-        week = offset // 7 + 1
-        if cal.meeting_day is not None and day.weekday() == cal.meeting_day and day < cal.end:
+        paused = cal.pause_on(day) is not None
+        week = programme_week(cal, day)
+        if (
+            cal.meeting_day is not None
+            and day.weekday() == cal.meeting_day
+            and day < end
+            and not paused
+        ):
             meeting = cal.local(day, cal.meeting_at or dt.time(16, 0))
-            if schedule.meeting_evening_at is not None:
+            holiday = cal.holiday(day) or ""
+            eve = day - dt.timedelta(days=1)
+            if holiday:
                 at = next_allowed(
-                    cal, cal.local(day - dt.timedelta(days=1), schedule.meeting_evening_at)
+                    cal, cal.local(eve, schedule.meeting_evening_at or dt.time(19, 0))
                 )
+                if at < meeting and cal.pause_on(eve) is None:
+                    events.append(
+                        Event(
+                            HOLIDAY_CHECK, at, f"holiday:{code}:{day}", week, "", meeting, holiday
+                        )
+                    )
+            if (
+                schedule.meeting_evening_at is not None
+                and not holiday
+                and cal.pause_on(eve) is None
+            ):
+                at = next_allowed(cal, cal.local(eve, schedule.meeting_evening_at))
                 if at < meeting:
                     events.append(
                         Event(
@@ -309,14 +496,21 @@ def cohort_events(
                 if at < meeting:
                     events.append(
                         Event(
-                            MEETING, at, f"meeting:{code}:{day}:morning", week, "morning", meeting
+                            MEETING,
+                            at,
+                            f"meeting:{code}:{day}:morning",
+                            week,
+                            "morning",
+                            meeting,
+                            holiday,
                         )
                     )
         if (
             schedule.digest_day is not None
             and day.weekday() == schedule.digest_day
-            and offset >= 0
-            and day <= cal.end
+            and day >= cal.start
+            and day <= end
+            and not paused
         ):
             events.append(
                 Event(

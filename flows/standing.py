@@ -29,13 +29,15 @@ def standing(
     opted_out: bool = False,
     unreachable: bool = False,
     silent_after: dt.timedelta = SILENT_AFTER,
+    paused: dt.timedelta = dt.timedelta(0),
 ) -> str:
     """Where someone stands.
 
     - opted out: they sent BERHENTI/STOP;
     - unreachable: the channel refused our messages (blocked, number gone);
     - silent: nothing from them for `silent_after` (7 days), while the calendar has a
-      week open that they have not finished;
+      week open that they have not finished; time the cohort spent paused since they
+      last wrote (`paused`, Calendar.paused_between) is not silence;
     - behind: the week they work on is older than the calendar's open week (the same
       test as the facilitator's digest: weeks done + 1 < calendar week);
     - on track: otherwise (including someone ahead, or who finished everything).
@@ -45,7 +47,7 @@ def standing(
     if unreachable:
         return UNREACHABLE
     owes_work = weeks_done < calendar_week
-    if owes_work and (last_active is None or now - last_active >= silent_after):
+    if owes_work and (last_active is None or now - last_active - paused >= silent_after):
         return SILENT
     if weeks_done + 1 < calendar_week:
         return BEHIND

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.pacing import (
     ALERT,
     DIGEST,
+    HOLIDAY_CHECK,
     MEETING,
+    PAUSE,
     REMINDER,
     UNLOCK,
     Calendar,
+    Pause,
+    PauseError,
     Schedule,
     ScheduleError,
     calendar_week,
+    check_pause,
     cohort_events,
     may_start,
     next_allowed,
     next_event_at,
+    next_open,
+    programme_week,
     silence,
     unlock_at,
 )
+from flows.standing import ON_TRACK, standing
 
 S = Schedule()
 MONDAY = dt.date(2027, 1, 4)
@@ -164,3 +175,181 @@ def test_schedule_settings_are_read_and_bad_ones_refused() -> None:
         Schedule.from_mapping({"reminders": {"after_days": [2, 5], "alert_after_days": 3}})
     with pytest.raises(ScheduleError, match="not a time"):
         Schedule.from_mapping({"digest": {"at": "sore"}})
+
+
+# --- pauses: the calendar bends to village life -------------------------------------
+
+LEBARAN = Pause(dt.date(2027, 3, 8), dt.date(2027, 3, 21), "Lebaran", 1)
+
+
+def _with(*pauses: Pause, **kw: object) -> Calendar:
+    return Calendar(start=MONDAY, timezone="Asia/Jakarta", pauses=pauses, **kw)  # type: ignore[arg-type]
+
+
+def test_weeks_after_a_pause_open_its_length_later() -> None:
+    plain, paused = _with(), _with(LEBARAN)
+    # Week 10 would open on Monday 8 March, the pause's first day: it opens on the 22nd.
+    assert unlock_at(plain, 10, S) == utc(2027, 3, 8, 0, 0)
+    assert unlock_at(paused, 10, S) == utc(2027, 3, 22, 0, 0)
+    assert unlock_at(paused, 9, S) == unlock_at(plain, 9, S)  # before it: unchanged
+    assert unlock_at(paused, 16, S) == unlock_at(plain, 16, S) + dt.timedelta(weeks=2)
+    assert paused.end == plain.end + dt.timedelta(weeks=2)
+    # In the pause the calendar stands on week 9.
+    for day in range(8, 22):
+        assert calendar_week(paused, utc(2027, 3, day, 5), S) == 9
+    assert calendar_week(paused, utc(2027, 3, 22, 5), S) == 10
+
+
+def test_a_pause_that_starts_mid_week_shifts_only_the_weeks_after() -> None:
+    cal = _with(Pause(dt.date(2027, 3, 10), dt.date(2027, 3, 16)))  # Wed to Tue: 7 days
+    assert unlock_at(cal, 10, S) == utc(2027, 3, 8, 0, 0)
+    assert unlock_at(cal, 11, S) == utc(2027, 3, 22, 0, 0)
+    assert programme_week(cal, dt.date(2027, 3, 17)) == 10
+
+
+def test_nothing_is_sent_in_a_pause_but_its_own_two_messages() -> None:
+    cal = _with(LEBARAN, meeting_day=2, meeting_at=dt.time(16, 0))  # Wednesdays
+    events = list(cohort_events(cal, S, utc(2027, 3, 1), utc(2027, 3, 28), "C"))
+    inside = [e for e in events if cal.paused_at(e.at) is not None]
+    assert {(e.kind, e.detail) for e in inside} == {(PAUSE, "start"), (PAUSE, "end")}
+    start, end = (e for e in inside)
+    assert start.at == utc(2027, 3, 8, 0, 0)  # 07:00 WIB on its first day
+    assert end.at == utc(2027, 3, 21, 11, 0)  # 18:00 WIB on its last day
+    # The Wednesday meetings of 10 and 17 March are not announced; the 24th's is.
+    meetings = sorted({e.meeting_at for e in events if e.kind == MEETING and e.meeting_at})
+    assert meetings == [utc(2027, 3, 3, 9), utc(2027, 3, 24, 9)]
+
+
+def test_a_meeting_on_a_holiday_asks_the_facilitator_instead() -> None:
+    holiday = dt.date(2027, 3, 10)
+    cal = Calendar(
+        start=MONDAY,
+        timezone="Asia/Jakarta",
+        meeting_day=2,
+        meeting_at=dt.time(16, 0),
+        holidays=((holiday, "Hari Raya Idul Fitri"),),
+    )
+    events = list(cohort_events(cal, S, utc(2027, 3, 8), utc(2027, 3, 11), "C"))
+    kinds = [(e.kind, e.detail, e.holiday) for e in events if e.kind in (MEETING, HOLIDAY_CHECK)]
+    assert kinds == [
+        (HOLIDAY_CHECK, "", "Hari Raya Idul Fitri"),  # the evening before, to the facilitator
+        (MEETING, "morning", "Hari Raya Idul Fitri"),  # sent only if they say it happens
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "reason"),
+    [
+        (dt.date(2027, 3, 21), dt.date(2027, 3, 8), "ends_before_start"),
+        (dt.date(2027, 3, 1), dt.date(2027, 4, 30), "too_long"),
+        (dt.date(2027, 2, 1), dt.date(2027, 2, 7), "in_the_past"),
+        (dt.date(2027, 3, 15), dt.date(2027, 3, 28), "overlaps"),
+        (dt.date(2027, 6, 1), dt.date(2027, 6, 7), "after_end"),
+    ],
+)
+def test_a_pause_that_cannot_be_is_refused(first: dt.date, last: dt.date, reason: str) -> None:
+    cal = _with(LEBARAN)
+    with pytest.raises(PauseError) as refused:
+        check_pause(
+            Pause(first, last, id=2),
+            cal.pauses,
+            today=dt.date(2027, 2, 15),
+            start=cal.start,
+            end=_with().end,
+        )
+    assert refused.value.reason == reason
+
+
+def test_eight_weeks_is_the_longest_pause() -> None:
+    check_pause(
+        Pause(dt.date(2027, 3, 1), dt.date(2027, 4, 25)),
+        (),
+        today=dt.date(2027, 2, 1),
+        start=MONDAY,
+        end=_with().end,
+    )
+
+
+@st.composite
+def pause_sets(draw: st.DrawFn) -> tuple[Pause, ...]:
+    """Up to three pauses inside the programme, in order, none overlapping."""
+    pauses: list[Pause] = []
+    day = MONDAY + dt.timedelta(days=draw(st.integers(0, 30)))
+    for i in range(draw(st.integers(0, 3))):
+        length = draw(st.integers(1, 56))
+        pauses.append(Pause(day, day + dt.timedelta(days=length - 1), id=i + 1))
+        day += dt.timedelta(days=length + draw(st.integers(0, 40)))
+        if day >= MONDAY + dt.timedelta(weeks=16):
+            break
+    return tuple(pauses)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pauses=pause_sets(), meeting_day=st.integers(0, 6))
+def test_no_unlock_meeting_or_digest_falls_in_a_pause(
+    pauses: tuple[Pause, ...], meeting_day: int
+) -> None:
+    plain = _with(meeting_day=meeting_day)
+    cal = _with(*pauses, meeting_day=meeting_day)
+    events = list(cohort_events(cal, S, utc(2027, 1, 1), utc(2028, 6, 1), "C"))
+    for event in events:
+        if event.kind != PAUSE:
+            assert cal.paused_at(event.at) is None, event
+    unlocks = [e for e in events if e.kind == UNLOCK]
+    before = [e for e in cohort_events(plain, S, utc(2027, 1, 1), utc(2028, 6, 1), "C")]
+    assert len(unlocks) == len([e for e in before if e.kind == UNLOCK]) == 16
+    assert [e.week for e in unlocks] == list(range(1, 17))  # week order is kept
+    assert all(a.at < b.at for a, b in itertools.pairwise(unlocks))
+    for week in range(1, 17):  # the calendar agrees with its unlocks
+        at = unlock_at(cal, week, S)
+        assert calendar_week(cal, at, S) == week
+        assert calendar_week(cal, at - dt.timedelta(minutes=1), S) == week - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pauses=pause_sets(),
+    quiet_from=st.integers(0, 24 * 100),
+    stage=st.integers(0, 2),
+)
+def test_no_reminder_or_alert_falls_in_a_pause(
+    pauses: tuple[Pause, ...], quiet_from: int, stage: int
+) -> None:
+    cal = _with(*pauses)
+    since = utc(2027, 1, 4, 3) + dt.timedelta(hours=quiet_from)
+    now = since
+    while now < since + dt.timedelta(weeks=20):
+        rung = silence(cal, since, stage, now, S)
+        if rung.kind is not None:
+            assert cal.paused_at(now) is None
+            assert rung.due_at is not None and cal.paused_at(rung.due_at) is None
+            stage = rung.stage
+        now += dt.timedelta(hours=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pauses=pause_sets(), data=st.data())
+def test_on_track_before_a_pause_is_on_track_after_it(
+    pauses: tuple[Pause, ...], data: st.DataObject
+) -> None:
+    if not pauses:
+        return
+    cal = _with(*pauses)
+    pause = data.draw(st.sampled_from(pauses))
+    before = cal.local(pause.first, dt.time(0, 0)) - dt.timedelta(hours=1)
+    done = calendar_week(cal, before, S)  # finished every open week, just now
+    assert standing(weeks_done=done, calendar_week=done, last_active=before, now=before) == ON_TRACK
+    # The morning after the pause (and every hour of the next day).
+    after = next_open(cal, cal.local(pause.last + dt.timedelta(days=1), dt.time(6, 0)))
+    for hour in range(0, 24):
+        now = after + dt.timedelta(hours=hour)
+        assert (
+            standing(
+                weeks_done=done,
+                calendar_week=calendar_week(cal, now, S),
+                last_active=before,
+                now=now,
+                paused=cal.paused_between(before, now),
+            )
+            == ON_TRACK
+        )
