@@ -645,6 +645,72 @@ def parse_follow_up(text: str, today: date) -> date:
     return parse_date(text, today=today, minimum=today)
 
 
+_SPAN_TO = re.compile(
+    r"\s+(?:sampai(?:\s+dengan)?|hingga|s/d|sd|to|until|till)\s+|\s+[-\u2013\u2014]\s+"
+)
+_SPAN_DAYS = re.compile(r"^(?P<d>[0-9]{1,2})\s*[-\u2013\u2014]\s*(?P<end>[0-9]{1,2}\s*[a-z].*)$")
+_SPAN_FROM = re.compile(r"^(?:dari|mulai|from|starting)\s+")
+_SPAN_LENGTH = re.compile(
+    r"^(?P<n>[0-9]{1,2})\s*(?P<unit>minggu|pekan|weeks?|hari|days?)"
+    r"(?:\s+(?:mulai|dari|from|starting(?:\s+on)?|sejak)\s+(?P<start>.+))?$"
+)
+_SPAN_START_FIRST = re.compile(
+    r"^(?:mulai|dari|from|starting(?:\s+on)?|sejak)\s+(?P<start>.+?)\s+"
+    r"(?:selama\s+|for\s+)?(?P<n>[0-9]{1,2})\s*(?P<unit>minggu|pekan|weeks?|hari|days?)$"
+)
+
+
+def _span_start(text: str, today: date) -> date:
+    """The first day of a span: a date, "besok", or a weekday (the next one)."""
+    word = _squash(_clean(text)).removeprefix("hari ").strip()
+    weekday = WEEKDAYS.get(word.removesuffix(" depan").removeprefix("next ").strip())
+    if weekday is not None:  # the next one, never today: "mulai Senin" said on a Monday
+        return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    return parse_date(word, today=today)
+
+
+def parse_span(text: str, today: date) -> tuple[date, date]:
+    """A span of days as typed, both ends in it: "8 Maret sampai 21 Maret", "8-21 Maret",
+    "8 March to 21 March", "2 minggu mulai Senin", "10 hari mulai besok",
+    "mulai 8 Maret 2 minggu". Raises `AnswerError("span")` for anything else (an end
+    before the start is for the caller to refuse: it says so in its own words)."""
+    cleaned = _squash(_clean(text))
+    if not cleaned or len(cleaned) > _MAX_SHORT:
+        raise AnswerError("span")
+    cleaned = cleaned.removeprefix("jeda ").removeprefix("pause ").strip()
+    try:
+        length = _SPAN_LENGTH.fullmatch(cleaned) or _SPAN_START_FIRST.fullmatch(cleaned)
+        if length is not None:
+            n = int(length["n"])
+            days = n * 7 if length["unit"][0] in "mpw" else n
+            if days < 1:
+                raise AnswerError("span")
+            first = _span_start(length["start"] or "besok", today)
+            return first, first + timedelta(days=days - 1)
+        cleaned = _SPAN_FROM.sub("", cleaned)
+        days_only = _SPAN_DAYS.fullmatch(cleaned)
+        parts = (
+            [days_only["d"], days_only["end"]]
+            if days_only is not None
+            else _SPAN_TO.split(cleaned, maxsplit=1)
+        )
+        if len(parts) != 2:
+            raise AnswerError("span")
+        left, right = parts[0].strip(), parts[1].strip()
+        last = parse_date(right, today=today)
+        if left.isdigit():  # "8-21 Maret": the month (and year) of the end
+            first = date(last.year, last.month, int(left))
+            if first > last:  # "25 Februari - 3 Maret" written as "25-3 Maret"
+                raise AnswerError("span")
+        else:
+            first = _span_start(left, today)
+            if last < first and right.count(" ") < 2:  # "28 Desember - 3 Januari"
+                last = parse_date(right, today=first)
+        return first, last
+    except (AnswerError, ValueError):
+        raise AnswerError("span") from None
+
+
 _CLOCK = re.compile(r"^(?P<h>[0-9]{1,2})[.:](?P<m>[0-9]{2})$")
 _HOUR_WORDS = frozenset({"jam", "pukul", "pkl", "pkl.", "at", "wib", "wita", "wit"})
 

@@ -85,6 +85,9 @@ class Cohort(Base):
     # When the scheduler next has something to do for this cohort (unlock, meeting
     # reminder, digest): a tick reads only the cohorts whose moment has come.
     next_tick_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The cohort's pauses (Ramadan, Lebaran, the harvest), in order (0008): a list of
+    # {"id", "first", "last", "reason"}, dates local; None when it has none.
+    pauses: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class Person(Base):
@@ -412,3 +415,30 @@ class CohortTally(Base):
     permit_filed: Mapped[int] = mapped_column(Integer, default=0)
     first_sales: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Holiday(Base):
+    """A holiday an admin added for a region (a path prefix, "" for everywhere) or for
+    one cohort, on top of the national list in content/holidays.yaml (0008)."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("day", "region", "cohort_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(200), default="")
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class MeetingDecision(Base):
+    """Whether a cohort's meeting on a holiday still happens, as its facilitator said (0008)."""
+
+    __tablename__ = "meeting_decisions"
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    held: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -22,8 +22,10 @@ from storage.models import (
     Dialog,
     Document,
     FlowSession,
+    Holiday,
     InboundLog,
     Invite,
+    MeetingDecision,
     Membership,
     Nudge,
     Outbox,
@@ -41,8 +43,10 @@ cohorts_t = cast(Table, Cohort.__table__)
 contacts_t = cast(Table, Contact.__table__)
 dialogs_t = cast(Table, Dialog.__table__)
 documents_t = cast(Table, Document.__table__)
+holidays_t = cast(Table, Holiday.__table__)
 inbound_t = cast(Table, InboundLog.__table__)
 invites_t = cast(Table, Invite.__table__)
+meetings_t = cast(Table, MeetingDecision.__table__)
 memberships_t = cast(Table, Membership.__table__)
 nudges_t = cast(Table, Nudge.__table__)
 outbox_t = cast(Table, Outbox.__table__)

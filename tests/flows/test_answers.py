@@ -23,6 +23,7 @@ from flows.answers import (
     parse_follow_up,
     parse_number,
     parse_rupiah,
+    parse_span,
     parse_text,
     parse_when,
     parse_yesno,
@@ -1133,3 +1134,34 @@ def test_follow_up_is_a_day_from_today_on(text: str, day: date) -> None:
 
 def test_follow_up_in_the_past_is_refused() -> None:
     assert error(lambda: parse_follow_up("3/1/2027", TODAY)).code == "date_range"
+
+
+MONDAY_15_FEB = date(2027, 2, 15)
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "last"),
+    [
+        ("8 Maret sampai 21 Maret", date(2027, 3, 8), date(2027, 3, 21)),
+        ("jeda 8 Maret sampai 21 Maret", date(2027, 3, 8), date(2027, 3, 21)),
+        ("8-21 Maret", date(2027, 3, 8), date(2027, 3, 21)),
+        ("8 – 21 Maret 2027", date(2027, 3, 8), date(2027, 3, 21)),
+        ("8 Maret s/d 21 Maret", date(2027, 3, 8), date(2027, 3, 21)),
+        ("dari 8 Maret hingga 21 Maret 2027", date(2027, 3, 8), date(2027, 3, 21)),
+        ("8 March to 21 March", date(2027, 3, 8), date(2027, 3, 21)),
+        ("8/3 - 21/3", date(2027, 3, 8), date(2027, 3, 21)),
+        ("2 minggu mulai Senin", date(2027, 2, 22), date(2027, 3, 7)),  # said on a Monday
+        ("2 weeks from Monday", date(2027, 2, 22), date(2027, 3, 7)),
+        ("10 hari mulai besok", date(2027, 2, 16), date(2027, 2, 25)),
+        ("mulai 8 Maret 2 minggu", date(2027, 3, 8), date(2027, 3, 21)),
+        ("28 Desember - 3 Januari", date(2027, 12, 28), date(2028, 1, 3)),
+    ],
+)
+def test_a_span_of_days_is_read_as_people_write_it(typed: str, first: date, last: date) -> None:
+    assert parse_span(typed, MONDAY_15_FEB) == (first, last)
+
+
+@pytest.mark.parametrize("typed", ["besok", "kapan-kapan", "", "0 minggu mulai Senin", "x" * 200])
+def test_what_is_no_span_is_refused(typed: str) -> None:
+    with pytest.raises(AnswerError):
+        parse_span(typed, MONDAY_15_FEB)

@@ -22,7 +22,7 @@ from storage.models import Base
 
 async def test_upgrade_is_idempotent_and_matches_the_models(db: AsyncEngine) -> None:
     await upgrade(db)  # a second time changes nothing
-    assert await current_revision(db) == "0007"
+    assert await current_revision(db) == "0008"
 
     def tables(sync_conn: object) -> set[str]:
         return set(inspect(sync_conn).get_table_names())  # type: ignore[arg-type]
