@@ -16,6 +16,7 @@ import yaml
 
 from content.errors import ContentError
 from content.facts import FACTS_FILE, build_facts
+from content.holidays import HOLIDAYS_FILE, build_holidays
 from content.model import PRIVACY_MESSAGE, WEEKS, Content, Privacy, Program, Week
 from content.render import Renderer
 from flows.pacing import Schedule, ScheduleError
@@ -60,7 +61,20 @@ def load_content(root: Path | str = CONTENT_DIR) -> Content:
                             f"{source}, step {step.id!r}: message {step.message!r} "
                             f"is missing from locales/{locale}/"
                         )
-    return Content(root=root, program=program, flows=flows, renderer=renderer, facts=facts)
+    holidays_path = root / HOLIDAYS_FILE
+    holidays = (
+        build_holidays(_read_yaml(holidays_path, root), _rel(holidays_path, root))
+        if holidays_path.exists()
+        else build_holidays(None, "")
+    )
+    return Content(
+        root=root,
+        program=program,
+        flows=flows,
+        renderer=renderer,
+        facts=facts,
+        holidays=holidays,
+    )
 
 
 def _load_program(root: Path, flows: Mapping[str, Flow]) -> Program:

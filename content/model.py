@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from content.holidays import Holidays
 from content.render import Renderer
 from flows.pacing import Schedule
 from flows.spec import LOCALES, Flow
@@ -113,6 +114,7 @@ class Content:
     flows: Mapping[str, Flow]
     renderer: Renderer
     facts: Facts = field(default_factory=Facts)
+    holidays: Holidays = field(default_factory=Holidays)
 
     def flow_for_week(self, week: int) -> Flow | None:
         entry = self.program.week(week)

@@ -42,6 +42,12 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "behind": [{"name": "Agus", "week": 1}, {"name": "Rina", "week": 2}],
     "unreachable": ["Bayu"],
     "opens": "Senin, 11 Januari 2027, 07.00",
+    # pauses and holidays (bot/features/calendar, the scheduler's pause messages)
+    "reason": "Lebaran",
+    "from_date": "8 Maret 2027",
+    "to_date": "21 Maret 2027",
+    "resume_week": 10,
+    "holiday": "Hari Raya Idul Fitri",
     # the programme's calculators, advisor and plan (bot/features/programme/, bot/documents/plan.py)
     "n": 2,
     "total": 5,

@@ -549,3 +549,47 @@ def is_late(event_at: dt.datetime, now: dt.datetime, schedule: Schedule) -> bool
 def day_index(name: str | None) -> int | None:
     """'senin' → 0 … 'minggu' → 6; None for no day or an unknown one."""
     return DAY_NAMES.index(name) if name in DAY_NAMES else None
+
+
+LEBARAN_WEEKS = 2  # a Lebaran pause: from the Monday of Idul Fitri's week, two weeks
+
+
+def lebaran_pause(idul_fitri: dt.date, reason: str = "Lebaran") -> Pause:
+    """The pause `--pause-lebaran` and /jeda offer: the two weeks from the Monday of the
+    week Idul Fitri falls in (mudik, then the visits of the first days of Syawal)."""
+    first = idul_fitri - dt.timedelta(days=idul_fitri.weekday())
+    return Pause(first, first + dt.timedelta(weeks=LEBARAN_WEEKS, days=-1), reason)
+
+
+@dataclass(frozen=True)
+class Moves:
+    """What a change of pauses moves: weeks that open on another day, meetings that are
+    no longer announced (or are again)."""
+
+    weeks: tuple[tuple[int, dt.date, dt.date], ...]  # (week, was, now), local days
+    skipped: tuple[dt.date, ...]  # meeting days newly inside a pause
+    restored: tuple[dt.date, ...]  # meeting days no longer inside one
+    end: dt.date  # the day after the programme's last week, with the change
+
+
+def moves(before: Calendar, after: Calendar, schedule: Schedule, today: dt.date) -> Moves:
+    """What changes, from `today` on, when `before`'s pauses become `after`'s."""
+    weeks = []
+    for week in range(1, after.weeks + 1):
+        was = unlock_at(before, week, schedule).astimezone(before.zone).date()
+        now = unlock_at(after, week, schedule).astimezone(after.zone).date()
+        if was != now and max(was, now) >= today:
+            weeks.append((week, was, now))
+    skipped, restored = [], []
+    if after.meeting_day is not None:
+        day = today
+        while day < max(before.end, after.end):
+            if day.weekday() == after.meeting_day:
+                inside_before = before.pause_on(day) is not None
+                inside_after = after.pause_on(day) is not None
+                if inside_after and not inside_before:
+                    skipped.append(day)
+                elif inside_before and not inside_after and day < after.end:
+                    restored.append(day)
+            day += dt.timedelta(days=1)
+    return Moves(tuple(weeks), tuple(skipped), tuple(restored), after.end)

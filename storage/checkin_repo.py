@@ -121,6 +121,7 @@ async def due_follow_ups(conn: AsyncConnection, *, until: dt.date) -> Sequence[R
             cohorts_t.c.code,
             cohorts_t.c.name.label("cohort_name"),
             cohorts_t.c.start_date,
+            cohorts_t.c.pauses,
             cohorts_t.c.timezone,
             cohorts_t.c.quiet_start,
             cohorts_t.c.quiet_end,

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,8 +38,11 @@ async def due_cohorts(conn: AsyncConnection, *, now: dt.datetime, limit: int) ->
             cohorts_t.c.id,
             cohorts_t.c.code,
             cohorts_t.c.name,
+            cohorts_t.c.region,
+            cohorts_t.c.language,
             cohorts_t.c.timezone,
             cohorts_t.c.start_date,
+            cohorts_t.c.pauses,
             cohorts_t.c.meeting_day,
             cohorts_t.c.meeting_time,
             cohorts_t.c.quiet_start,
@@ -280,8 +283,13 @@ async def silent_sessions(
     now: dt.datetime,
     ladder: Sequence[dt.timedelta],
     limit: int,
+    after: tuple[dt.datetime, int] | None = None,
 ) -> Sequence[Row[Any]]:
-    """Week sessions whose silence has reached their next rung, with who and where."""
+    """Week sessions whose silence has reached their next rung, with who and where,
+    oldest silence first; `after` (updated_at, person_id) goes on past the last seen.
+
+    Silence here is wall-clock time: a paused cohort's sessions may come back before
+    their rung is due (flows/pacing.py's `silence` decides)."""
     if not ladder:
         return []
     due = or_(
@@ -301,6 +309,7 @@ async def silent_sessions(
             cohorts_t.c.code,
             cohorts_t.c.timezone,
             cohorts_t.c.start_date,
+            cohorts_t.c.pauses,
             cohorts_t.c.quiet_start,
             cohorts_t.c.quiet_end,
         )
@@ -315,7 +324,15 @@ async def silent_sessions(
             )
         )
         .where(due)
-        .order_by(sessions_t.c.updated_at)
+        .where(
+            true()
+            if after is None
+            else or_(
+                sessions_t.c.updated_at > after[0],
+                and_(sessions_t.c.updated_at == after[0], sessions_t.c.person_id > after[1]),
+            )
+        )
+        .order_by(sessions_t.c.updated_at, sessions_t.c.person_id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":

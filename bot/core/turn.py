@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.calendar import calendar_of
 from bot.core.channel import Capabilities, Registry
 from bot.core.messages import Button, InboundMessage, Media, OutboundMessage
 from content.loader import Content
@@ -455,7 +456,7 @@ class Turn:
         if cohort is None:
             return
         schedule = self.content.program.schedule
-        calendar = pacing.Calendar(start=cohort.start_date, timezone=cohort.timezone)
+        calendar = calendar_of(cohort)
         if pacing.calendar_week(calendar, self.now, schedule) < week + 1:
             return  # not open yet: the weekly unlock will open it
         done = await repo.list_progress(self.conn, person_id=self.person_id, cohort_id=cohort_id)

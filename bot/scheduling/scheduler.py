@@ -34,11 +34,24 @@ from bot.core.channel import Registry
 from bot.core.clock import Clock
 from bot.core.deferred import deferred
 from bot.core.jobs import Job, TickStats
+from bot.core.messages import BROADCAST
 from bot.core.turn import locale_of
 from content.loader import Content
 from flows import pacing
-from flows.pacing import ALERT, DIGEST, MEETING, REMINDER, UNLOCK, Calendar, Event, Schedule
-from storage import bulk, repo
+from flows.answers import format_date
+from flows.pacing import (
+    ALERT,
+    DIGEST,
+    HOLIDAY_CHECK,
+    MEETING,
+    PAUSE,
+    REMINDER,
+    UNLOCK,
+    Calendar,
+    Event,
+    Schedule,
+)
+from storage import bulk, calendar_repo, repo
 from storage import schedule_repo as sched
 
 log = logging.getLogger(__name__)
@@ -55,6 +68,9 @@ MESSAGES: tuple[str, ...] = (
     "nudges.meeting_evening",
     "nudges.meeting_morning",
     "nudges.digest",
+    "nudges.pause_start",
+    "nudges.pause_end",
+    "nudges.holiday_check",
 )
 
 
@@ -100,10 +116,13 @@ class Scheduler:
                     running = [group.create_task(self._cohort_lane(now)) for _ in range(lanes)]
                 for lane in running:
                     stats.add(lane.result())
+            after: tuple[dt.datetime, int] | None = None
             while True:
-                part, seen = await self._silence_chunk(now)
+                part, seen, held, after = await self._silence_chunk(now, after)
                 stats.add(part)
-                if seen < self.session_chunk or part.sessions == 0:
+                # A chunk where nothing moved is quiet hours: the rest is too. Sessions
+                # a pause holds back are read past, so that they never hide the others.
+                if seen < self.session_chunk or (part.sessions == 0 and not held):
                     break
                 await asyncio.sleep(0)
             for job in self.jobs:  # scheduled broadcasts, follow-up reminders, ...
@@ -156,9 +175,10 @@ class Scheduler:
                 return stats
             due: list[tuple[Row[Any], Calendar, Event]] = []
             next_ticks: list[tuple[int, dt.datetime | None]] = []
+            local = await calendar_repo.local_holidays(conn)
             for row in rows:
                 try:
-                    cal = calendar_of(row)
+                    cal = calendar_of(row, self._holidays(row, local))
                 except Exception:  # a broken time zone or time: log, look again tomorrow
                     log.exception("cohort %s has a calendar that cannot be read", row.code)
                     next_ticks.append((row.id, now + dt.timedelta(days=1)))
@@ -194,6 +214,31 @@ class Scheduler:
             await sched.set_next_ticks(conn, values=next_ticks)
         return stats
 
+    def _holidays(self, row: Row[Any], local: Sequence[Row[Any]]) -> list[tuple[dt.date, str]]:
+        """The holidays on the cohort's meeting days (national, its region's, its own),
+        named in the cohort's language. Only those: calendars that differ by a holiday
+        on another day stay one calendar (see _moments)."""
+        if row.meeting_day is None:
+            return []
+        weekday = pacing.day_index(row.meeting_day)
+        first, last = row.start_date, row.start_date + dt.timedelta(weeks=pacing.WEEKS + 8 * 3)
+        locale = locale_of(getattr(row, "language", None) or "id")
+        found: dict[dt.date, str] = {
+            h.day: h.name.get(locale) or h.name["id"]
+            for h in self.content.holidays.between(first, last)
+            if h.day.weekday() == weekday
+        }
+        region = str(row.region or "")
+        for h in local:
+            mine = (
+                h.cohort_id == row.id
+                if h.cohort_id is not None
+                else (not h.region or region == h.region or region.startswith(h.region + "/"))
+            )
+            if mine and first <= h.day <= last and h.day.weekday() == weekday:
+                found.setdefault(h.day, h.name)
+        return sorted(found.items())
+
     def _moments(
         self, cal: Calendar, code: str, now: dt.datetime
     ) -> tuple[list[Event], dt.datetime | None]:
@@ -224,7 +269,7 @@ class Scheduler:
         # Whom to read: in each cohort, those ready for the week that opens now, or
         # everyone when a meeting reminder or a digest is due there too.
         opening = {(row.id, _opening(event)) for row, _c, event in fresh if _opening(event)}
-        everyone = {row.id for row, _c, event in fresh if event.kind in (MEETING, DIGEST)}
+        everyone = {row.id for row, _c, event in fresh if event.kind in (MEETING, DIGEST, PAUSE)}
         wanted = [(cid, week, cid in everyone) for cid, week in sorted(opening)]
         wanted += [(cid, 0, True) for cid in sorted(everyone - {cid for cid, _w in opening})]
         by_cohort: dict[int, dict[int, sched.Member]] = defaultdict(dict)
@@ -242,6 +287,11 @@ class Scheduler:
         progress = (
             await sched.done_weeks(conn, cohort_ids=cohort_ids)
             if any(event.kind == DIGEST for _r, _c, event in fresh)
+            else {}
+        )
+        held = (
+            await calendar_repo.meetings_held(conn, cohort_ids=cohort_ids)
+            if any(event.holiday for _r, _c, event in fresh)
             else {}
         )
         for row, cal, event in fresh:
@@ -298,6 +348,8 @@ class Scheduler:
                     else "nudges.meeting_morning"
                 )
                 meeting_local = (event.meeting_at or event.at).astimezone(cal.zone)
+                if event.holiday and not held.get((row.id, meeting_local.date()), False):
+                    continue  # a holiday: only if the facilitator said it happens
                 silent = len(self.schedule.ladder)
                 for person in people:
                     if (person.nudge_stage or 0) >= silent and self.schedule.alerts:
@@ -312,6 +364,59 @@ class Scheduler:
                             **base,
                             "meeting_day": self._day(row.meeting_day, person.language),
                             "time": meeting_local.strftime("%H.%M"),
+                        },
+                        stats,
+                    )
+            elif event.kind == HOLIDAY_CHECK:
+                meeting_local = (event.meeting_at or event.at).astimezone(cal.zone)
+                for fac in staff_by_cohort.get(row.id, []):
+                    self.queue(
+                        outbox,
+                        fac,
+                        "nudges.holiday_check",
+                        MEETING,
+                        f"{event.key}:{fac.contact_id}",
+                        {
+                            **base,
+                            "cohort_code": row.code,
+                            "holiday": event.holiday,
+                            "date": format_date(meeting_local.date(), locale_of(fac.language)),
+                            "time": meeting_local.strftime("%H.%M"),
+                        },
+                        stats,
+                        name=fac.name,
+                    )
+            elif event.kind == PAUSE and event.pause is not None:
+                pause = event.pause
+                key = "nudges.pause_start" if event.detail == "start" else "nudges.pause_end"
+                following = pacing.calendar_week(
+                    cal,
+                    cal.local(pause.last + dt.timedelta(days=1), dt.time(23, 59)),
+                    self.schedule,
+                )
+                next_week = following + 1 if following < cal.weeks else 0
+                opens = (
+                    pacing.unlock_at(cal, next_week, self.schedule).astimezone(cal.zone).date()
+                    if next_week
+                    else None
+                )
+                recipients: list[Any] = [*people, *staff_by_cohort.get(row.id, [])]
+                for person in recipients:
+                    locale = locale_of(person.language)
+                    self.queue(
+                        outbox,
+                        person,
+                        key,
+                        BROADCAST,  # news for the whole cohort: a broadcast's template
+                        f"{event.key}:{person.contact_id}",
+                        {
+                            **base,
+                            "reason": pause.reason,
+                            "from_date": format_date(pause.first, locale),
+                            "to_date": format_date(pause.last, locale),
+                            "week": following,
+                            "resume_week": next_week,
+                            "opens": format_date(opens, locale) if opens else "",
                         },
                         stats,
                     )
@@ -350,15 +455,24 @@ class Scheduler:
 
     # --- silence: reminders and alerts ------------------------------------------------
 
-    async def _silence_chunk(self, now: dt.datetime) -> tuple[TickStats, int]:
+    async def _silence_chunk(
+        self, now: dt.datetime, after: tuple[dt.datetime, int] | None
+    ) -> tuple[TickStats, int, int, tuple[dt.datetime, int] | None]:
+        """One chunk of the silence ladder: (what was queued, rows read, rows a pause
+        held back, where the next chunk starts)."""
         stats = TickStats()
         ladder = self.schedule.ladder
+        held = 0
         async with self.db.begin() as conn:
             rows = await sched.silent_sessions(
-                conn, now=now, ladder=[after for after, _k in ladder], limit=self.session_chunk
+                conn,
+                now=now,
+                ladder=[after for after, _k in ladder],
+                limit=self.session_chunk,
+                after=after,
             )
             if not rows:
-                return stats, 0
+                return stats, 0, 0, after
             moves: list[dict[str, Any]] = []
             sends: list[tuple[Row[Any], pacing.Rung, int]] = []
             for row in rows:
@@ -369,11 +483,11 @@ class Scheduler:
                         {"person_id": row.person_id, "seen": row.updated_at, "stage": len(ladder)}
                     )
                     continue
-                rung = pacing.silence(
-                    calendar_of(row), row.updated_at, row.nudge_stage, now, self.schedule
-                )
+                cal = calendar_of(row)
+                rung = pacing.silence(cal, row.updated_at, row.nudge_stage, now, self.schedule)
                 if rung.stage == row.nudge_stage:
-                    continue  # quiet hours: later
+                    held += bool(cal.pauses)
+                    continue  # quiet hours, or a pause: later
                 moves.append(
                     {"person_id": row.person_id, "seen": row.updated_at, "stage": rung.stage}
                 )
@@ -385,7 +499,7 @@ class Scheduler:
             if sends:
                 await self._silence_messages(conn, sends, now, stats)
             await sched.set_stages(conn, rows=moves)
-        return stats, len(rows)
+        return stats, len(rows), held, (rows[-1].updated_at, rows[-1].person_id)
 
     async def _silence_messages(
         self,
