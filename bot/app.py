@@ -26,6 +26,7 @@ from bot.core.feature import Assembly, Feature, assemble
 from bot.core.messages import InboundMessage
 from bot.features import (
     broadcasts,
+    calendar,
     checkins,
     cohorts,
     enrolment,
@@ -55,6 +56,7 @@ FEATURES: tuple[Feature, ...] = (
     reviews.FEATURE,
     broadcasts.FEATURE,
     checkins.FEATURE,
+    calendar.FEATURE,
     cohorts.FEATURE,
     progress.FEATURE,
     privacy.FEATURE,

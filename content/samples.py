@@ -246,6 +246,63 @@ SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "privacy.copy_made": {"rows": 42, "tables": 6},
     "errors.date_range": {"min": "2027-01-04", "max": "2027-04-30"},
     "errors.rupiah_range": {"min": 1000, "max": 500000},
+    "jeda.button.edit": {
+        "id": 1,
+        "reason": "Lebaran",
+        "from_date": "8 Maret 2027",
+        "to_date": "21 Maret 2027",
+        "now": False,
+    },
+    "jeda.button.end": {
+        "id": 1,
+        "reason": "Lebaran",
+        "from_date": "8 Maret 2027",
+        "to_date": "21 Maret 2027",
+        "now": False,
+    },
+    "jeda.ask_span": {
+        "cohort_code": "TRITIS-01",
+        "pauses": [
+            {
+                "id": 1,
+                "reason": "Lebaran",
+                "from_date": "8 Maret 2027",
+                "to_date": "21 Maret 2027",
+                "now": False,
+            }
+        ],
+        "lebaran": {"from_date": "8 Maret 2027", "to_date": "21 Maret 2027"},
+        "estimated": True,
+        "editing": False,
+    },
+    "jeda.preview": {
+        "action": "add",
+        "cohort_code": "TRITIS-01",
+        "reason": "Lebaran",
+        "from_date": "8 Maret 2027",
+        "to_date": "21 Maret 2027",
+        "days": 14,
+        "moved": [{"week": 10, "was": "8 Maret 2027", "now": "22 Maret 2027"}],
+        "more": 6,
+        "skipped": ["10 Maret 2027", "17 Maret 2027"],
+        "restored": ["24 Maret 2027"],
+        "end": "9 Mei 2027",
+    },
+    "jeda.saved": {
+        "action": "add",
+        "cohort_code": "TRITIS-01",
+        "reason": "Lebaran",
+        "from_date": "8 Maret 2027",
+        "to_date": "21 Maret 2027",
+        "days": 14,
+        "moved": [{"week": 10, "was": "8 Maret 2027", "now": "22 Maret 2027"}],
+        "more": 6,
+        "skipped": ["10 Maret 2027", "17 Maret 2027"],
+        "restored": ["24 Maret 2027"],
+        "end": "9 Mei 2027",
+    },
+    "jeda.refused.too_long": {"longest": 8},
+    "jeda.meeting_usage": {"several": True},
 }
 
 

@@ -8,8 +8,12 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from content.holidays import Holidays
 from flows import pacing
 from flows.pacing import Calendar, Pause
+
+# How far past its start a cohort's holidays are looked up: 16 weeks and room for pauses.
+_HOLIDAY_SPAN = dt.timedelta(weeks=pacing.WEEKS + 3 * 8)
 
 
 def pauses_of(stored: Sequence[Mapping[str, Any]] | None) -> tuple[Pause, ...]:
@@ -55,3 +59,32 @@ def calendar_of(row: Row[Any], holidays: Iterable[tuple[dt.date, str]] = ()) -> 
         pauses=pauses_of(row.pauses),
         holidays=tuple(sorted(holidays)),
     )
+
+
+def meeting_holidays(
+    row: Row[Any], national: Holidays, local: Iterable[Row[Any]], locale: str
+) -> list[tuple[dt.date, str]]:
+    """The holidays that fall on the cohort's meeting day (national ones, its region's and
+    its own, from `storage.calendar_repo.local_holidays`), named in `locale`.
+
+    Only those: the calendars of cohorts that differ by a holiday on another weekday stay
+    one calendar, which the scheduler works out once.
+    """
+    weekday = pacing.day_index(getattr(row, "meeting_day", None))
+    if weekday is None:
+        return []
+    first, last = row.start_date, row.start_date + _HOLIDAY_SPAN
+    found = {
+        h.day: h.name.get(locale) or h.name["id"]
+        for h in national.between(first, last)
+        if h.day.weekday() == weekday
+    }
+    region = str(getattr(row, "region", "") or "")
+    for h in local:
+        if h.cohort_id is not None:
+            mine = h.cohort_id == row.id
+        else:
+            mine = not h.region or region == h.region or region.startswith(h.region + "/")
+        if mine and first <= h.day <= last and h.day.weekday() == weekday:
+            found.setdefault(h.day, h.name)
+    return sorted(found.items())

@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.calendar import calendar_of
+from bot.core.calendar import calendar_of, meeting_holidays
 from bot.core.channel import Registry
 from bot.core.clock import Clock
 from bot.core.deferred import deferred
@@ -178,7 +178,10 @@ class Scheduler:
             local = await calendar_repo.local_holidays(conn)
             for row in rows:
                 try:
-                    cal = calendar_of(row, self._holidays(row, local))
+                    holidays = meeting_holidays(
+                        row, self.content.holidays, local, locale_of(row.language)
+                    )
+                    cal = calendar_of(row, holidays)
                 except Exception:  # a broken time zone or time: log, look again tomorrow
                     log.exception("cohort %s has a calendar that cannot be read", row.code)
                     next_ticks.append((row.id, now + dt.timedelta(days=1)))
@@ -213,31 +216,6 @@ class Scheduler:
                 await self._cohort_events(conn, fresh, now, stats)
             await sched.set_next_ticks(conn, values=next_ticks)
         return stats
-
-    def _holidays(self, row: Row[Any], local: Sequence[Row[Any]]) -> list[tuple[dt.date, str]]:
-        """The holidays on the cohort's meeting days (national, its region's, its own),
-        named in the cohort's language. Only those: calendars that differ by a holiday
-        on another day stay one calendar (see _moments)."""
-        if row.meeting_day is None:
-            return []
-        weekday = pacing.day_index(row.meeting_day)
-        first, last = row.start_date, row.start_date + dt.timedelta(weeks=pacing.WEEKS + 8 * 3)
-        locale = locale_of(getattr(row, "language", None) or "id")
-        found: dict[dt.date, str] = {
-            h.day: h.name.get(locale) or h.name["id"]
-            for h in self.content.holidays.between(first, last)
-            if h.day.weekday() == weekday
-        }
-        region = str(row.region or "")
-        for h in local:
-            mine = (
-                h.cohort_id == row.id
-                if h.cohort_id is not None
-                else (not h.region or region == h.region or region.startswith(h.region + "/"))
-            )
-            if mine and first <= h.day <= last and h.day.weekday() == weekday:
-                found.setdefault(h.day, h.name)
-        return sorted(found.items())
 
     def _moments(
         self, cal: Calendar, code: str, now: dt.datetime
