@@ -48,6 +48,10 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "to_date": "21 Maret 2027",
     "resume_week": 10,
     "holiday": "Hari Raya Idul Fitri",
+    "pause": {"reason": "Lebaran", "from_date": "8 Maret 2027", "to_date": "21 Maret 2027"},
+    "progress_paused": [
+        {"code": "TRITIS-01", "reason": "Lebaran", "from_date": "8 Maret", "to_date": "21 Maret"}
+    ],
     # the programme's calculators, advisor and plan (bot/features/programme/, bot/documents/plan.py)
     "n": 2,
     "total": 5,

@@ -43,6 +43,7 @@ from storage.tables import (
     dialogs_t,
     documents_t,
     invites_t,
+    meetings_t,
     memberships_t,
     nudges_t,
     outbox_t,
@@ -70,6 +71,7 @@ PERSON_COLUMNS: Mapping[tuple[str, str], str] = {
     ("checkins", "facilitator_id"): BY,
     ("broadcasts", "author_id"): BY,
     ("invites", "used_by"): BY,
+    ("meeting_decisions", "decided_by"): BY,  # "the meeting on a holiday goes ahead"
     ("outbox", "contact_id"): ABOUT,  # through the person's contacts
 }
 _TABLES: Mapping[str, Table] = {
@@ -87,6 +89,7 @@ _TABLES: Mapping[str, Table] = {
         checkins_t,
         broadcasts_t,
         invites_t,
+        meetings_t,
         outbox_t,
     )
 }
@@ -195,7 +198,9 @@ async def collect(conn: AsyncConnection, *, person_id: int) -> dict[str, list[di
             )
         else:
             rows = await conn.execute(
-                select(table).where(table.c[column] == person_id).order_by(table.c.id)
+                select(table)
+                .where(table.c[column] == person_id)
+                .order_by(*table.primary_key.columns)
             )
         shown = [_document(r) if table_name == "documents" else _row(r) for r in rows]
         if shown:

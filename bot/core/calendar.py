@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 
 from content.holidays import Holidays
 from flows import pacing
+from flows.answers import format_date
 from flows.pacing import Calendar, Pause
 
 # How far past its start a cohort's holidays are looked up: 16 weeks and room for pauses.
@@ -88,3 +89,21 @@ def meeting_holidays(
         if mine and first <= h.day <= last and h.day.weekday() == weekday:
             found.setdefault(h.day, h.name)
     return sorted(found.items())
+
+
+def paused_since(cal: Calendar, since: dt.datetime | None, now: dt.datetime) -> dt.timedelta:
+    """How long the cohort was paused since someone last wrote (none when they never
+    did): what `flows.standing.standing` must not count as silence."""
+    return cal.paused_between(since, now) if since is not None else dt.timedelta(0)
+
+
+def pause_now(cal: Calendar, now: dt.datetime, locale: str) -> dict[str, str] | None:
+    """The pause under way at `now`, as a message's values ({reason, from_date, to_date})."""
+    pause = cal.paused_at(now)
+    if pause is None:
+        return None
+    return {
+        "reason": pause.reason,
+        "from_date": format_date(pause.first, locale),
+        "to_date": format_date(pause.last, locale),
+    }

@@ -59,6 +59,8 @@ MARKERS: dict[str, str] = {
     "broadcast_status": "Kamu belum pernah mengirim siaran",  # siaran.status_none
     "checkin_kind": "Apa yang mau kamu catat untuk",  # checkin.ask_kind
     "checkin_history": "Belum ada catatan pertemuan",  # checkin.history_empty
+    "pause_ask": "bisa dijeda saat banyak yang pulang kampung",  # jeda.ask_span
+    "meeting_none": "jatuh di hari libur dalam 8 hari",  # jeda.no_holiday_meeting
     "roster": "kalender minggu",  # checkin.roster
     "behind": "perlu dikunjungi",  # checkin.behind (none in this world)
     "review_list": "menunggu ditinjau",  # review.none

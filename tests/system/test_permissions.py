@@ -32,6 +32,8 @@ STAFF_TOOLS: list[tuple[str, str, tuple[str, ...]]] = [
     ("/siaran status", "broadcast_status", ("fa", "fb", "ad")),
     ("/checkin {cohort}", "checkin_kind", ("fa", "fb", "ad")),
     ("/checkin riwayat", "checkin_history", ("fa", "fb", "ad")),
+    ("/jeda {cohort}", "pause_ask", ("fa", "fb", "ad")),
+    ("/pertemuan jadi {cohort}", "meeting_none", ("fa", "fb", "ad")),
     ("/kelompok {cohort}", "roster", ("fa", "fb", "ca", "ad")),
     ("/tertinggal {cohort}", "behind", ("fa", "fb", "ca", "ad")),
     ("/tinjau {cohort}", "review_list", ("fa", "fb", "ad")),

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import dialog
-from bot.core.calendar import calendar_of
+from bot.core.calendar import calendar_of, paused_since
 from bot.core.channel import Registry, UnknownChannel
 from bot.core.dialog import Dialog, DialogState
 from bot.core.files import keep_photo
@@ -98,7 +98,8 @@ async def audience_of(
     entries = await roster_store.roster(conn, cohort_ids=[c.id for c in cohorts])
     if audience == BEHIND:
         schedule = content.program.schedule
-        weeks = {c.id: pacing.calendar_week(calendar_of(c), now, schedule) for c in cohorts}
+        calendars = {c.id: calendar_of(c) for c in cohorts}
+        weeks = {cid: pacing.calendar_week(cal, now, schedule) for cid, cal in calendars.items()}
         entries = [
             e
             for e in entries
@@ -107,6 +108,7 @@ async def audience_of(
                 calendar_week=weeks[e.cohort_id],
                 last_active=e.last_active,
                 now=now,
+                paused=paused_since(calendars[e.cohort_id], e.last_active, now),
             )
             in (standing.BEHIND, standing.SILENT)
         ]

@@ -9,6 +9,7 @@ that morning) or not (then nobody is).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from bot.core.calendar import calendar_of, meeting_holidays
@@ -31,37 +32,50 @@ async def _own_cohorts(turn: Turn, scope: Scope) -> list[Any]:
     return [r for r in rows if scope.admin or r.id in scope.cohort_ids]
 
 
-async def _which(turn: Turn, scope: Scope, words: list[str]) -> tuple[Any | None, list[str]]:
-    """The cohort the words name first (a code), else the asker's only one."""
-    if words:
+def _names_cohort(word: str) -> bool:
+    """Whether a first word is a cohort's code (TRITIS-01, A1), not the start of a span."""
+    return bool(_CODE.match(word)) and word.lower() not in _SPAN_WORDS
+
+
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,31}$")
+_SPAN_WORDS = frozenset({"mulai", "dari", "sejak", "from", "starting", "besok", "lusa"})
+
+
+async def _which(turn: Turn, scope: Scope, words: list[str]) -> tuple[Any | None, list[str], bool]:
+    """The cohort the first word names (a code), else the asker's only one; and whether
+    a code was given that is not theirs (then say so, as for one that does not exist)."""
+    if words and _names_cohort(words[0]):
         cohort = await cohort_in_scope(turn.conn, scope, words[0])
         if cohort is not None and (scope.admin or cohort.id in scope.cohort_ids):
-            return cohort, words[1:]
+            return cohort, words[1:], False
+        return None, words, True
     mine = await _own_cohorts(turn, scope)
-    return (mine[0] if len(mine) == 1 else None), words
+    return (mine[0] if len(mine) == 1 else None), words, False
 
 
 async def jeda(turn: Turn, args: str) -> None:
     scope = await scope_of(turn.conn, turn.person_id)
     words = args.split()
-    cohort, rest = await _which(turn, scope, words)
-    if cohort is not None:
-        await pause_dialog.start(turn, cohort, " ".join(rest))
-        return
-    mine = await _own_cohorts(turn, scope)
-    if not mine:
-        await turn.say("jeda.no_cohort")
-    elif words and not rest:
+    cohort, rest, foreign = await _which(turn, scope, words)
+    if foreign:
         await not_in_scope(turn, words[0])
+    elif cohort is not None:
+        await pause_dialog.start(turn, cohort, " ".join(rest))
+    elif not await _own_cohorts(turn, scope):
+        await turn.say("jeda.no_cohort")
     else:
-        await pause_dialog.choose_cohort(turn, mine)
+        await pause_dialog.choose_cohort(turn, await _own_cohorts(turn, scope))
 
 
 async def pertemuan(turn: Turn, args: str) -> None:
     words = [w.lower() for w in args.split()]
     answer = next((w for w in words if w in HELD or w in OFF), None)
     scope = await scope_of(turn.conn, turn.person_id)
-    cohort, _rest = await _which(turn, scope, [w for w in words if w != answer])
+    named = [w for w in args.split() if w.lower() != answer]
+    cohort, _rest, foreign = await _which(turn, scope, named)
+    if foreign:
+        await not_in_scope(turn, named[0])
+        return
     if answer is None or cohort is None:
         await turn.say("jeda.meeting_usage", {"several": cohort is None and answer is not None})
         return

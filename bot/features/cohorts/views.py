@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.calendar import calendar_of
+from bot.core.calendar import calendar_of, pause_now, paused_since
 from bot.core.commands import Command
 from bot.core.messages import OutboundMessage
 from bot.core.scope import Scope, cohort_in_scope, cohorts_in_scope, not_in_scope, scope_of
@@ -67,7 +67,8 @@ def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
 async def _standings(
     turn: Turn, cohort: Any
 ) -> tuple[int, list[tuple[roster_store.RosterEntry, str]]]:
-    week = pacing.calendar_week(calendar_of(cohort), turn.now, turn.content.program.schedule)
+    cal = calendar_of(cohort)
+    week = pacing.calendar_week(cal, turn.now, turn.content.program.schedule)
     entries = await roster_store.roster(turn.conn, cohort_ids=[cohort.id])
     return week, [
         (
@@ -79,6 +80,7 @@ async def _standings(
                 now=turn.now,
                 opted_out=e.opted_out,
                 unreachable=e.unreachable,
+                paused=paused_since(cal, e.last_active, turn.now),
             ),
         )
         for e in entries
@@ -137,6 +139,7 @@ async def roster(turn: Turn, args: str) -> None:
             "calendar_week": week,
             "tally": counts,
             "count": len(people),
+            "pause": pause_now(calendar_of(cohort), turn.now, turn.locale),
         },
         "people",
         people,
@@ -177,7 +180,12 @@ async def behind(turn: Turn, args: str) -> None:
     await _say_list(
         turn,
         "checkin.behind",
-        {"cohort_code": cohort.code, "calendar_week": week, "count": len(people)},
+        {
+            "cohort_code": cohort.code,
+            "calendar_week": week,
+            "count": len(people),
+            "pause": pause_now(calendar_of(cohort), turn.now, turn.locale),
+        },
         "people",
         people,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.calendar import calendar_of
+from bot.core.calendar import calendar_of, pause_now, paused_since
 from bot.core.commands import Command
 from bot.core.dialog import Dialog, DialogState, ask, close, open_dialog
 from bot.core.files import send_document
@@ -99,6 +99,11 @@ async def progress_view(
         markup=markup,
         max_text=max_text,
         today=today,
+        paused=[
+            {"code": c.code, **shown}
+            for c in cohorts
+            if (shown := pause_now(calendar_of(c), now, locale)) is not None
+        ],
     )
     return ProgressView(cohorts, stats, text)
 
@@ -113,8 +118,10 @@ def compose_table(
     markup: str,
     max_text: int,
     today: dt.date,
+    paused: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """Heading, table, legend and quiet facilitators, as many rows as the channel holds."""
+    """Heading (with the cohorts paused now: `paused`, [{code, reason, from_date,
+    to_date}]), table, legend and quiet facilitators, as many rows as the channel holds."""
 
     def say(key: str, params: dict[str, Any] | None = None) -> str:
         return renderer.render(key, locale, params or {}, markup)
@@ -133,6 +140,11 @@ def compose_table(
             "progress_as_of": format_date(today, locale),
         },
     )
+    if paused:
+        head += "\n" + say(
+            "progres.paused",
+            {"progress_paused": paused[:QUIET_SHOWN], "progress_more": len(paused) - QUIET_SHOWN},
+        )
     quiet = [
         {"name": name, "code": c.code} for c in cohorts for name in stats[c.id].quiet_facilitators
     ]
@@ -346,7 +358,8 @@ async def show_record(turn: Turn, person_id: int, cohort_id: int) -> None:
         None,
     )
     person = await progress_repo.person(conn, person_id=person_id) if entry is None else None
-    week_now = pacing.calendar_week(calendar_of(cohort), turn.now, content.program.schedule)
+    cal = calendar_of(cohort)
+    week_now = pacing.calendar_week(cal, turn.now, content.program.schedule)
     weeks_done = entry.weeks_done if entry else 0
     status = standing(
         weeks_done=weeks_done,
@@ -355,6 +368,7 @@ async def show_record(turn: Turn, person_id: int, cohort_id: int) -> None:
         now=turn.now,
         opted_out=entry.opted_out if entry else False,
         unreachable=entry.unreachable if entry else False,
+        paused=paused_since(cal, entry.last_active if entry else None, turn.now),
     )
     wanted = [k for keys in ANSWER_KEYS.values() for k in keys]
     answers = await progress_repo.answers_of(conn, person_id=person_id, keys=wanted)
@@ -437,8 +451,15 @@ async def export_files(
     roster = await roster_store.roster(conn, cohort_ids=ids)
     found = await progress_repo.artefacts_by_person(conn, cohort_ids=ids)
     schedule = content.program.schedule
-    weeks_now = {c.id: pacing.calendar_week(calendar_of(c), now, schedule) for c in cohorts}
+    calendars = {c.id: calendar_of(c) for c in cohorts}
+    weeks_now = {cid: pacing.calendar_week(cal, now, schedule) for cid, cal in calendars.items()}
     zones = {c.id: ZoneInfo(c.timezone) for c in cohorts}
+    pauses_shown = {  # the cohort's pause under way: its people are paused, not behind
+        cid: " ".join(f"{p['reason']} {p['from_date']} – {p['to_date']}".split())
+        if (p := pause_now(cal, now, locale))
+        else ""
+        for cid, cal in calendars.items()
+    }
     status_label = {
         s: _plain(renderer, f"progres.status.{s}", locale)
         for s in ("on_track", "behind", "silent", "unreachable", "opted_out")
@@ -454,6 +475,7 @@ async def export_files(
             now=now,
             opted_out=e.opted_out,
             unreachable=e.unreachable,
+            paused=paused_since(calendars[e.cohort_id], e.last_active, now),
         )
         product = got.get(progress_repo.PRODUCT_KEYS[1]) or got.get(progress_repo.PRODUCT_KEYS[0])
         filed = got.get(progress_repo.PERMIT_FILED)
@@ -472,6 +494,7 @@ async def export_files(
                 yes if got.get("plan_approved") else no,
                 "" if filed is None else (yes if filed is True else no),
                 sales if isinstance(sales, int | float) else "",
+                pauses_shown[e.cohort_id],
             ]
         )
     kind_label = {

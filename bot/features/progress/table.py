@@ -204,6 +204,7 @@ MESSAGES: tuple[str, ...] = (
     "progres.regions",
     "progres.quiet",
     "progres.quiet_none",
+    "progres.paused",
     *(f"progres.chart.{k}" for k in ("title", "x", "y", "other", "caption")),
     "progres.peserta.usage",
     "progres.peserta.choose",

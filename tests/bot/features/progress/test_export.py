@@ -58,6 +58,7 @@ async def test_export_progress_and_checkins(app: App) -> None:
         "rencana_disetujui",
         "izin_diajukan",
         "penjualan_pertama",
+        "jeda_kelompok",
     ]
     by_name = {row["nama"]: row for row in progress}
     assert set(by_name) == {
@@ -73,6 +74,7 @@ async def test_export_progress_and_checkins(app: App) -> None:
     assert aminah["rencana_disetujui"] == "ya"
     assert aminah["izin_diajukan"] == "ya"
     assert aminah["penjualan_pertama"] == "12"
+    assert aminah["jeda_kelompok"] == ""  # the cohort is not paused
     assert aminah["status"] == "sesuai jadwal"
     rahma = by_name["Siti Rahma"]
     assert (rahma["produk"], rahma["izin_diajukan"], rahma["penjualan_pertama"]) == (
