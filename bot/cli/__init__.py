@@ -342,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--start", metavar="YYYY-MM-DD", help="the cohorts' start date (default: next Monday)"
     )
+    sim.add_argument(
+        "--pause",
+        metavar="YYYY-MM-DD:YYYY-MM-DD",
+        help="every cohort pauses over these days (first:last), as /jeda would; the run "
+        "lasts that much longer and the summary counts what reached participants then",
+    )
     sim.add_argument("--json", action="store_true", help="print the summary as a JSON object")
     sim.set_defaults(run="simulate:cmd_simulate")
 

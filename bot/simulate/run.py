@@ -40,14 +40,14 @@ from sqlalchemy import func, select
 
 from bot.app import App, open_app
 from bot.channels.console import CONSOLE, ConsoleChannel
-from bot.core.calendar import calendar_of
+from bot.core.calendar import calendar_of, stored_pauses
 from bot.core.clock import SimulatedClock
 from bot.core.messages import TEXT, InboundMessage, OutboundMessage, SendContext, SendResult
 from bot.simulate.answers import FIRST_NAMES, VILLAGES, answer_for
 from content.loader import Content
 from flows import pacing
 from flows.spec import Flow
-from storage import repo
+from storage import calendar_repo, repo
 from storage.db import make_engine, upgrade
 from storage.models import Nudge, Outbox, Progress
 from storage.repo import sessions
@@ -140,6 +140,9 @@ class Options:
     weeks: int = MAX_WEEKS
     seed: int = 1
     start: dt.date = dt.date(2027, 1, 4)
+    # Every cohort pauses over these days (first, last), as a facilitator's /jeda would;
+    # the run lasts that much longer, so the same weeks are reached.
+    pause: tuple[dt.date, dt.date] | None = None
 
 
 class Simulation:
@@ -151,6 +154,9 @@ class Simulation:
         self.by_address: dict[str, Person] = {}
         self.cohorts: list[CohortInfo] = []
         self._ids = itertools.count(1)
+        # What reached participants on a day their cohort was paused, by kind: the
+        # pause's own messages (broadcast) and replies to what they wrote, nothing else.
+        self.during_pause: Counter[str] = Counter()
 
     # --- setting up ----------------------------------------------------------------
 
@@ -182,6 +188,12 @@ class Simulation:
                     .where(repo.cohorts.c.id == cohort_id)
                     .values(meeting_day=day, meeting_time="16:00")
                 )
+                if opts.pause is not None:
+                    first, last = opts.pause
+                    pause = pacing.Pause(first, last, "Jeda simulasi", 1)
+                    await calendar_repo.set_pauses(
+                        conn, cohort_id=cohort_id, pauses=stored_pauses([pause]), now=now
+                    )
                 facilitator = FACILITATORS[k % len(FACILITATORS)]
                 person_id, _ = await repo.create_person(
                     conn,
@@ -407,12 +419,24 @@ class Simulation:
             if person.wake_at is None or person.wake_at > soon:
                 person.wake_at = soon
 
+    def _count_paused(self, person: Person, now: dt.datetime, got: list[tuple[str, str]]) -> None:
+        if self.options.pause is None:
+            return
+        first, last = self.options.pause
+        # The hour's messages went out in the hour before `now`, in the cohort's zone.
+        day = (now - HOUR).astimezone(ZoneInfo(self.cohorts[person.cohort].timezone)).date()
+        if first <= day <= last:
+            self.during_pause.update(kind for kind, _text in got)
+
     # --- the run ----------------------------------------------------------------------------
 
     async def run(self, progress: Callable[[int, int], None] | None = None) -> None:
         opts = self.options
+        length = (opts.pause[1] - opts.pause[0] + DAY) if opts.pause else dt.timedelta(0)
         end = dt.datetime.combine(
-            opts.start + dt.timedelta(weeks=opts.weeks), dt.time(0), tzinfo=ZoneInfo(ZONES[0])
+            opts.start + dt.timedelta(weeks=opts.weeks) + length,
+            dt.time(0),
+            tzinfo=ZoneInfo(ZONES[0]),
         ).astimezone(dt.UTC)
         begin = self.app.clock.now()
         total_days = max(1, round((end - begin) / DAY))
@@ -425,6 +449,7 @@ class Simulation:
                 if person is None:
                     continue
                 person.received.update(kind for kind, _text in got)
+                self._count_paused(person, now, got)
                 for kind in sorted({kind for kind, _text in got}):
                     await self.react(person, kind)
             acted = False
@@ -527,6 +552,8 @@ async def summarise(sim: Simulation, wall_s: float) -> dict[str, Any]:
         "weeks": opts.weeks,
         "seed": opts.seed,
         "start": opts.start.isoformat(),
+        "pause": [d.isoformat() for d in opts.pause] if opts.pause else None,
+        "during_pause_by_kind": dict(sorted(sim.during_pause.items())),
         "timezones": sorted({c.timezone for c in sim.cohorts}),
         "messages_by_kind": dict(sorted(kinds.items())),
         "messages_total": sum(kinds.values()),
@@ -583,6 +610,12 @@ def format_summary(summary: dict[str, Any]) -> str:
         "Weeks finished after the next had opened (the bot sends nothing for those): "
         f"{summary['behind_without_prompt']}"
     )
+    if summary["pause"]:
+        during = ", ".join(f"{k} {v}" for k, v in summary["during_pause_by_kind"].items())
+        lines.append(
+            f"Paused {summary['pause'][0]} to {summary['pause'][1]}; what reached "
+            f"participants then: {during or 'nothing'}"
+        )
     stuck = summary["stuck"]
     lines += ["", f"Stuck participants: {len(stuck)}"]
     for s in stuck:

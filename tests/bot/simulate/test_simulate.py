@@ -196,3 +196,44 @@ def test_progress_is_a_bar_redrawn_in_place_on_a_terminal() -> None:
     assert out.getvalue() == (
         f"\r[{'.' * 30}] day 0/4\r[{'#' * 15}{'.' * 15}] day 2/4\r[{'#' * 30}] day 4/4\n"
     )
+
+
+async def test_a_paused_run_reaches_the_same_weeks_and_sends_nothing_but_the_pause_then(
+    tmp: Path, content: Content
+) -> None:
+    """Two weeks' pause after week 2 (as for Lebaran): everyone gets the same weeks done as
+    without it; while it lasts participants get the pause's two messages and nothing else."""
+    plain, _ = await run(tmp, content, "first")
+    first, last = START + dt.timedelta(weeks=2), START + dt.timedelta(weeks=4, days=-1)
+    paused_options = Options(
+        cohorts=OPTIONS.cohorts,
+        participants=OPTIONS.participants,
+        weeks=OPTIONS.weeks,
+        seed=OPTIONS.seed,
+        start=START,
+        pause=(first, last),
+    )
+    url = f"sqlite+aiosqlite:///{tmp}/paused.db"
+    paused = await simulate(url, paused_options, content=content)
+    assert paused["stuck"] == []
+    assert paused["completion_by_week"] == plain["completion_by_week"]
+    everyone = OPTIONS.cohorts * OPTIONS.participants
+    # One message when it starts and one when it ends, to every participant; no unlock,
+    # reminder, meeting or alert on a paused day.
+    assert paused["during_pause_by_kind"] == {"broadcast": 2 * everyone}
+    assert paused["nudges_by_kind"]["pause"] == 2 * OPTIONS.cohorts
+    for kind in ("unlock", "reminder", "alert"):
+        assert paused["nudges_by_kind"].get(kind, 0) == plain["nudges_by_kind"].get(kind, 0)
+    assert f"Paused {first} to {last}" in format_summary(paused)
+
+
+def test_the_command_refuses_a_pause_that_cannot_be() -> None:
+    argv = ["simulate", "--start", "2027-01-04", "--weeks", "4"]
+    code, _, err = run_cli([*argv, "--pause", "2027-02-01"])
+    assert code == 2 and "not two dates like 2027-03-08:2027-03-21" in err
+    code, _, err = run_cli([*argv, "--pause", "2027-01-20:2027-01-10"])
+    assert code == 2 and "its last day is before its first" in err
+    code, _, err = run_cli([*argv, "--pause", "2027-01-05:2027-04-30"])
+    assert code == 2 and "more than 8 weeks" in err
+    code, _, err = run_cli([*argv, "--pause", "2027-03-01:2027-03-05"])
+    assert code == 2 and "after the simulated weeks end" in err
