@@ -2,6 +2,7 @@
 
 - bot/cli/chat.py: `run`, `chat`, `demo`;
 - bot/cli/cohorts.py: `cohort create | set | list | show | import`;
+- bot/cli/calendar.py: `cohort pause`, `holiday add | list | remove`;
 - bot/cli/staff.py: `staff add | invite`, `audit`;
 - bot/cli/simulate.py: `simulate`;
 - bot/cli/maintenance.py: `db upgrade`, `retention run`, `content check`.
@@ -153,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="most participants (default: the programme's, 25)",
     )
     create.add_argument("--language", choices=("id", "en"), default="id")
+    create.add_argument(
+        "--pause-lebaran",
+        action="store_true",
+        help="pause two weeks around Idul Fitri (content/holidays.yaml) when it falls "
+        "inside the programme",
+    )
     schedule_options(create)
     create.set_defaults(run="cohorts:cmd_cohort_create")
     setting = csub.add_parser(
@@ -172,6 +179,36 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(show)
     show.add_argument("code")
     show.set_defaults(run="cohorts:cmd_cohort_show")
+    pausing = csub.add_parser(
+        "pause",
+        help="pause a cohort's calendar (Ramadan, Lebaran, harvest), change or end a pause",
+        description="Pause a cohort's calendar, as its facilitator can with /jeda: no week "
+        "opens, no reminder, meeting reminder or silence alert goes out while it lasts; "
+        "broadcasts and replies still work. The weeks after it open its length later, "
+        "and the participants get one message when it starts and one when it ends. "
+        "Prints what moves, then keeps it (unless --dry-run). A pause may not start in the "
+        "past, overlap another or last more than 8 weeks.",
+    )
+    db_option(pausing)
+    pausing.add_argument("code", help="the cohort's code")
+    pausing.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="its first day")
+    pausing.add_argument("--to", metavar="YYYY-MM-DD", help="its last day")
+    pausing.add_argument("--reason", help='shown to the participants, e.g. "Lebaran", "panen"')
+    pausing.add_argument(
+        "--change", type=int, metavar="ID", help="change pause ID's days (see --list)"
+    )
+    pausing.add_argument(
+        "--cancel",
+        type=int,
+        metavar="ID",
+        help="cancel pause ID (one under way ends today)",
+    )
+    pausing.add_argument(
+        "--lebaran", action="store_true", help="the two-week pause around Idul Fitri"
+    )
+    pausing.add_argument("--list", action="store_true", help="list the cohort's pauses")
+    pausing.add_argument("--dry-run", action="store_true", help="print what moves, keep nothing")
+    pausing.set_defaults(run="calendar:cmd_cohort_pause")
     importing = csub.add_parser(
         "import",
         help="create cohorts and pre-register participants from a CSV file",
@@ -272,6 +309,44 @@ def build_parser() -> argparse.ArgumentParser:
     who_option(erasing)
     erasing.add_argument("--yes", action="store_true", help="really erase")
     erasing.set_defaults(run="people:cmd_person_erase")
+
+    holiday = sub.add_parser(
+        "holiday",
+        help="holidays of a region or cohort beside the national list",
+        description="Holidays beside the national list (content/holidays.yaml): a "
+        "regency's anniversary, a village's harvest feast. A meeting on a holiday is not "
+        "announced to the participants; the evening before, the facilitator is asked "
+        "whether it still happens (/pertemuan jadi|libur).",
+    )
+    hsub = holiday.add_subparsers(title="holiday commands", metavar="ACTION")
+
+    def holiday_where(p: argparse.ArgumentParser) -> None:
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--region", metavar="PATH", help="the cohorts of this region")
+        where.add_argument("--cohort", metavar="CODE", help="one cohort")
+
+    hadd = hsub.add_parser("add", help="add a holiday", description="Add a holiday.")
+    db_option(hadd)
+    hadd.add_argument("date", metavar="DATE", help="YYYY-MM-DD")
+    hadd.add_argument("name", metavar="NAME", help='its name, e.g. "Hari Jadi Kota Salatiga"')
+    holiday_where(hadd)
+    hadd.set_defaults(run="calendar:cmd_holiday_add")
+    hremove = hsub.add_parser(
+        "remove", help="remove an added holiday", description="Remove a holiday an admin added."
+    )
+    db_option(hremove)
+    hremove.add_argument("date", metavar="DATE", help="YYYY-MM-DD")
+    holiday_where(hremove)
+    hremove.set_defaults(run="calendar:cmd_holiday_remove")
+    hlist = hsub.add_parser(
+        "list",
+        help="the national and added holidays of a year",
+        description="Print a year's national holidays with their source, and the ones "
+        "added for regions and cohorts.",
+    )
+    db_option(hlist)
+    hlist.add_argument("--year", type=int, help="the year (default: this one)")
+    hlist.set_defaults(run="calendar:cmd_holiday_list")
 
     audit = sub.add_parser(
         "audit",

@@ -7,6 +7,7 @@ import datetime as dt
 import zoneinfo
 from pathlib import Path
 
+from bot.cli.calendar import plan_lines
 from bot.cli.common import (
     CODE,
     REGION,
@@ -21,6 +22,7 @@ from bot.core.clock import SystemClock
 from bot.core.codes import new_join_code
 from bot.core.config import Settings
 from bot.core.phones import PhoneError
+from bot.features.calendar import pauses
 from storage import repo
 from storage.db import make_engine, upgrade
 
@@ -86,12 +88,37 @@ async def cmd_cohort_create(args: argparse.Namespace, settings: Settings) -> int
                 target=args.code.upper(),
                 details={"region": region},
             )
+            lebaran = None
+            if args.pause_lebaran:
+                cohort = await repo.get_cohort(conn, cohort_id=cohort_id)
+                lebaran = pauses.plan_lebaran(
+                    cohort,
+                    content.holidays,
+                    now=now,
+                    schedule=content.program.schedule,
+                    reason="Lebaran",
+                )
+                if lebaran is not None:
+                    await pauses.apply(conn, lebaran, actor="cli", now=now)
     finally:
         await db.dispose()
     print(
         f"Created cohort {args.code.upper()} ({args.name.strip()}), region {region}, "
         f"starts {start}, {args.timezone}, capacity {capacity}."
     )
+    if lebaran is not None:
+        print("\n".join(plan_lines(lebaran)))
+        if pauses.lebaran_estimated(content.holidays, lebaran):
+            print(
+                "Note: this Idul Fitri date is an estimate (no SKB yet); check it when the "
+                f"government fixes it: jamaah cohort pause {args.code.upper()} --change "
+                f"{lebaran.pause.id} --from … --to …"
+            )
+    elif args.pause_lebaran:
+        print(
+            "No Lebaran pause: no Idul Fitri in content/holidays.yaml falls inside this "
+            "cohort's sixteen weeks."
+        )
     print(f"Join code: {join_code}  (participants send: /mulai {join_code})")
     return 0
 

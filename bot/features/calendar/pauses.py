@@ -42,8 +42,9 @@ def today_of(cohort: Any, now: dt.datetime) -> dt.date:
 
 
 def _check(cal: Calendar, cohort: Any, pause: Pause, today: dt.date) -> None:
-    plain = replace(cal, pauses=())
-    pacing.check_pause(pause, cal.pauses, today=today, start=cohort.start_date, end=plain.end)
+    """`cal` holds the cohort's other pauses: its end is where the programme ends with
+    them, so a second pause may fall in the weeks the first one pushed later."""
+    pacing.check_pause(pause, cal.pauses, today=today, start=cohort.start_date, end=cal.end)
 
 
 def plan_pause(
