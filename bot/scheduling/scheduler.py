@@ -367,10 +367,10 @@ class Scheduler:
             elif event.kind == PAUSE and event.pause is not None:
                 pause = event.pause
                 key = "nudges.pause_start" if event.detail == "start" else "nudges.pause_end"
+                # The week under way on the pause's last day: the one after it is the
+                # first to open when the pause is over.
                 following = pacing.calendar_week(
-                    cal,
-                    cal.local(pause.last + dt.timedelta(days=1), dt.time(23, 59)),
-                    self.schedule,
+                    cal, cal.local(pause.last, dt.time(23, 59)), self.schedule
                 )
                 next_week = following + 1 if following < cal.weeks else 0
                 opens = (

@@ -301,3 +301,120 @@ async def test_cohorts_taken_in_small_chunks_side_by_side_each_get_their_unlock_
     unlocks = sorted(who for kind, who, _t, _at in await outbox(app) if kind == "unlock")
     assert unlocks == [f"peserta{i}" for i in range(7)]
     assert (await app.scheduler.tick()).cohorts == 0  # every next moment was moved on
+
+
+# --- pauses and holidays ---------------------------------------------------------------
+
+
+async def pause(app: App, cohort_id: int, first: dt.date, last: dt.date, reason: str) -> None:
+    from bot.core.calendar import stored_pauses
+    from flows.pacing import Pause
+    from storage import calendar_repo
+
+    async with app.db.begin() as conn:
+        await calendar_repo.set_pauses(
+            conn,
+            cohort_id=cohort_id,
+            pauses=stored_pauses([Pause(first, last, reason, 1)]),
+            now=app.clock.now(),
+        )
+
+
+def wib(at: dt.datetime) -> tuple[int, int, int]:
+    local = at.astimezone(ZoneInfo("Asia/Jakarta"))
+    return local.month, local.day, local.hour
+
+
+async def test_a_pause_holds_the_weeks_meetings_and_digests_and_says_when_it_starts_and_ends(
+    sched_app: App,
+) -> None:
+    app = sched_app
+    cohort_id = await cohort(app, meeting_day="kamis", meeting_time="16:00")
+    await participant(app, cohort_id, "siti")  # week 1 done, waiting for week 2
+    await pause(app, cohort_id, dt.date(2027, 1, 11), dt.date(2027, 1, 24), "Panen")
+    await run_until(app, dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.UTC))
+    sent = await outbox(app)
+
+    unlocks = [(wib(at), text) for kind, _to, text, at in sent if kind == "unlock"]
+    assert [when for when, _ in unlocks] == [(1, 25, 7)]  # two weeks late, not on the 11th
+    assert "Minggu 2 sudah dibuka" in unlocks[0][1]
+
+    to_siti = [
+        (wib(at), text) for kind, to, text, at in sent if kind == "broadcast" and to == "siti"
+    ]
+    assert [when for when, _ in to_siti] == [(1, 11, 7), (1, 24, 18)]
+    (_, started), (_, ended) = to_siti
+    assert "Mulai hari ini Jamaah TRITIS-01 istirahat dulu untuk Panen" in started
+    assert "sampai 24 Januari 2027" in started and "Minggu 2 dibuka" in started
+    assert "25 Januari 2027" in started and "Bu Ani" in started
+    assert "Jeda Panen Jamaah TRITIS-01 selesai hari ini" in ended
+    to_facilitator = [wib(at) for kind, to, _t, at in sent if kind == "broadcast" and to != "siti"]
+    assert to_facilitator == [(1, 11, 7), (1, 24, 18)]
+
+    # Meetings on the 14th and 21st fall in the pause: not announced; the 7th and 28th are.
+    meetings = [wib(at) for kind, _to, _t, at in sent if kind == "meeting"]
+    assert meetings == [(1, 6, 19), (1, 7, 7), (1, 27, 19), (1, 28, 7)]
+    # The Sunday digests of the 17th and 24th fall in it too.
+    assert [wib(at) for kind, _to, _t, at in sent if kind == "digest"] == [
+        (1, 10, 18),
+        (1, 31, 18),
+    ]
+
+
+async def test_silence_does_not_count_while_the_cohort_is_paused(sched_app: App) -> None:
+    app = sched_app
+    cohort_id = await cohort(app)
+    await participant(app, cohort_id, "dewi")
+    await run_until(app, dt.datetime(2027, 1, 11, 0, 0, tzinfo=dt.UTC))  # week 2 opens
+    await chat(app, "dewi", "halo")  # starts week 2 at 07:00 WIB on Monday, then goes quiet
+    quiet_since = app.clock.now()
+    first, last = dt.date(2027, 1, 13), dt.date(2027, 1, 26)  # Wednesday to Tuesday
+    await pause(app, cohort_id, first, last, "Lebaran")
+    await run_until(app, quiet_since + 24 * DAY, step=3 * HOUR)
+
+    nudges = [
+        (kind, at) for kind, _to, _t, at in await outbox(app) if kind in ("reminder", "alert")
+    ]
+    length = 14 * DAY
+    # The ladder is the same as without a pause, moved on by the paused days: nothing
+    # inside the pause, the two-day reminder after it.
+    assert nudges == [
+        ("reminder", quiet_since + 2 * DAY + length),
+        ("reminder", quiet_since + 5 * DAY + length),
+        ("alert", quiet_since + 7 * DAY + length),
+    ]
+    for _kind, at in nudges:
+        assert not first <= at.astimezone(ZoneInfo("Asia/Jakarta")).date() <= last
+
+
+@pytest.mark.parametrize(("answer", "morning"), [("jadi", True), ("libur", False)])
+async def test_a_meeting_on_a_holiday_asks_the_facilitator_first(
+    sched_app: App, answer: str, morning: bool
+) -> None:
+    from storage import calendar_repo
+
+    app = sched_app
+    cohort_id = await cohort(app, meeting_day="kamis", meeting_time="16:00")
+    await participant(app, cohort_id, "sari", done=3)  # ahead: no silence ladder to stop it
+    async with app.db.begin() as conn:  # the village's feast falls on a Thursday
+        await calendar_repo.add_holiday(
+            conn, day=dt.date(2027, 1, 21), name="Sedekah bumi", now=app.clock.now(),
+            cohort_id=cohort_id,
+        )  # fmt: skip
+    await run_until(app, dt.datetime(2027, 1, 20, 13, 0, tzinfo=dt.UTC))  # Wed 20:00 WIB
+    sent = await outbox(app)
+    to_sari = [wib(at) for kind, to, _t, at in sent if kind == "meeting" and to == "sari"]
+    assert to_sari == [(1, 6, 19), (1, 7, 7), (1, 13, 19), (1, 14, 7)]  # not the 20th
+    [(to, text, at)] = [(to, text, at) for kind, to, text, at in sent if "hari libur" in text]
+    assert to == "fasil-TRITIS-01" and wib(at) == (1, 20, 19)
+    assert "Besok, 21 Januari 2027, hari libur: Sedekah bumi" in text
+    assert "/pertemuan jadi TRITIS-01" in text
+
+    said = await chat(app, "fasil-TRITIS-01", f"/pertemuan {answer}")
+    assert "21 Januari 2027 (Sedekah bumi)" in said
+    await run_until(app, dt.datetime(2027, 1, 21, 2, 0, tzinfo=dt.UTC))  # Thu 09:00 WIB
+    after = [
+        wib(at) for kind, to, _t, at in await outbox(app) if kind == "meeting" and to == "sari"
+    ]
+    assert ((1, 21, 7) in after) is morning
+    assert len(after) == len(to_sari) + (1 if morning else 0)
