@@ -669,6 +669,9 @@ def _span_start(text: str, today: date) -> date:
     return parse_date(word, today=today)
 
 
+_ACROSS_NEW_YEAR = timedelta(days=92)  # a span whose end, without a year, is in the next
+
+
 def parse_span(text: str, today: date) -> tuple[date, date]:
     """A span of days as typed, both ends in it: "8 Maret sampai 21 Maret", "8-21 Maret",
     "8 March to 21 March", "2 minggu mulai Senin", "10 hari mulai besok",
@@ -704,8 +707,12 @@ def parse_span(text: str, today: date) -> tuple[date, date]:
                 raise AnswerError("span")
         else:
             first = _span_start(left, today)
-            if last < first and right.count(" ") < 2:  # "28 Desember - 3 Januari"
-                last = parse_date(right, today=first)
+            if last < first and right.count(" ") < 2:
+                rolled = parse_date(right, today=first)
+                # "28 Desember - 3 Januari" runs into the new year; "21 Maret - 8 Maret"
+                # is the days the wrong way round, for the caller to say so.
+                if rolled - first <= _ACROSS_NEW_YEAR:
+                    last = rolled
         return first, last
     except (AnswerError, ValueError):
         raise AnswerError("span") from None

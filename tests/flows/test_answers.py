@@ -1155,6 +1155,8 @@ MONDAY_15_FEB = date(2027, 2, 15)
         ("10 hari mulai besok", date(2027, 2, 16), date(2027, 2, 25)),
         ("mulai 8 Maret 2 minggu", date(2027, 3, 8), date(2027, 3, 21)),
         ("28 Desember - 3 Januari", date(2027, 12, 28), date(2028, 1, 3)),
+        # the wrong way round: read as typed (not as a year long), so that it is refused
+        ("21 Maret sampai 8 Maret", date(2027, 3, 21), date(2027, 3, 8)),
     ],
 )
 def test_a_span_of_days_is_read_as_people_write_it(typed: str, first: date, last: date) -> None:
