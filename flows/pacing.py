@@ -479,16 +479,21 @@ def cohort_events(
                             HOLIDAY_CHECK, at, f"holiday:{code}:{day}", week, "", meeting, holiday
                         )
                     )
-            if (
-                schedule.meeting_evening_at is not None
-                and not holiday
-                and cal.pause_on(eve) is None
-            ):
+            # On a holiday, both reminders carry its name: they go out only once the
+            # facilitator has said the meeting happens (the evening one too, when she
+            # said so before being asked).
+            if schedule.meeting_evening_at is not None and cal.pause_on(eve) is None:
                 at = next_allowed(cal, cal.local(eve, schedule.meeting_evening_at))
                 if at < meeting:
                     events.append(
                         Event(
-                            MEETING, at, f"meeting:{code}:{day}:evening", week, "evening", meeting
+                            MEETING,
+                            at,
+                            f"meeting:{code}:{day}:evening",
+                            week,
+                            "evening",
+                            meeting,
+                            holiday,
                         )
                     )
             if schedule.meeting_morning_at is not None:

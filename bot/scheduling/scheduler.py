@@ -70,6 +70,8 @@ MESSAGES: tuple[str, ...] = (
     "nudges.digest",
     "nudges.pause_start",
     "nudges.pause_end",
+    "nudges.pause_start_staff",
+    "nudges.pause_end_staff",
     "nudges.holiday_check",
 )
 
@@ -347,6 +349,8 @@ class Scheduler:
                     )
             elif event.kind == HOLIDAY_CHECK:
                 meeting_local = (event.meeting_at or event.at).astimezone(cal.zone)
+                if (row.id, meeting_local.date()) in held:
+                    continue  # the facilitator has already said (/pertemuan): no need to ask
                 for fac in staff_by_cohort.get(row.id, []):
                     self.queue(
                         outbox,
@@ -378,17 +382,24 @@ class Scheduler:
                     if next_week
                     else None
                 )
-                recipients: list[Any] = [*people, *staff_by_cohort.get(row.id, [])]
-                for person in recipients:
+                # Participants get the news; their facilitators a version of their own
+                # (the participants have been told, /jeda changes it), not one signed by
+                # themselves about tasks they do not have.
+                recipients: list[tuple[Any, str, str | None]] = [
+                    *((person, key, None) for person in people),
+                    *((fac, f"{key}_staff", fac.name) for fac in staff_by_cohort.get(row.id, [])),
+                ]
+                for person, message, name in recipients:
                     locale = locale_of(person.language)
                     self.queue(
                         outbox,
                         person,
-                        key,
+                        message,
                         BROADCAST,  # news for the whole cohort: a broadcast's template
                         f"{event.key}:{person.contact_id}",
                         {
                             **base,
+                            "cohort_code": row.code,
                             "reason": pause.reason,
                             "from_date": format_date(pause.first, locale),
                             "to_date": format_date(pause.last, locale),
@@ -397,6 +408,7 @@ class Scheduler:
                             "opens": format_date(opens, locale) if opens else "",
                         },
                         stats,
+                        name=name,
                     )
             elif event.kind == DIGEST:
                 week = max(pacing.calendar_week(cal, now, self.schedule), 1)

@@ -233,7 +233,9 @@ def test_a_meeting_on_a_holiday_asks_the_facilitator_instead() -> None:
     kinds = [(e.kind, e.detail, e.holiday) for e in events if e.kind in (MEETING, HOLIDAY_CHECK)]
     assert kinds == [
         (HOLIDAY_CHECK, "", "Hari Raya Idul Fitri"),  # the evening before, to the facilitator
-        (MEETING, "morning", "Hari Raya Idul Fitri"),  # sent only if they say it happens
+        # both reminders name the holiday: sent only once they say it happens
+        (MEETING, "evening", "Hari Raya Idul Fitri"),
+        (MEETING, "morning", "Hari Raya Idul Fitri"),
     ]
 
 

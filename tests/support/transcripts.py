@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shlex
 
 from bot.app import App
 from bot.cli.chat import run_script
+from bot.core.clock import SimulatedClock
 from flows.answers import format_number, format_rupiah
-from storage import repo
+from storage import calendar_repo, repo
 from tests.support.world import make_cohort
 
 
@@ -22,6 +24,11 @@ async def replay(app: App, text: str) -> str:
         if line.startswith(":cohort "):
             options = dict(part.split("=", 1) for part in line.split()[1:])
             produced.append(line + "\n")
+    if "today" in options:  # the story starts later than the tests' Monday
+        start = dt.date.fromisoformat(options["today"])
+        now = app.clock.now()
+        assert isinstance(app.clock, SimulatedClock) and start > now.date(), options
+        app.clock.advance(dt.datetime.combine(start, now.timetz()) - now)
     cohort_id = await make_cohort(
         app,
         capacity=int(options.get("capacity", 25)),
@@ -34,7 +41,7 @@ async def replay(app: App, text: str) -> str:
         produced.append(line + "\n")
         if line.lstrip().startswith("#"):
             continue
-        if line.startswith((":participant ", ":done ")):
+        if line.startswith((":participant ", ":done ", ":holiday ")):
             await seed(app, cohort_id, line)
             continue
         before = len(out.getvalue())
@@ -49,11 +56,17 @@ def is_input(line: str) -> bool:
 
 
 async def seed(app: App, cohort_id: int, line: str) -> None:
-    """Carry out a ':participant' or ':done' directive (see the module's docstring)."""
+    """Carry out a ':participant', ':done' or ':holiday' directive (see the docstring
+    of tests/system/test_transcripts.py)."""
     word, who, *rest = shlex.split(line[1:])
     fields = dict(part.split("=", 1) for part in rest if "=" in part)
     now = app.clock.now()
     async with app.db.begin() as conn:
+        if word == "holiday":  # who is the day; the cohort's own holiday, as an admin adds it
+            await calendar_repo.add_holiday(
+                conn, day=dt.date.fromisoformat(who), name=rest[0], now=now, cohort_id=cohort_id
+            )
+            return
         if word == "participant":
             person_id, _ = await repo.create_person(
                 conn,

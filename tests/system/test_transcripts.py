@@ -8,9 +8,10 @@ content change, rewrite them with: .venv/bin/pytest tests/test_transcripts.py
 
 A transcript may start with ':cohort capacity=N meeting_day=kamis weeks_ago=3' to change
 the cohort it runs against (default: TRITIS-01, 'Jamaah Tritis', join code K7P3QX,
-facilitator Bu Ani, 25 places, no meeting day yet, starting today).
+facilitator Bu Ani, 25 places, no meeting day yet, starting today). 'today=2027-03-01'
+moves the tests' clock on to that day (same time of day) before the cohort is made.
 
-Two directives let a transcript begin part-way through the programme, so that it can
+Directives let a transcript begin part-way through the programme, so that it can
 show one week without replaying all the weeks before it:
 - ':participant NAME name="Siti Aminah" village=Tritis lang=en' makes console user NAME
   a participant of the cohort who has joined (consent given) and has no module open;

@@ -131,9 +131,21 @@ async def idle(turn: Turn) -> None:
             day = turn.content.renderer.render(f"common.days.{DAYS[at.weekday()]}", locale, {})
             clock = f"{at:%H.%M}" if locale == "id" else f"{at:%H:%M}"
             opens = f"{day}, {format_date(at.date(), locale)}, {clock}"
+    pause = (
+        calendar.pause_on(turn.now.astimezone(calendar.zone).date())
+        if calendar is not None
+        else None
+    )
     await turn.say(
         "common.idle.waiting",
-        {"open_week": {"week": open_week.week, "title": open_week.title[locale]}, "opens": opens},
+        {
+            "open_week": {"week": open_week.week, "title": open_week.title[locale]},
+            "opens": opens,
+            # the cohort's calendar is paused today: no meeting to bring ideas to
+            "pause": {"reason": pause.reason, "to_date": format_date(pause.last, locale)}
+            if pause is not None
+            else None,
+        },
     )
 
 

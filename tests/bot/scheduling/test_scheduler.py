@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App
+from bot.core.calendar import stored_pauses
 from content.loader import Content
+from flows.pacing import Pause
+from storage import calendar_repo
 from tests.support.scheduling import (
     cohort,
     content_with_all_weeks,
@@ -307,10 +310,6 @@ async def test_cohorts_taken_in_small_chunks_side_by_side_each_get_their_unlock_
 
 
 async def pause(app: App, cohort_id: int, first: dt.date, last: dt.date, reason: str) -> None:
-    from bot.core.calendar import stored_pauses
-    from flows.pacing import Pause
-    from storage import calendar_repo
-
     async with app.db.begin() as conn:
         await calendar_repo.set_pauses(
             conn,
@@ -348,8 +347,16 @@ async def test_a_pause_holds_the_weeks_meetings_and_digests_and_says_when_it_sta
     assert "sampai 24 Januari 2027" in started and "Minggu 2 dibuka" in started
     assert "25 Januari 2027" in started and "Bu Ani" in started
     assert "Jeda Panen Jamaah TRITIS-01 selesai hari ini" in ended
-    to_facilitator = [wib(at) for kind, to, _t, at in sent if kind == "broadcast" and to != "siti"]
-    assert to_facilitator == [(1, 11, 7), (1, 24, 18)]
+    to_facilitator = [
+        (wib(at), text) for kind, to, text, at in sent if kind == "broadcast" and to != "siti"
+    ]
+    assert [when for when, _ in to_facilitator] == [(1, 11, 7), (1, 24, 18)]
+    # The facilitator's own version: the participants were told, /jeda changes it; not the
+    # participants' note about unfinished tasks, signed with her own name.
+    (_, fac_started), (_, fac_ended) = to_facilitator
+    assert "Peserta sudah saya kabari" in fac_started and "/jeda TRITIS-01" in fac_started
+    assert "Tugas yang belum selesai" not in fac_started and "– Bu Ani" not in fac_started
+    assert "peserta sudah saya kabari" in fac_ended and "Minggu 2 dibuka" in fac_ended
 
     # Meetings on the 14th and 21st fall in the pause: not announced; the 7th and 28th are.
     meetings = [wib(at) for kind, _to, _t, at in sent if kind == "meeting"]
@@ -391,8 +398,6 @@ async def test_silence_does_not_count_while_the_cohort_is_paused(sched_app: App)
 async def test_a_meeting_on_a_holiday_asks_the_facilitator_first(
     sched_app: App, answer: str, morning: bool
 ) -> None:
-    from storage import calendar_repo
-
     app = sched_app
     cohort_id = await cohort(app, meeting_day="kamis", meeting_time="16:00")
     await participant(app, cohort_id, "sari", done=3)  # ahead: no silence ladder to stop it
@@ -418,3 +423,23 @@ async def test_a_meeting_on_a_holiday_asks_the_facilitator_first(
     ]
     assert ((1, 21, 7) in after) is morning
     assert len(after) == len(to_sari) + (1 if morning else 0)
+
+
+async def test_a_holiday_meeting_already_decided_is_not_asked_about(sched_app: App) -> None:
+    app = sched_app
+    cohort_id = await cohort(app, meeting_day="kamis", meeting_time="16:00")
+    await participant(app, cohort_id, "sari", done=3)
+    async with app.db.begin() as conn:
+        await calendar_repo.add_holiday(
+            conn, day=dt.date(2027, 1, 21), name="Sedekah bumi", now=app.clock.now(),
+            cohort_id=cohort_id,
+        )  # fmt: skip
+    await run_until(app, dt.datetime(2027, 1, 19, 2, 0, tzinfo=dt.UTC))  # Tuesday
+    said = await chat(app, "fasil-TRITIS-01", "/pertemuan jadi")  # told before being asked
+    assert "21 Januari 2027 (Sedekah bumi)" in said
+    await run_until(app, dt.datetime(2027, 1, 21, 2, 0, tzinfo=dt.UTC))  # Thu 09:00 WIB
+
+    sent = await outbox(app)
+    assert not [text for _k, _to, text, _at in sent if "hari libur" in text]
+    to_sari = [wib(at) for kind, to, _t, at in sent if kind == "meeting" and to == "sari"]
+    assert to_sari[-2:] == [(1, 20, 19), (1, 21, 7)]  # announced as any other meeting
