@@ -14,10 +14,16 @@ tick runs on a Monday at 07:05 WIB, when the Asia/Jakarta cohorts' week opens:
 - the rest are done or gone.
 
 `--all-due` makes every cohort's week open in this tick (a programme launched in 4,000
-villages at once), the worst case. The tick itself runs in a fresh process, so that its
-peak memory (ru_maxrss) is the tick's and not the seeding's.
+villages at once), the worst case. `--paused 0.1` pauses one cohort in ten (evenly
+spread over the zones and start weeks) for the fortnight from the Monday before the tick
+(22 February to 7 March, a Lebaran pause under way): their weeks do not open and their
+participants' silence does not count, but the tick still reads them.
+
+The tick itself runs in a fresh process, so that its peak memory (ru_maxrss) is the
+tick's and not the seeding's.
 
     .venv/bin/python bench/nudge_tick.py [--backend sqlite|postgres|both] [--all-due]
+        [--paused FRACTION]
 
 Target (issue 4): under 2 s, peak memory under 300 MB, on SQLite and PostgreSQL. The last
 line printed is one JSON object (sqlite_tick_s, postgres_tick_s, peak_rss_mb, ...).
@@ -46,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bot.core.calendar import stored_pauses  # noqa: E402
+from flows.pacing import Pause  # noqa: E402
 from storage import repo  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import Outbox  # noqa: E402
@@ -56,17 +64,24 @@ ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 FIRST_MONDAY = dt.date(2027, 1, 4)
 TICK_AT = dt.datetime(2027, 3, 1, 0, 5, tzinfo=dt.UTC)  # Monday 07:05 WIB, week 9 at most
 LADDER = (dt.timedelta(days=2), dt.timedelta(days=5), dt.timedelta(days=7))
+# A pause under way at the tick: from the Monday before, for two weeks
+PAUSE = stored_pauses([Pause(dt.date(2027, 2, 22), dt.date(2027, 3, 7), "Lebaran", 1)])
 
 
 def _stage(idle: dt.timedelta) -> int:
     return sum(1 for rung in LADDER if idle >= rung)
 
 
-async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
+def is_paused(c: int, paused: float) -> bool:
+    """Whether cohort number `c` is paused: `paused` of them, evenly spread."""
+    return int((c + 1) * paused) > int(c * paused)
+
+
+async def seed(url: str, all_due: bool, paused: float, rng: random.Random) -> dict[str, int]:
     engine = make_engine(url)
     await upgrade(engine)
     now = TICK_AT - dt.timedelta(days=60)
-    counts = {"participants": 0, "ready": 0, "sessions": 0}
+    counts = {"participants": 0, "ready": 0, "sessions": 0, "paused_cohorts": 0}
     try:
         async with engine.begin() as conn:
             cohort_rows, person_rows, contact_rows, member_rows = [], [], [], []
@@ -76,6 +91,8 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
                 zone = ZONES[c % 3]
                 start = FIRST_MONDAY + dt.timedelta(weeks=c % 8)
                 due = all_due or zone == "Asia/Jakarta"
+                held = is_paused(c, paused)
+                counts["paused_cohorts"] += held
                 cohort_rows.append(
                     {
                         "id": c + 1,
@@ -91,6 +108,7 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
                         "capacity": SIZE,
                         "join_code": f"J{c:05d}",
                         "created_at": now,
+                        "pauses": PAUSE if held else None,
                         "next_tick_at": TICK_AT - dt.timedelta(minutes=5)
                         if due
                         else TICK_AT + dt.timedelta(days=1),
@@ -130,7 +148,7 @@ async def seed(url: str, all_due: bool, rng: random.Random) -> dict[str, int]:
                              "started_at": now, "completed_at": now}
                         )  # fmt: skip
                     if roll < 0.6:
-                        counts["ready"] += 1 if due else 0
+                        counts["ready"] += 1 if due and not held else 0
                     elif roll < 0.85:  # inside a task, quiet for a while
                         since = TICK_AT - dt.timedelta(seconds=rng.uniform(0, 8 * 86400))
                         counts["sessions"] += 1
@@ -216,7 +234,7 @@ async def _admin(sql: str, pg_url: str) -> None:
         await conn.close()
 
 
-def run_backend(backend: str, all_due: bool) -> dict[str, Any]:
+def run_backend(backend: str, all_due: bool, paused: float) -> dict[str, Any]:
     rng = random.Random(11)
     pg_url = os.environ.get("JAMAAH_TEST_POSTGRES_URL")
     name = ""
@@ -230,7 +248,7 @@ def run_backend(backend: str, all_due: bool) -> dict[str, Any]:
         url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     try:
         began = time.perf_counter()
-        counts = asyncio.run(seed(url, all_due, rng))
+        counts = asyncio.run(seed(url, all_due, paused, rng))
         print(f"{backend}: seeded {counts} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
         child = subprocess.run(
             [sys.executable, __file__, "--tick-only", url],
@@ -251,6 +269,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--all-due", action="store_true", help="every cohort's week opens now")
+    parser.add_argument(
+        "--paused", type=float, default=0.0, metavar="FRACTION",
+        help="the share of cohorts inside a pause at the tick (0.1: one in ten)",
+    )  # fmt: skip
     parser.add_argument("--tick-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.tick_only:
@@ -259,8 +281,13 @@ def main() -> None:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if args.backend == "both" and not os.environ.get("JAMAAH_TEST_POSTGRES_URL"):
         backends = ["sqlite"]
-    results = {b: run_backend(b, args.all_due) for b in backends}
-    figures: dict[str, Any] = {"scenario": "all-due" if args.all_due else "monday-wib"}
+    if not 0 <= args.paused <= 1:
+        raise SystemExit(f"--paused is a fraction from 0 to 1, not {args.paused}")
+    results = {b: run_backend(b, args.all_due, args.paused) for b in backends}
+    figures: dict[str, Any] = {
+        "scenario": "all-due" if args.all_due else "monday-wib",
+        "paused": args.paused,
+    }
     for backend, result in results.items():
         figures[f"{backend}_tick_s"] = result["tick_s"]
         figures[f"{backend}_queued"] = result["queued"]
