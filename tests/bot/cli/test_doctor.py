@@ -359,3 +359,16 @@ async def test_a_clock_off_by_minutes_fails(app: App, db_url: str, telegram: Fak
     [problem] = [c for c in checks if c.status == "fail"]
     assert problem.title.startswith("clock: this machine is 7 minute(s) behind Telegram's clock")
     assert "timedatectl set-ntp true" in problem.fix
+
+
+def test_doctor_has_help() -> None:
+    result = subprocess.run(
+        [*JAMAAH, "doctor", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 0 and "usage: jamaah doctor" in result.stdout
+    assert "Exit status 0 only when nothing fails" in " ".join(result.stdout.split())
