@@ -86,6 +86,11 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
             if runtime.stop is not None:
                 with contextlib.suppress(Exception):
                     await runtime.stop()
+        # Let uvicorn finish its shutdown (its lifespan) before anything is cancelled:
+        # cancelled halfway, it logs a traceback at every stop (`systemctl stop`).
+        web = [task for task in tasks if task.get_name() == "web"]
+        if web:
+            await asyncio.wait(web, timeout=5)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,7 +5,8 @@
 - bot/cli/calendar.py: `cohort pause`, `holiday add | list | remove`;
 - bot/cli/staff.py: `staff add | invite`, `audit`;
 - bot/cli/simulate.py: `simulate`;
-- bot/cli/maintenance.py: `db upgrade`, `retention run`, `content check`.
+- bot/cli/maintenance.py: `db upgrade`, `retention run`, `content check`;
+- bot/cli/doctor.py: `doctor` (its checks in bot/cli/checks.py).
 
 This module only describes the commands (argparse) and names the function that runs
 each (`"module:function"`), so that building the parser imports nothing heavy.
@@ -368,6 +369,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_option(up)
     up.set_defaults(run="maintenance:cmd_db_upgrade")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check this setup: database, channels, public URL, content, clock, disk, backups",
+        description="Check everything the bot needs and print each as ✓ or ✗ with what to "
+        "do: the database (reachable, migrated), Telegram (the token, the webhook or "
+        "polling), WhatsApp (Twilio's credentials, the sender, each template approved), "
+        "the public URL over HTTPS, the content and fonts, the clock and time zones, disk "
+        "space and the last backup. A channel that is not configured is shown as such. "
+        "Exit status 0 only when nothing fails.",
+    )
+    db_option(doctor)
+    doctor.set_defaults(run="doctor:cmd_doctor")
 
     keep = sub.add_parser(
         "retention",

@@ -120,6 +120,7 @@ class FakeTelegram:
         self.sent: list[Sent] = []
         self.updates: list[dict[str, Any]] = []  # waiting for getUpdates
         self.webhook: dict[str, Any] | None = None
+        self.webhook_error: str | None = None  # getWebhookInfo's last_error_message
         self.blocked: set[int] = set()
         self.unknown: set[int] = set()
         self.failures: dict[int, deque[Failure]] = {}  # chat id -> the next sends' failures
@@ -326,7 +327,15 @@ class FakeTelegram:
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Response:
         url = self.webhook["url"] if self.webhook else ""
-        return _ok({"url": url, "has_custom_certificate": False, "pending_update_count": 0})
+        info: dict[str, Any] = {
+            "url": url,
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
+        if url and self.webhook_error:
+            info["last_error_date"] = int(time.time())
+            info["last_error_message"] = self.webhook_error
+        return _ok(info)
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Response:
         return _ok(True)

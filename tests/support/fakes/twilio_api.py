@@ -45,6 +45,15 @@ class Sent:
     form: dict[str, list[str]] = field(default_factory=dict)
 
 
+@dataclass
+class Template:
+    """A Content API template: its variables and WhatsApp's verdict on it."""
+
+    variables: int = 0
+    approval: str = "approved"  # approved, pending, received, rejected, unsubmitted
+    rejection_reason: str = ""
+
+
 # What Twilio says for a queued failure's code; some of its messages quote the number.
 _MESSAGES = {
     21211: "The 'To' number {to} is not a valid phone number.",
@@ -63,6 +72,10 @@ class FakeTwilio:
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_fetches = 0
         self.app_url = ""  # where the app listens (its JAMAAH_PUBLIC_URL)
+        # What `jamaah doctor` asks: the account, its WhatsApp senders, its templates.
+        self.account_status = "active"
+        self.senders: dict[str, str] = {}  # "whatsapp:+62…" -> status ("ONLINE", …)
+        self.templates: dict[str, Template] = {}  # content SID (HX…) -> template
         self._ids = itertools.count(1)
         self.server = LocalServer()
         self.url = self.server.url
@@ -77,6 +90,10 @@ class FakeTwilio:
                 Route(base + "/Messages.json", self.create_message, methods=["POST"]),
                 Route(base + "/Messages/{msg}/Media/{media}", self.get_media, methods=["GET"]),
                 Route("/cdn/{media}", self.cdn, methods=["GET"]),
+                Route("/2010-04-01/Accounts/{account}.json", self.get_account, methods=["GET"]),
+                Route("/v2/Channels/Senders", self.list_senders, methods=["GET"]),
+                Route("/v1/Content/{sid}", self.get_content, methods=["GET"]),
+                Route("/v1/Content/{sid}/ApprovalRequests", self.get_approval, methods=["GET"]),
             ]
         )
 
@@ -164,6 +181,62 @@ class FakeTwilio:
             },
             status_code=201,
         )
+
+    async def get_account(self, request: Request) -> Response:
+        if not self._authorised(request) or request.path_params["account"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        return JSONResponse(
+            {"sid": self.account_sid, "friendly_name": "Jamaah", "status": self.account_status}
+        )
+
+    async def list_senders(self, request: Request) -> Response:
+        """Messaging v2 Channels/Senders?Channel=whatsapp: the account's WhatsApp senders."""
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        senders = [
+            {"sid": f"XE{i:032x}", "sender_id": sender_id, "status": status}
+            for i, (sender_id, status) in enumerate(self.senders.items(), start=1)
+            if request.query_params.get("Channel", "whatsapp") == "whatsapp"
+        ]
+        return JSONResponse({"senders": senders, "meta": {"page": 0, "key": "senders"}})
+
+    async def get_content(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        sid = request.path_params["sid"]
+        template = self.templates.get(sid)
+        if template is None:
+            return self._error(404, 20404, f"The requested resource /Content/{sid} was not found")
+        variables = {str(i): f"contoh {i}" for i in range(1, template.variables + 1)}
+        return JSONResponse(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "friendly_name": f"jamaah_{sid[-4:]}",
+                "language": "id",
+                "variables": variables,
+                "types": {"twilio/text": {"body": "Halo {{1}}"}},
+            }
+        )
+
+    async def get_approval(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        sid = request.path_params["sid"]
+        template = self.templates.get(sid)
+        if template is None:
+            return self._error(404, 20404, "Not found")
+        whatsapp = {}
+        if template.approval != "unsubmitted":
+            whatsapp = {
+                "name": f"jamaah_{sid[-4:]}",
+                "category": "UTILITY",
+                "content_type": "twilio/text",
+                "status": template.approval,
+                "rejection_reason": template.rejection_reason,
+                "allow_category_change": True,
+            }
+        return JSONResponse({"sid": sid, "account_sid": self.account_sid, "whatsapp": whatsapp})
 
     async def get_media(self, request: Request) -> Response:
         """Twilio's media URL: needs the account's credentials; redirects to the file."""
@@ -264,4 +337,4 @@ class FakeTwilio:
         return [s for s in self.sent if s.to == f"whatsapp:{phone}"]
 
 
-__all__ = ["FakeTwilio", "Sent"]
+__all__ = ["FakeTwilio", "Sent", "Template"]
