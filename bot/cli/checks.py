@@ -26,11 +26,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from fpdf import FPDF
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.app import load_checked_content
+from bot.channels.telegram import SECRET, WEBHOOK_PATH, api_urls, webhook_mode
+from bot.channels.whatsapp import parse_templates
 from bot.core.config import Settings, SettingsError
 from bot.core.phones import PhoneError, normalise_phone
+from bot.documents.plan import FONT_DIR
+from content.errors import ContentError
 from storage.db import MIGRATIONS, head_revision, is_sqlite, make_engine, stored_revision
 
 OK, FAIL, WARN, OFF = "ok", "fail", "warn", "off"
@@ -177,8 +183,6 @@ class Doctor:
     # --- Telegram ------------------------------------------------------------------
 
     async def telegram(self, http: httpx.AsyncClient) -> list[Check]:
-        from bot.channels.telegram import SECRET, WEBHOOK_PATH, api_urls, webhook_mode
-
         settings = self.settings
         token = settings.telegram_token
         if not token:
@@ -313,8 +317,6 @@ class Doctor:
     # --- WhatsApp through Twilio ----------------------------------------------------
 
     async def whatsapp(self, http: httpx.AsyncClient) -> list[Check]:
-        from bot.channels.whatsapp import parse_templates
-
         settings = self.settings
         given = {
             "JAMAAH_TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
@@ -531,8 +533,6 @@ class Doctor:
     # --- the public URL ---------------------------------------------------------------
 
     async def public_url(self, http: httpx.AsyncClient) -> list[Check]:
-        from bot.channels.telegram import webhook_mode
-
         settings = self.settings
         needed = webhook_mode(settings) or settings.whatsapp_enabled
         url = settings.public_url
@@ -609,9 +609,6 @@ class Doctor:
     # --- content and fonts -------------------------------------------------------------
 
     def content(self) -> list[Check]:
-        from bot.app import load_checked_content
-        from content.errors import ContentError
-
         try:
             content = load_checked_content()
         except ContentError as error:
@@ -632,8 +629,6 @@ class Doctor:
         ]
 
     def fonts(self) -> list[Check]:
-        from bot.documents.plan import FONT_DIR
-
         bad = []
         for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
             path = FONT_DIR / name
@@ -654,8 +649,6 @@ class Doctor:
                 )
             ]
         try:
-            from fpdf import FPDF
-
             pdf = FPDF()
             pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
             pdf.add_page()
