@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, and_, bindparam, or_, select, update
+from sqlalchemy import JSON, and_, bindparam, case, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -239,14 +239,23 @@ async def mark_retry(
     error: str,
     next_attempt_at: dt.datetime,
     payload: Mapping[str, Any] | None = None,
+    refund_attempt: bool = False,
 ) -> None:
-    """Try again at `next_attempt_at`; `payload` replaces the message (what is left of it)."""
+    """Try again at `next_attempt_at`; `payload` replaces the message (what is left of it).
+
+    `refund_attempt`: the channel refused for rate (a 429 and its retry_after), which
+    is no failure of the message: the attempt its claim counted is given back, so that
+    no number of refusals ever uses up a message's attempts."""
     values: dict[str, Any] = {
         "status": "pending",
         "error": error,
         "next_attempt_at": next_attempt_at,
         "claimed_at": None,
     }
+    if refund_attempt:
+        values["attempts"] = case(
+            (outbox_t.c.attempts > 0, outbox_t.c.attempts - 1), else_=outbox_t.c.attempts
+        )
     if payload is not None:
         values["payload"] = dict(payload)
     await conn.execute(update(outbox_t).where(outbox_t.c.id == outbox_id).values(**values))

@@ -94,7 +94,9 @@ TWILIO_API = "https://api.twilio.com"
 # Twilio's error codes (https://www.twilio.com/docs/api/errors).
 OUTSIDE_WINDOW = "63016"
 OPTED_OUT_CODES = {"21610"}  # the number replied STOP / is on the opt-out list
-RETRY_CODES = {"20429", "63018", "30001"}  # too many requests, WhatsApp rate, queue full
+RETRY_CODES = {"30001"}  # queue full
+RATE_CODES = {"20429", "63018"}  # too many requests, WhatsApp's rate
+RATE_RETRY_S = 5.0  # Twilio says no retry_after: a rate refusal goes again after this
 _BUTTON_DATA = re.compile(r"^[a-z0-9_]*:[a-z0-9_]*:.+$")
 
 
@@ -400,7 +402,9 @@ def classify(status: int, code: int | str | None, reason: str) -> SendError:
         return SendError(HELD, why, code=text)
     if text in OPTED_OUT_CODES:
         return SendError(OPTED_OUT, why, code=text)
-    if status == 429 or text in RETRY_CODES or status >= 500:
+    if status == 429 or text in RATE_CODES:  # a refusal for rate: no attempt used up
+        return SendError(RETRY, why, code=text, retry_after=RATE_RETRY_S)
+    if text in RETRY_CODES or status >= 500:
         return SendError(RETRY, why, code=text)
     return SendError(PERMANENT, why, code=text or str(status))
 

@@ -168,6 +168,10 @@ HELD = "held"  # cannot go now and should not be retried (WhatsApp: no template 
 
 @dataclass
 class SendError(Exception):
+    """A send that failed. `retry_after` (seconds) marks a refusal for rate (a 429, or our
+    own pacing of a group): the channel said when to come back, and the message is not at
+    fault, so it never counts as one of the message's attempts."""
+
     failure: str
     reason: str
     retry_after: float | None = None
@@ -175,3 +179,7 @@ class SendError(Exception):
 
     def __str__(self) -> str:
         return f"{self.failure}: {self.reason}"
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.failure == RETRY and self.retry_after is not None

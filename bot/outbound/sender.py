@@ -313,17 +313,24 @@ class Sender:
     ) -> None:
         now, attempts = self.clock.now(), row.attempts
         async with self.db.begin() as conn:
-            if error.failure == RETRY and attempts < MAX_ATTEMPTS:
-                delay = (
-                    dt.timedelta(seconds=error.retry_after)
-                    if error.retry_after is not None
-                    else backoff(attempts)
-                )
+            if error.rate_limited:  # wait as told; a refusal for rate is no attempt
+                assert error.retry_after is not None
                 await repo.mark_retry(
                     conn,
                     outbox_id=row.id,
                     error=str(error),
-                    next_attempt_at=now + delay,
+                    next_attempt_at=now + dt.timedelta(seconds=error.retry_after),
+                    payload=rest,
+                    refund_attempt=True,
+                )
+                stats.retried += 1
+                return
+            if error.failure == RETRY and attempts < MAX_ATTEMPTS:
+                await repo.mark_retry(
+                    conn,
+                    outbox_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + backoff(attempts),
                     payload=rest,
                 )
                 stats.retried += 1

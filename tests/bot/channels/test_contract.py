@@ -1203,17 +1203,19 @@ FAILURES = [
     ),
     Failing(
         WHATSAPP,
-        "429 / 20429 too many requests: retry",
+        "429 / 20429 too many requests: retry, as a refusal for rate",
         twilio_says(429, 20429),
         RETRY,
         code="20429",
+        retry_after=5.0,  # a refusal for rate: it uses up no attempt
     ),
     Failing(
         WHATSAPP,
-        "63018 WhatsApp's own rate limit: retry",
+        "63018 WhatsApp's own rate limit: retry, as a refusal for rate",
         twilio_says(400, 63018),
         RETRY,
         code="63018",
+        retry_after=5.0,  # a refusal for rate: it uses up no attempt
     ),
     Failing(
         WHATSAPP,

@@ -108,6 +108,35 @@ async def test_retry_after_from_the_channel_is_honoured(app: App) -> None:
     assert channel.delivered == ["halo"]
 
 
+async def test_twenty_429s_in_a_row_do_not_use_up_the_attempts(app: App) -> None:
+    refusals = [SendError(RETRY, "429 Too Many Requests", retry_after=2, code="429")] * 20
+    channel = FlakyChannel(*refusals)
+    app.channels.register(channel)
+    await queue(app, "halo")
+    assert (await app.sender.drain()).retried == 1
+    for _ in range(20):  # each time the wait is over, it goes again (and is refused)
+        status, _error, attempts = (await rows(app))[0]
+        assert (status, attempts) == ("pending", 0)  # a refusal for rate is no attempt
+        assert channel.delivered == []
+        await app.advance_clock(dt.timedelta(seconds=2))
+    assert channel.errors == []  # all twenty refusals were met
+    assert channel.delivered == ["halo"]
+    assert (await rows(app))[0] == ("sent", None, 1)
+
+
+async def test_real_failures_between_429s_still_count_and_back_off(app: App) -> None:
+    limited = SendError(RETRY, "429", retry_after=1, code="429")
+    failures = [limited, SendError(RETRY, "502 Bad Gateway")] * (MAX_ATTEMPTS - 1) + [limited]
+    channel = FlakyChannel(*failures)
+    app.channels.register(channel)
+    await queue(app, "halo")
+    for _ in range(len(failures)):
+        await app.sender.drain()
+        await app.advance_clock(dt.timedelta(hours=1, seconds=1))
+    assert channel.delivered == ["halo"]  # the 8th attempt, after 15 refusals
+    assert (await rows(app))[0] == ("sent", None, MAX_ATTEMPTS)
+
+
 async def test_a_permanent_failure_keeps_its_reason(app: App) -> None:
     app.channels.register(FlakyChannel(SendError(PERMANENT, "400 chat not found")))
     await queue(app, "halo")
