@@ -24,6 +24,7 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.commands import Command, CommandTable
 from bot.core.feature import Assembly, Feature, assemble
 from bot.core.messages import InboundMessage
+from bot.core.metrics import Metrics
 from bot.features import (
     broadcasts,
     calendar,
@@ -105,6 +106,7 @@ class App:
     sender: Sender
     console: ConsoleChannel
     scheduler: Scheduler
+    metrics: Metrics | None = None  # what /metrics shows (None: not counted)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -178,6 +180,7 @@ def build_dispatcher(
     clock: Clock,
     assembly: Assembly = ASSEMBLY,
     default_language: str = "id",
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The inbound side for these features (tests give it more, or fewer)."""
     return Dispatcher(
@@ -189,6 +192,7 @@ def build_dispatcher(
         commands=CommandTable(assembly.commands),
         hooks=assembly.hooks,
         routes=assembly.routes,
+        metrics=metrics,
     )
 
 
@@ -200,8 +204,10 @@ async def open_app(
     out: TextIO | None = None,
     content: Content | None = None,
     default_language: str = "id",
+    metrics: bool = True,
 ) -> App:
-    """Check the content, upgrade the database and build the application."""
+    """Check the content, upgrade the database and build the application (counting what
+    it does for /metrics unless `metrics` is False)."""
     content = content or load_checked_content()
     db = make_engine(url)
     try:
@@ -214,12 +220,21 @@ async def open_app(
     channels = Registry()
     console = ConsoleChannel(out, run_id=secrets.token_hex(4) + "-")
     channels.register(console)
-    dispatcher = build_dispatcher(db, content, channels, clock, ASSEMBLY, default_language)
-    sender = Sender(db, channels, clock, renderer=content.renderer)
+    counted = Metrics() if metrics else None
+    dispatcher = build_dispatcher(
+        db, content, channels, clock, ASSEMBLY, default_language, metrics=counted
+    )
+    sender = Sender(db, channels, clock, renderer=content.renderer, metrics=counted)
     scheduler = Scheduler(
-        db, content, channels, clock, on_queued=sender.wake.set, jobs=ASSEMBLY.jobs
+        db,
+        content,
+        channels,
+        clock,
+        on_queued=sender.wake.set,
+        jobs=ASSEMBLY.jobs,
+        metrics=counted,
     )
     # What start-up built (templates, statements, flows) lives as long as the process:
     # keep the cyclic garbage collector from scanning it again and again.
     gc.freeze()
-    return App(db, content, channels, clock, dispatcher, sender, console, scheduler)
+    return App(db, content, channels, clock, dispatcher, sender, console, scheduler, counted)

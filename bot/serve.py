@@ -1,7 +1,8 @@
 """`jamaah run`: the bot's main job.
 
 Opens the application, starts each configured channel (Telegram, WhatsApp), the
-outbox sender, the scheduler and, when a channel needs one, the web server. Without
+outbox sender, the scheduler and, when a channel needs one, the web server (when none
+does, `metrics_port` still starts it, for /metrics and /healthz). Without
 any channel configured it runs the console channel.
 
 A channel module (`bot/channels/<name>.py`) provides
@@ -65,11 +66,12 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
     for runtime in runtimes:
         tasks += [asyncio.create_task(_forever(job)) for job in runtime.tasks]
     server = None
-    if routes:
+    # Polling only: no web server is needed, but JAMAAH_METRICS_PORT asks for /metrics.
+    if routes or settings.metrics_port:
         config = uvicorn.Config(
             build_web(app, routes),
             host=settings.host,
-            port=settings.port,
+            port=settings.port if routes else int(settings.metrics_port or 0),
             log_level=settings.log_level.lower(),
             proxy_headers=True,
             forwarded_allow_ips="*",

@@ -1,4 +1,5 @@
-"""The one Starlette app: Telegram's webhook, Twilio's webhooks, documents, /healthz.
+"""The one Starlette app: Telegram's webhook, Twilio's webhooks, documents, /healthz,
+/metrics (Prometheus's text format, bot/core/metrics.py).
 
 Documents are served at /files/<token> (a `documents` row, while not expired).
 
@@ -14,10 +15,11 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.core.metrics import CONTENT_TYPE
 from storage import repo
 
 
@@ -55,9 +57,25 @@ def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
             },
         )
 
+    async def metrics(request: Request) -> Response:
+        """The counters and the queue as Prometheus reads them; 503 (with what to do) when
+        the database does not answer, 404 when this application counts nothing."""
+        if app.metrics is None:
+            return Response("not found", status_code=404)
+        try:
+            await app.metrics.refresh(app.db, app.clock.now())
+        except Exception as error:  # a scrape must not take the bot down
+            return PlainTextResponse(
+                f"the database did not answer ({type(error).__name__}): see /healthz and"
+                " the bot's log\n",
+                status_code=503,
+            )
+        return Response(app.metrics.render(), media_type=CONTENT_TYPE)
+
     return Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
             Route("/files/{token}", files, methods=["GET", "HEAD"]),
             *routes,
         ]

@@ -181,6 +181,8 @@ def _claim_statements(
             o.c.payload,
             o.c.attempts,
             o.c.priority,
+            o.c.kind,
+            o.c.created_at,
             contacts_t.c.id.label("contact_id"),
             contacts_t.c.channel,
             contacts_t.c.address,

@@ -20,6 +20,7 @@ from bot.core.commands import CommandTable
 from bot.core.feature import RouteHooks
 from bot.core.files import copy_photos
 from bot.core.messages import MEDIA, InboundMessage, OutboundMessage
+from bot.core.metrics import Metrics
 from bot.core.turn import NO_HOOKS, Turn, TurnHooks, locale_of
 from bot.inbound.routing import Router
 from content.loader import Content
@@ -58,12 +59,14 @@ class Dispatcher:
         commands: CommandTable | None = None,
         hooks: TurnHooks = NO_HOOKS,
         routes: RouteHooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.default_language = default_language
         self.commands = commands or CommandTable(())
         self.hooks = hooks
         self.router = Router(self.commands, routes or RouteHooks())
+        self.metrics = metrics
 
     async def handle(self, message: InboundMessage) -> Outcome:
         """Handle one inbound message; every message gets an answer, once."""
@@ -80,6 +83,8 @@ class Dispatcher:
                 )
                 if not fresh:
                     return Outcome(duplicate=True)
+                if self.metrics is not None:
+                    self.metrics.count_inbound(message.channel)
                 identity = await self._identity(conn, message, now)
                 if _needs_touch(identity, message, now):
                     await repo.touch_contact(

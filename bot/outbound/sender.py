@@ -28,12 +28,14 @@ from bot.core.deferred import RenderFailed, is_deferred, resolve
 from bot.core.messages import (
     HELD,
     OPTED_OUT,
+    REPLY,
     RETRY,
     UNREACHABLE,
     OutboundMessage,
     SendContext,
     SendError,
 )
+from bot.core.metrics import REFUSED, Metrics
 from bot.outbound.ratelimit import ChatPacer, SlidingWindow
 from content.render import Renderer
 from storage import repo, retention
@@ -83,6 +85,7 @@ class Sender:
         horizon_s: float = 1.0,
         renderer: Renderer | None = None,
         wall: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
         # Claims are stamped, and judged stale, by real time: the simulated clock of the
@@ -95,6 +98,7 @@ class Sender:
         self._buckets: dict[str, SlidingWindow] = {}
         self._pacers: dict[str, ChatPacer] = {}
         self._draining = asyncio.Lock()
+        self.metrics = metrics
 
     def _bucket(self, name: str) -> SlidingWindow:
         if name not in self._buckets:
@@ -232,6 +236,7 @@ class Sender:
                     error="its text was removed by the retention job; nothing was sent",
                 )
             stats.failed += 1
+            self._count_failed(row)
             return
         try:
             payload = row.payload
@@ -243,6 +248,7 @@ class Sender:
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=str(error)[:500])
             stats.failed += 1
+            self._count_failed(row)
             return
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             async with self.db.begin() as conn:
@@ -250,6 +256,7 @@ class Sender:
                     conn, outbox_id=outbox_id, error=f"unreadable message: {error!r}"[:500]
                 )
             stats.failed += 1
+            self._count_failed(row)
             return
         external_ids: list[str] = []
         try:
@@ -280,6 +287,7 @@ class Sender:
             async with self.db.begin() as conn:
                 await repo.mark_failed(conn, outbox_id=outbox_id, error=f"no channel {error}")
             stats.failed += 1
+            self._count_failed(row)
             return
         except Exception as error:
             failure = (
@@ -303,6 +311,13 @@ class Sender:
                 now=self.clock.now(),
             )
         stats.sent += 1
+        if self.metrics is not None:  # a reply's age: from the message it answers
+            age = self.clock.now() - row.created_at if row.kind == REPLY else None
+            self.metrics.count_sent(row.channel, age)
+
+    def _count_failed(self, row: Row[Any]) -> None:
+        if self.metrics is not None:
+            self.metrics.count_failed(row.channel)
 
     async def _failed(
         self,
@@ -334,6 +349,8 @@ class Sender:
                     payload=rest,
                 )
                 stats.retried += 1
+                if self.metrics is not None:
+                    self.metrics.count_retry(row.channel, refused=error.code in REFUSED)
                 return
             if error.failure == UNREACHABLE:
                 await repo.mark_unreachable(conn, contact_id=row.contact_id)
@@ -343,6 +360,8 @@ class Sender:
             reason = str(error) if error.failure != RETRY else f"gave up after {attempts}: {error}"
             await repo.mark_failed(conn, outbox_id=row.id, error=reason, status=status)
             stats.failed += 1
+            if status == "failed":
+                self._count_failed(row)
 
 
 __all__ = ["DrainStats", "Sender", "backoff"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -35,6 +36,7 @@ from bot.core.clock import Clock
 from bot.core.deferred import deferred
 from bot.core.jobs import Job, TickStats
 from bot.core.messages import BROADCAST
+from bot.core.metrics import Metrics
 from bot.core.turn import locale_of
 from content.loader import Content
 from flows import pacing
@@ -89,6 +91,7 @@ class Scheduler:
         lanes: int = 2,
         on_queued: Callable[[], None] | None = None,
         jobs: Sequence[Job] = (),
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.content, self.channels, self.clock = db, content, channels, clock
         self.schedule: Schedule = content.program.schedule
@@ -98,6 +101,7 @@ class Scheduler:
         # calendar → its events and next moment in this tick (see _moments)
         self._calendars: dict[Calendar, tuple[list[Event], dt.datetime | None]] = {}
         self._running = asyncio.Lock()
+        self.metrics = metrics
 
     # --- the tick ------------------------------------------------------------------
 
@@ -105,6 +109,7 @@ class Scheduler:
         """Do everything that is due now; returns what was queued."""
         async with self._running:  # one tick at a time in this process
             stats = TickStats()
+            began = time.perf_counter()
             now = self.clock.now()
             self._calendars.clear()  # worked out for the previous tick's `now`
             # PostgreSQL: cohorts are claimed with SKIP LOCKED, so a few lanes take
@@ -131,6 +136,8 @@ class Scheduler:
                 stats.add(await job(self, now))
             if stats.total and self.on_queued is not None:
                 self.on_queued()
+            if self.metrics is not None:
+                self.metrics.count_tick(time.perf_counter() - began, stats.sent)
             return stats
 
     async def _cohort_lane(self, now: dt.datetime) -> TickStats:
