@@ -143,7 +143,18 @@ SAMPLE_PARAMS: dict[str, Any] = {
             (30, "opted_out"),
         ]
     ],
-    "fields": [{"label": "Produk yang dipilih", "value": "Keripik singkong"}],
+    "fields": [
+        {
+            "label": "Produk yang dipilih",
+            "value": "Keripik singkong",
+            "lines": ["Keripik singkong"],
+        },
+        {
+            "label": "Nilai semua calon",
+            "value": "1. A: 14\n2. B: 12",
+            "lines": ["1. A: 14", "2. B: 12"],
+        },
+    ],
     "artefact": "Pilihan produk",
     "approved": True,
     "comment": "Hitung lagi biaya bahannya, ya.",
