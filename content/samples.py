@@ -63,6 +63,13 @@ SAMPLE_PARAMS: dict[str, Any] = {
     "lowest_month": 3,
     "lowest_cash": "-Rp 150.000",
     "closing": "Rp 2.400.000",
+    # week 9's gap and week 10's capacity cap, in chat and in the plan (bot/documents/plan.py)
+    "capital": "Rp 2.413.000",
+    "funding": "Rp 1.822.000",
+    "shortfall": "Rp 591.000",
+    "planned": "295",
+    "growth": "11",
+    "first_month": 1,
     "rows": [
         {
             "rank": i,
@@ -136,7 +143,18 @@ SAMPLE_PARAMS: dict[str, Any] = {
             (30, "opted_out"),
         ]
     ],
-    "fields": [{"label": "Produk yang dipilih", "value": "Keripik singkong"}],
+    "fields": [
+        {
+            "label": "Produk yang dipilih",
+            "value": "Keripik singkong",
+            "lines": ["Keripik singkong"],
+        },
+        {
+            "label": "Nilai semua calon",
+            "value": "1. A: 14\n2. B: 12",
+            "lines": ["1. A: 14", "2. B: 12"],
+        },
+    ],
     "artefact": "Pilihan produk",
     "approved": True,
     "comment": "Hitung lagi biaya bahannya, ya.",

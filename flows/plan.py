@@ -12,6 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from flows import calc
+
+COHORT_MEETING_DAY = "cohort.meeting_day"
+# What a person told about themselves alone: their own goal, the dues they said they can
+# afford, the meeting time they would prefer. The consent text says only they, their
+# facilitator and the coordinator see their data: the plan shared in the group's chat
+# leaves these out, the private copy keeps them.
+PRIVATE_KEYS = frozenset({"w1.goal", "w1.dues", "w1.meeting_day"})
 
 # section id -> (answer key, the week that fills it; 0 for joining)
 SECTIONS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
@@ -21,6 +31,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
             ("profile.name", 0),
             ("profile.village", 0),
             ("w1.goal", 1),
+            # The group's meeting day (the cohort's, filled in by plan_document), not
+            # the day this participant would have preferred (w1.meeting_day).
+            (COHORT_MEETING_DAY, 0),
             ("w1.meeting_day", 1),
             ("w1.dues", 1),
         ),
@@ -103,6 +116,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
         "sales",
         (
             ("w6.batch_per_month", 6),
+            ("w7.capacity", 7),
             ("w10.units_month1", 10),
             ("w10.growth_pct", 10),
             ("w10.year_sales", 10),
@@ -142,19 +156,109 @@ class Section:
         return all(i.shown is not None for i in self.items)
 
 
-def build_plan(shown: Mapping[str, str]) -> tuple[Section, ...]:
-    """The plan's sections from the answers as shown (key -> text in one locale)."""
+def build_plan(shown: Mapping[str, str], *, private: bool = True) -> tuple[Section, ...]:
+    """The plan's sections from the answers as shown (key -> text in one locale).
+    Without `private`, the version for the group: no PRIVATE_KEYS."""
     return tuple(
         Section(
             section,
             tuple(
                 Item(key, week, shown[key] if shown.get(key, "").strip() else None)
                 for key, week in items
+                if private or key not in PRIVATE_KEYS
             ),
         )
         for section, items in SECTIONS
     )
 
 
+# --- the figures the chat and the plan share ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SalesCap:
+    """The sales plan asked for more than the group can make: the cash flow counts
+    `capacity` units a month from `first_month` on, not the plan's."""
+
+    capacity: int
+    first_month: int
+    planned_month1: int
+    growth_pct: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The business plan's money figures from the raw answers, computed once for the chat
+    (weeks 9 and 10) and for the PDF: both show these and nothing else."""
+
+    capital: int | None  # w9.capital_total
+    funding: int | None  # w9.funding_total
+    flow: calc.CashFlow | None  # w10.cashflow, as the week-10 tables show it
+    cap: SalesCap | None
+
+    @property
+    def shortfall(self) -> int:
+        """How much funding is short of the capital needed (0 when it is enough)."""
+        if self.capital is None or self.funding is None:
+            return 0
+        return max(self.capital - self.funding, 0)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def sales_cap(
+    units: tuple[int, ...] | list[int],
+    planned_month1: int | None,
+    growth_pct: float,
+    capacity: int | None,
+) -> SalesCap | None:
+    """Whether the `units` sold each month were held at `capacity` below the plan of
+    `planned_month1` growing `growth_pct` % a month; None when the plan was kept."""
+    if capacity is None or planned_month1 is None or planned_month1 <= 0:
+        return None
+    try:
+        wanted = calc.plan_units(planned_month1, growth_pct, months=len(units))
+    except calc.CalcError:
+        return None
+    for month, (sold, asked) in enumerate(zip(units, wanted, strict=True), start=1):
+        if sold < asked and sold == capacity:
+            return SalesCap(capacity, month, planned_month1, growth_pct)
+    return None
+
+
+def figures(values: Mapping[str, Any]) -> Figures:
+    """The money figures from the raw answers (key -> value)."""
+    try:
+        flow: calc.CashFlow | None = calc.CashFlow.from_json(values.get("w10.cashflow"))
+    except calc.CalcError:
+        flow = None
+    cap = None
+    if flow is not None:
+        try:
+            growth = float(values.get("w10.growth_pct") or 0)
+        except (TypeError, ValueError):
+            growth = 0.0
+        cap = sales_cap(
+            [m.units for m in flow.months],
+            _int_or_none(values.get("w10.units_month1")),
+            growth,
+            _int_or_none(values.get("w7.capacity")),
+        )
+    return Figures(
+        capital=_int_or_none(values.get("w9.capital_total")),
+        funding=_int_or_none(values.get("w9.funding_total")),
+        flow=flow,
+        cap=cap,
+    )
+
+
+SHORTFALL_LABEL = "plan.label.shortfall"
+
+
 def all_label_keys() -> list[str]:
-    return sorted({label_key(key) for _, items in SECTIONS for key, _ in items})
+    return sorted({label_key(key) for _, items in SECTIONS for key, _ in items} | {SHORTFALL_LABEL})

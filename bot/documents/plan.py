@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from content.loader import CONTENT_DIR
 from content.render import Renderer
 from flows import plan
-from flows.answers import format_date
-from flows.calc import CalcError, CashFlow, format_rupiah
+from flows.answers import format_date, format_number
+from flows.calc import format_rupiah
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -37,6 +37,7 @@ class Part:
     heading: str
     lines: tuple[Line, ...]
     note: str = ""  # which weeks still fill it
+    warning: str = ""  # a gap or a cap the figures show (funding short, sales capped)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class PlanDocument:
     cash: CashTable | None
     footer: str
     sections: tuple[plan.Section, ...] = field(default=())
+    notice: str = ""  # the private copy says it is not for the group
+    private: bool = False
+    figures: plan.Figures | None = None
 
 
 def plan_document(
@@ -64,38 +68,56 @@ def plan_document(
     context: Mapping[str, Any],
     values: Mapping[str, Any],
     today: dt.date,
+    *,
+    private: bool = False,
 ) -> PlanDocument:
     """The plan's texts in `locale`. `context` is the turn's message context (its
-    `answers` are the answers as shown); `values` are the raw answers."""
-    shown: Mapping[str, str] = context["answers"]
-    sections = plan.build_plan(shown)
+    `answers` are the answers as shown, its `meeting_day` the group's); `values` are the
+    raw answers. Without `private` it is the copy for the group's chat: nothing the
+    person told about themselves alone (plan.PRIVATE_KEYS)."""
+    shown: dict[str, str] = dict(context["answers"])
+    shown[plan.COHORT_MEETING_DAY] = str(context.get("meeting_day") or "")
+    sections = plan.build_plan(shown, private=private)
+    figures = plan.figures(values)
 
     def text(key: str, **params: Any) -> str:
         return renderer.render(key, locale, {**context, **params})
 
+    def missing(item: plan.Item) -> str:
+        if item.key == plan.COHORT_MEETING_DAY:
+            return text("plan.meeting_day_unset")
+        return text("plan.item_missing", week=item.week)
+
     parts = []
     for number, section in enumerate(sections, start=1):
+        warning = ""
         if section.id == "cashflow":
             lines: tuple[Line, ...] = ()
         else:
             lines = tuple(
                 Line(
                     text(plan.label_key(item.key)),
-                    item.shown
-                    if item.shown is not None
-                    else text("plan.item_missing", week=item.week),
+                    item.shown if item.shown is not None else missing(item),
                     item.shown is None,
                 )
                 for item in section.items
             )
+        if section.id == "capital" and figures.shortfall > 0:
+            assert figures.capital is not None and figures.funding is not None
+            lines += (Line(text(plan.SHORTFALL_LABEL), format_rupiah(figures.shortfall)),)
+            warning = text(
+                "plan.shortfall",
+                capital=format_rupiah(figures.capital),
+                funding=format_rupiah(figures.funding),
+                shortfall=format_rupiah(figures.shortfall),
+            )
+        if section.id == "sales" and figures.cap is not None:
+            warning = cap_text(renderer, locale, figures.cap)
         weeks = [w for w in section.missing_weeks if w > 0]
         note = text("plan.missing", week_list=", ".join(map(str, weeks))) if weeks else ""
-        parts.append(Part(f"{number}. {text('plan.section.' + section.id)}", lines, note))
+        parts.append(Part(f"{number}. {text('plan.section.' + section.id)}", lines, note, warning))
     cash = None
-    try:
-        flow = CashFlow.from_json(values.get("w10.cashflow"))
-    except CalcError:
-        flow = None
+    flow = figures.flow
     if flow is not None:
         cash = CashTable(
             title=text("plan.cash_title"),
@@ -127,6 +149,23 @@ def plan_document(
         cash=cash,
         footer=text("plan.footer"),
         sections=sections,
+        notice=text("plan.private_notice") if private else "",
+        private=private,
+        figures=figures,
+    )
+
+
+def cap_text(renderer: Renderer, locale: str, cap: plan.SalesCap) -> str:
+    """What the chat (week 10) and the PDF say when capacity holds sales below the plan."""
+    return renderer.render(
+        "plan.capped",
+        locale,
+        {
+            "capacity": format_number(cap.capacity, locale),
+            "first_month": cap.first_month,
+            "planned": format_number(cap.planned_month1, locale),
+            "growth": format_number(cap.growth_pct, locale),
+        },
     )
 
 
@@ -152,6 +191,10 @@ def render_pdf(document: PlanDocument, created: dt.datetime) -> bytes:
 
     para(document.title, 17, "B", 8)
     para(document.subtitle, 10)
+    if document.notice:
+        pdf.set_text_color(180, 0, 0)
+        para(document.notice, 10, "B")
+        pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
     for part in document.parts:
         if pdf.will_page_break(30):
@@ -167,6 +210,10 @@ def render_pdf(document: PlanDocument, created: dt.datetime) -> bytes:
             pdf.write(5.5, line.value)
             pdf.set_text_color(0, 0, 0)
             pdf.ln(6)
+        if part.warning:
+            pdf.set_text_color(180, 0, 0)
+            para(part.warning, 9.5)
+            pdf.set_text_color(0, 0, 0)
         if part.note:
             pdf.set_text_color(150, 60, 0)
             para(part.note, 9)
@@ -211,10 +258,14 @@ def _cash_table(pdf: FPDF, cash: CashTable) -> None:
 
 
 FILE_PREFIX = {"id": "rencana-usaha", "en": "business-plan"}
+PRIVATE_SUFFIX = {"id": "pribadi", "en": "private"}
 
 
-def filename_for(name: str, today: dt.date, locale: str = "id") -> str:
-    """'rencana-usaha-siti-2027-03-15.pdf' (in English 'business-plan-...'): ASCII only."""
+def filename_for(name: str, today: dt.date, locale: str = "id", *, private: bool = False) -> str:
+    """'rencana-usaha-siti-2027-03-15.pdf' (in English 'business-plan-...'): ASCII only.
+    The private copy: 'rencana-usaha-siti-pribadi-2027-03-15.pdf'."""
     slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in name.lower())
     slug = "-".join(part for part in slug.split("-") if part)[:30] or "jamaah"
+    if private:
+        slug += "-" + PRIVATE_SUFFIX.get(locale, PRIVATE_SUFFIX["id"])
     return f"{FILE_PREFIX.get(locale, FILE_PREFIX['id'])}-{slug}-{today.isoformat()}.pdf"

@@ -48,34 +48,41 @@ async def permit(turn: Turn, args: str) -> None:
 
 
 async def business_plan(turn: Turn, args: str) -> None:
-    """/rencana: a short summary in chat and the whole plan as a PDF document."""
+    """/rencana: a short summary in chat and the whole plan as PDF documents: the copy
+    for the group's chat (without what the person told about themselves alone) and
+    their private copy."""
     context = await turn.context()
     rows = await turn.answers()
     values = {key: row.value for key, row in rows.items()}
     today = turn.local_now.date()
     document = plan_document(turn.content.renderer, turn.locale, context, values, today)
+    private = plan_document(
+        turn.content.renderer, turn.locale, context, values, today, private=True
+    )
     renderer, locale = turn.content.renderer, turn.locale
     incomplete = [
         {
             "label": renderer.render(f"plan.section.{s.id}", locale, context),
             "week": ", ".join(str(w) for w in s.missing_weeks if w > 0),
         }
-        for s in document.sections
+        for s in private.sections  # the whole plan: what is left for them to fill
         if any(w > 0 for w in s.missing_weeks)
     ]
     await turn.say("plan.summary", {"items": incomplete})
     # About a quarter of a second of CPU: off the event loop, so that other people's
     # messages and the sender go on meanwhile (this person's turn waits for it).
-    data = await asyncio.to_thread(render_pdf, document, turn.now)
-    filename = filename_for(turn.identity.name or context.get("name") or "", today, locale)
-    await send_document(
-        turn,
-        caption=renderer.render("plan.document", locale, {**context, "filename": filename}),
-        filename=filename,
-        content_type=PDF,
-        data=data,
-        expires_at=turn.now + dt.timedelta(days=DOCUMENT_DAYS),
-    )
+    name = turn.identity.name or context.get("name") or ""
+    for doc, caption in ((document, "plan.document"), (private, "plan.document_private")):
+        data = await asyncio.to_thread(render_pdf, doc, turn.now)
+        filename = filename_for(name, today, locale, private=doc.private)
+        await send_document(
+            turn,
+            caption=renderer.render(caption, locale, {**context, "filename": filename}),
+            filename=filename,
+            content_type=PDF,
+            data=data,
+            expires_at=turn.now + dt.timedelta(days=DOCUMENT_DAYS),
+        )
     await turn.repeat_question()
 
 

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.core.turn import Turn
-from flows import calc, ideas, legal
+from bot.documents.plan import cap_text
+from flows import calc, ideas, legal, plan
 from flows.answers import format_number, format_rupiah
 from flows.spec import LOCALES
 
@@ -235,6 +236,20 @@ async def _cash_flow(turn: Turn) -> None:
     )
     await turn.save_answer(
         "w10.table_b", rows[6:], _rendered(turn, "week10.table", {"rows": rows[6:]})
+    )
+    # Capacity (week 6) may hold the units sold below the plan: the tables say so.
+    cap = plan.sales_cap(
+        [m.units for m in flow.months],
+        _int(values, "w10.units_month1"),
+        float(values.get("w10.growth_pct") or 0),
+        int(values["w7.capacity"]) if values.get("w7.capacity") else None,
+    )
+    await turn.save_answer(
+        "w10.capped",
+        cap.capacity if cap is not None else None,
+        {loc: cap_text(turn.content.renderer, loc, cap) for loc in LOCALES}
+        if cap is not None
+        else _same(""),
     )
     await turn.save_answer("w10.year_sales", flow.total_inflow, _rupiah(flow.total_inflow))
     await turn.save_answer("w10.lowest_month", flow.lowest_month, _number(flow.lowest_month))

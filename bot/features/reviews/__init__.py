@@ -21,6 +21,8 @@ FEATURE = Feature(
             for k in [
                 "w3_choice",
                 "w3_reason",
+                "w3_scores",
+                "product",
                 "w11_plan_agreed",
                 "w11_changes",
                 "w11_members_present",
@@ -42,6 +44,8 @@ FEATURE = Feature(
                 "decided",
                 "approved",
                 "returned",
+                "submitted",
+                "plan_document",
             ]
         ),
     ),

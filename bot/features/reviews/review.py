@@ -10,15 +10,18 @@ again.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Any
 
 from bot.core import dialog
 from bot.core.deferred import deferred
 from bot.core.dialog import Dialog, DialogState, ask, close
+from bot.core.files import send_document
 from bot.core.messages import ALERT, OutboundMessage
 from bot.core.scope import Scope, cohort_in_scope, cohorts_in_scope, not_in_scope, scope_of
 from bot.core.turn import Turn, locale_of
-from bot.documents.plan import plan_document
+from bot.documents.plan import filename_for, plan_document, render_pdf
 from storage import checkin_repo, repo
 from storage import schedule_repo as sched
 from storage.checkin_repo import APPROVED, RETURNED
@@ -28,11 +31,22 @@ PRODUCT, PLAN, PERMITS = "product", "plan", "permits"
 # The week whose end submits each artefact, and the answers that make it.
 ARTEFACT_OF_WEEK: dict[int, str] = {3: PRODUCT, 11: PLAN, 12: PERMITS}
 WEEK_OF: dict[str, int] = {a: w for w, a in ARTEFACT_OF_WEEK.items()}
+# What a facilitator needs to judge each: the product with the scores of every candidate
+# (and so the others), the plan's own answers (its summary and PDF come too), the permit
+# route with the product it is for. PRODUCT_KEY is worked out, not an answer.
+PRODUCT_KEY = "product"
 SHOWN_KEYS: dict[str, tuple[str, ...]] = {
-    PRODUCT: ("w3.choice", "w3.reason"),
+    PRODUCT: ("w3.choice", "w3.reason", "w3.scores"),
     PLAN: ("w11.plan_agreed", "w11.changes", "w11.members_present"),
-    PERMITS: ("w12.permit_route", "w12.permit_filed", "w12.halal_filed", "w12.label_draft"),
+    PERMITS: (
+        PRODUCT_KEY,
+        "w12.permit_route",
+        "w12.permit_filed",
+        "w12.halal_filed",
+        "w12.label_draft",
+    ),
 }
+DOCUMENT_DAYS = 7  # how long the plan's PDF sent to a reviewer stays downloadable
 COMMENT_MAX = 600
 LIST_SIZE = 20
 
@@ -47,6 +61,14 @@ async def week_done(turn: Turn, week: int, cohort_id: int | None) -> None:
         return
     await checkin_repo.submit_review(
         turn.conn, person_id=turn.person_id, cohort_id=cohort_id, artefact=artefact, now=turn.now
+    )
+    await turn.say(
+        "review.submitted",
+        {
+            "artefact": turn.content.renderer.render(
+                f"review.artefact.{artefact}", turn.locale, {}, "plain"
+            )
+        },
     )
 
 
@@ -104,36 +126,60 @@ async def review(turn: Turn, args: str) -> None:
     )
 
 
-async def _shown(turn: Turn, row: Any) -> list[dict[str, str]]:
+async def _shown(turn: Turn, row: Any) -> list[dict[str, Any]]:
     """The answers that make the artefact, as the participant's answers show them."""
     answers = await repo.load_answers(turn.conn, person_id=row.person_id)
-    items = []
-    for key in SHOWN_KEYS[row.artefact]:
+
+    def shown(key: str) -> str:
         found = answers.get(key)
         if found is None:
-            continue
+            return ""
         display = found.display or {}
-        value = display.get(turn.locale) or next(iter(display.values()), "") or str(found.value)
-        items.append({"label": _label(turn, f"field.{key.replace('.', '_')}"), "value": value})
+        return display.get(turn.locale) or next(iter(display.values()), "") or str(found.value)
+
+    items = []
+    for key in SHOWN_KEYS[row.artefact]:
+        if key == PRODUCT_KEY:  # the product the route is for: as the advisor was told
+            route = answers.get("w12.permit_route")
+            named = route.value.get("product") if route and isinstance(route.value, dict) else ""
+            value = str(named or shown("w4.product") or shown("w3.choice"))
+        else:
+            value = shown(key).strip()
+        if not value:
+            continue
+        items.append(
+            {
+                "label": _label(turn, f"field.{key.replace('.', '_')}"),
+                "value": value,
+                "lines": [line for line in value.splitlines() if line.strip()],
+            }
+        )
     return items
 
 
-async def _plan_summary(turn: Turn, row: Any) -> str:
-    """The business plan's summary, as the participant sees it with /rencana."""
+async def _show_plan(turn: Turn, row: Any) -> None:
+    """The business plan's summary, as the participant sees it with /rencana (with the
+    funding's shortfall, if any); the whole plan goes to the reviewer as the PDF (the
+    private copy: a facilitator sees the person's data, the consent says so)."""
     answers = await repo.load_answers(turn.conn, person_id=row.person_id)
     shown = {k: (r.display or {}).get(turn.locale, "") for k, r in answers.items()}
     cohort = await repo.get_cohort(turn.conn, cohort_id=row.cohort_id)
+    renderer, locale = turn.content.renderer, turn.locale
+    day = getattr(cohort, "meeting_day", None) or ""
+    day_key = f"common.days.{day}"
     context = {
         "name": row.name or "",
         "village": "",
         "cohort_name": cohort.name if cohort else "",
         "facilitator": "",
-        "meeting_day": "",
+        "meeting_day": renderer.render(day_key, locale, {})
+        if renderer.has(day_key, locale)
+        else day,
         "answers": shown,
     }
-    renderer, locale = turn.content.renderer, turn.locale
+    today = turn.local_now.date()
     document = plan_document(
-        renderer, locale, context, {k: r.value for k, r in answers.items()}, turn.local_now.date()
+        renderer, locale, context, {k: r.value for k, r in answers.items()}, today, private=True
     )
     incomplete = [
         {
@@ -143,8 +189,22 @@ async def _plan_summary(turn: Turn, row: Any) -> str:
         for s in document.sections
         if any(w > 0 for w in s.missing_weeks)
     ]
-    return renderer.render(
-        "plan.summary", locale, {**context, "items": incomplete}, turn.capabilities.markup
+    turn.outgoing.append(
+        OutboundMessage(
+            text=renderer.render(
+                "plan.summary", locale, {**context, "items": incomplete}, turn.capabilities.markup
+            )
+        )
+    )
+    data = await asyncio.to_thread(render_pdf, document, turn.now)
+    filename = filename_for(row.name or "", today, locale, private=True)
+    await send_document(
+        turn,
+        caption=renderer.render("review.plan_document", locale, {"filename": filename}),
+        filename=filename,
+        content_type="application/pdf",
+        data=data,
+        expires_at=turn.now + dt.timedelta(days=DOCUMENT_DAYS),
     )
 
 
@@ -209,7 +269,7 @@ class ReviewDialog(Dialog):
                 return
             state.data.update(review_id=row.id, participant=row.name or "?")
             if row.artefact == PLAN:
-                turn.outgoing.append(OutboundMessage(text=await _plan_summary(turn, row)))
+                await _show_plan(turn, row)
             state.step = "decide"
             await ask(
                 turn,

@@ -4,6 +4,7 @@ on the console: what a participant types and what the bot saves and answers."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from pypdf import PdfReader
@@ -25,11 +26,17 @@ def shown(value: Any) -> dict[str, str]:
     return {"id": text, "en": text}
 
 
-async def at_week(app: App, week: int, answers: dict[str, Any], name: str = NAME) -> str:
+async def at_week(
+    app: App,
+    week: int,
+    answers: dict[str, Any],
+    name: str = NAME,
+    meeting_day: str | None = None,
+) -> str:
     """A member who finished weeks 1..week-1 with `answers`; returns the opening of `week`.
 
     The cohort started sixteen weeks ago, so the calendar has opened every week."""
-    await make_cohort(app, weeks_ago=16)
+    await make_cohort(app, weeks_ago=16, meeting_day=meeting_day)
     for text in (f"/mulai {JOIN_CODE}", "ya", name.title(), "Tritis"):
         await chat(app, name, text)
     async with app.db.begin() as conn:
@@ -337,15 +344,14 @@ async def test_rencana_sends_a_summary_and_a_pdf_with_every_section(app: App) ->
     async with app.db.connect() as conn:
         outbox = (await conn.execute(select(Outbox.payload))).scalars().all()
         media = [p["media"] for p in outbox if p.get("media")]
-        assert len(media) == 1 and media[0]["kind"] == "document"
-        assert media[0]["content_type"] == "application/pdf"
-        assert media[0]["ref"].startswith("doc:")
+        assert len(media) == 2 and all(m["kind"] == "document" for m in media)
+        assert all(m["content_type"] == "application/pdf" for m in media)
+        assert all(m["ref"].startswith("doc:") for m in media)
         row = await documents.load_document(conn, token=media[0]["ref"], now=app.clock.now())
-        assert row is not None and row.filename.startswith("rencana-usaha-siti-")
+        assert row is not None and row.filename.startswith("rencana-usaha-siti-2")
         count = len((await conn.execute(select(Document.id))).all())
-    assert count == 1
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(row.data)).pages)
-    flat = " ".join(text.split())
+    assert count == 2  # the group's copy and the private one
+    flat = pdf_text(row.data)
     for heading in (
         "1. Pengusaha dan kelompok",
         "2. Ide usaha",
@@ -364,6 +370,88 @@ async def test_rencana_sends_a_summary_and_a_pdf_with_every_section(app: App) ->
         assert figure in flat, figure
     assert "HPP per unit: Rp 2.500" in flat
     assert "belum diisi (minggu 8)" in flat  # the legal vehicle is not answered yet
+
+
+def pdf_text(data: bytes) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())
+
+
+async def plan_pdfs(app: App) -> dict[str, str]:
+    """The text of each plan PDF sent so far, by file name."""
+    async with app.db.connect() as conn:
+        outbox = (await conn.execute(select(Outbox.payload).order_by(Outbox.id))).scalars().all()
+        found = {}
+        for payload in outbox:
+            media = payload.get("media")
+            if not media or media["content_type"] != "application/pdf":
+                continue
+            row = await documents.load_document(conn, token=media["ref"], now=app.clock.now())
+            assert row is not None
+            found[row.filename] = pdf_text(row.data)
+    return found
+
+
+CHAT_ROW = re.compile(
+    r"Bln (\d+): (\d+) unit \| masuk (-?Rp [\d.]+) \| keluar (-?Rp [\d.]+) \| saldo (-?Rp [\d.]+)"
+)
+
+
+async def test_the_plan_pdf_tells_the_figures_the_chat_told(app: App) -> None:
+    """The issue's case: capital Rp 2.413.000 against funding Rp 1.822.000, 295 units
+    growing 11% a month while the group can make 140: the PDF shows the shortfall, says
+    that capacity holds sales, and its table is the chat's. The group's meeting day is
+    the cohort's; the copy for the group leaves out the goal and the dues."""
+    answers = {
+        **PRICED,
+        "w6.units_per_batch": 35,
+        "w6.batch_per_month": 4,
+        "w7.capacity": 140,
+        "w4.product": "Keripik singkong",
+        "w1.goal": "Membantu ibu berobat",
+        "w1.dues": 7_000,
+        "w1.meeting_day": "Sabtu",
+    }
+    await at_week(app, 9, answers, meeting_day="kamis")
+    chat9 = await say(app, "lanjut", "1,5jt", "513rb", "200rb", "200rb", "lanjut")
+    chat9 += await say(app, "lanjut", "lanjut", "322rb", "1,5jt", "0", "0")
+    assert "Jumlah: Rp 2.413.000" in chat9
+    assert "Dana yang terkumpul: Rp 1.822.000" in chat9
+    assert "Masih kurang Rp 591.000" in chat9
+    chat10 = await say(app, "halo", "lanjut", "295", "11")
+    # The chat says why the table sells 140, not 295 growing 11%.
+    assert "rencananya 295 unit di bulan 1, naik 11% per bulan" in chat10
+    assert "paling banyak 140 unit per bulan" in chat10
+    rows = CHAT_ROW.findall(chat10)
+    assert len(rows) == 12 and {units for _, units, *_ in rows} == {"140"}
+    year = re.search(r"Penjualan setahun: (Rp [\d.]+)", chat10)
+    assert year is not None
+    await say(app, "lanjut")
+    summary = await say(app, "/rencana")
+    assert "Modal awal: Rp 2.413.000" in summary
+    assert "Dana terkumpul: Rp 1.822.000 (⚠️ masih kurang Rp 591.000)" in summary
+    pdfs = await plan_pdfs(app)
+    group = pdfs["rencana-usaha-siti-2027-01-04.pdf"]
+    private = pdfs["rencana-usaha-siti-pribadi-2027-01-04.pdf"]
+    for text in (group, private):
+        assert "Jumlah modal awal: Rp 2.413.000" in text
+        assert "Jumlah dana: Rp 1.822.000" in text
+        assert "Kekurangan dana: Rp 591.000" in text
+        assert "Dana masih kurang Rp 591.000" in text
+        assert "Rencana penjualan bulan pertama (unit): 295" in text
+        assert "Kemampuan produksi per bulan (unit): 140" in text
+        assert "paling banyak 140 unit per bulan" in text
+        assert f"Penjualan setahun: {year.group(1)}" in text
+        for month, units, inflow, outflow, closing in rows:
+            row = rf"\b{month} {units} -?Rp [\d.]+ {re.escape(inflow)} {re.escape(outflow)} "
+            assert re.search(row + re.escape(closing), text), (month, text)
+        assert "Hari pertemuan: Kamis" in text
+    assert "Membantu ibu berobat" not in group and "Rp 7.000" not in group
+    assert "Sabtu" not in group
+    assert "Tujuan pribadi: Membantu ibu berobat" in private
+    assert "Iuran per minggu: Rp 7.000" in private
+    assert "Hari pertemuan pilihanmu: Sabtu" in private
+    assert "Salinan pribadi" in private and "Salinan pribadi" not in group
 
 
 async def test_rencana_in_english_for_a_new_member(app: App) -> None:

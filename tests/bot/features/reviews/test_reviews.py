@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.app import App
 from storage import dialogs as dialogs_store
-from storage import repo
+from storage import documents, repo
 from storage.checkin_repo import reviews_t
+from storage.models import Outbox
 from tests.support.staff import audits, press
 from tests.support.transcripts import replay
 from tests.support.world import chat, make_cohort
@@ -19,10 +22,10 @@ FAC = "pendamping-TRITIS-01"
 JOURNEY = Path(__file__).resolve().parents[3] / "transcripts" / "08_journey_id.txt"
 
 
-async def through_week_3(app: App) -> None:
+async def through_week_3(app: App) -> str:
     """Siti joins and finishes weeks 1 to 3 as in the Indonesian journey transcript."""
     text = JOURNEY.read_text(encoding="utf-8")
-    await replay(app, text.split("# --- Week 4", 1)[0])
+    return await replay(app, text.split("# --- Week 4", 1)[0])
 
 
 async def reviews(app: App) -> list[Any]:
@@ -39,10 +42,59 @@ async def answer(app: App, key: str) -> str:
 
 
 async def test_finishing_week_3_submits_the_product_choice(app: App) -> None:
-    await through_week_3(app)
+    out = await through_week_3(app)
     [row] = await reviews(app)
     assert (row.artefact, row.status) == ("product", "submitted")
     assert row.reviewed_by is None
+    # Siti is told where her work went.
+    done = out.split("Ceritakan pilihan ini di pertemuan", 1)[1]
+    told = done.split("→ siti: ", 1)[1]
+    assert told.startswith("📨 Pilihan produk kamu sudah dikirim ke pendampingmu, Bu Ani,")
+
+
+async def test_the_product_review_shows_every_candidates_scores(app: App) -> None:
+    await through_week_3(app)
+    await chat(app, FAC, "/tinjau")
+    shown = await chat(app, FAC, "1")
+    assert "Produk yang dipilih: keripik singkong pedas" in shown
+    assert "• Nilai semua calon:\n    1. keripik" in shown
+    for line in (
+        "1. keripik singkong pedas: 14 dari 15",
+        "2. sale pisang: 12 dari 15",
+        "3. keranjang bambu: 10 dari 15 (perlu perhatian: permintaan)",
+    ):
+        assert line in shown, line
+
+
+async def test_the_permit_review_names_the_product(app: App) -> None:
+    from storage import checkin_repo
+    from tests.support.scheduling import participant
+
+    cohort_id = await make_cohort(app, weeks_ago=12)
+    person_id = await participant(app, cohort_id, "siti", done=12)
+    route = {"steps": ["nib", "pirt"], "product": "Abon ikan tongkol"}
+    async with app.db.begin() as conn:
+        for key, value, display in (
+            ("w4.product", "Keripik", "Keripik"),
+            ("w12.permit_route", route, "NIB → P-IRT"),
+            ("w12.permit_filed", True, "Ya"),
+        ):
+            await repo.save_answer(
+                conn,
+                person_id=person_id,
+                key=key,
+                value=value,
+                display={"id": display, "en": display},
+                now=app.clock.now(),
+            )
+        await checkin_repo.submit_review(
+            conn, person_id=person_id, cohort_id=cohort_id, artefact="permits", now=app.clock.now()
+        )
+    await chat(app, FAC, "/tinjau")
+    shown = await chat(app, FAC, "1")
+    # The product the advisor was asked about, then the route for it.
+    assert "• Produk: Abon ikan tongkol\n" in shown
+    assert shown.index("Produk: Abon") < shown.index("Jalur izin: NIB → P-IRT")
 
 
 async def test_return_with_a_comment_then_edit_then_approve(app: App) -> None:
@@ -159,13 +211,21 @@ async def test_the_plan_shows_the_summary_the_participant_sees(app: App) -> None
             ("w7.price", "Rp 5.000"),
             ("w11.plan_agreed", "Ya"),
             ("w11.members_present", "21"),
+            ("w9.capital_total", 2_413_000),
+            ("w9.funding_total", 1_822_000),
+            ("w9.funding_gap", -591_000),
+            ("w9.funding_status", "short"),
         ):
             await repo.save_answer(
                 conn,
                 person_id=person_id,
                 key=key,
                 value=shown,
-                display={"id": shown, "en": shown},
+                display=(
+                    {"id": shown, "en": shown}
+                    if isinstance(shown, str)
+                    else {loc: f"Rp {abs(shown):,}".replace(",", ".") for loc in ("id", "en")}
+                ),
                 now=app.clock.now(),
             )
         await checkin_repo.submit_review(
@@ -178,6 +238,18 @@ async def test_the_plan_shows_the_summary_the_participant_sees(app: App) -> None
     assert "• Harga jual: Rp 5.000" in shown
     assert "Belum lengkap:" in shown  # what the plan still lacks, as /rencana says
     assert "Disepakati kelompok: Ya" in shown and "Anggota yang hadir: 21" in shown
+    assert "• Dana terkumpul: Rp 1.822.000 (⚠️ masih kurang Rp 591.000)" in shown
+    # The whole plan comes along as its PDF, the private copy, with the shortfall in it.
+    assert "rencana-usaha-siti-pribadi-" in shown and "📎 document ready" in shown
+    async with app.db.connect() as conn:
+        payloads = (await conn.execute(select(Outbox.payload))).scalars().all()
+        [media] = [p["media"] for p in payloads if p.get("media")]
+        row = await documents.load_document(conn, token=media["ref"], now=app.clock.now())
+    assert row is not None
+    pdf = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(row.data)).pages
+    )
+    assert "Kekurangan dana: Rp 591.000" in pdf and "Produk: Keripik singkong pedas" in pdf
     await chat(app, FAC, "2")
     assert "antara 3 dan" in await chat(app, FAC, "ok")  # too short a comment
     sent = await chat(app, FAC, "Arus kasnya belum diisi.")
