@@ -339,6 +339,8 @@ class Sender:
                     refund_attempt=True,
                 )
                 stats.retried += 1
+                if self.metrics is not None:
+                    self.metrics.count_retry(row.channel, refused=True)
                 return
             if error.failure == RETRY and attempts < MAX_ATTEMPTS:
                 await repo.mark_retry(
