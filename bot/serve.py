@@ -24,6 +24,7 @@ import uvicorn
 from bot.app import App
 from bot.core.channel import ChannelRuntime, Host
 from bot.core.config import Settings
+from bot.core.health import DEAD, RESTARTING, RUNNING, Health
 from bot.web import build_web
 
 log = logging.getLogger(__name__)
@@ -61,15 +62,25 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
     runtimes = await start_channels(app, settings)
     routes = [route for runtime in runtimes for route in runtime.routes]
     await app.release_left_claims(every_channel=True)  # SQLite: the only sender
-    tasks: list[asyncio.Task[None]] = [asyncio.create_task(app.sender.run(), name="sender")]
+    health = Health()
+    fatal: list[str] = []  # why a task took the process down
+
+    def supervised(name: str, job: Callable[[], Awaitable[None]], receiver: bool) -> Task:
+        return asyncio.create_task(_supervise(name, job, health, stop, fatal, receiver), name=name)
+
+    tasks: list[asyncio.Task[None]] = [supervised("sender", app.sender.run, False)]
     ticker = app.scheduler.start(settings.tick_seconds)
     for runtime in runtimes:
-        tasks += [asyncio.create_task(_forever(job)) for job in runtime.tasks]
+        for i, job in enumerate(runtime.tasks):
+            name = f"{runtime.name or 'channel'}.{i}"
+            if job is runtime.receiver:
+                health.receivers[runtime.name or name] = name
+            tasks.append(supervised(name, job, job is runtime.receiver))
     server = None
     # Polling only: no web server is needed, but JAMAAH_METRICS_PORT asks for /metrics.
     if routes or settings.metrics_port:
         config = uvicorn.Config(
-            build_web(app, routes),
+            build_web(app, routes, health),
             host=settings.host,
             port=settings.port if routes else int(settings.metrics_port or 0),
             log_level=settings.log_level.lower(),
@@ -96,10 +107,66 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    if fatal:
+        raise RuntimeError(fatal[0])
 
 
-async def _forever(job: Callable[[], Awaitable[None]]) -> None:
-    await job()
+Task = asyncio.Task[None]
+RESTART_FIRST_S = 1.0  # a task that failed is started again after 1, 2, 4, ... s
+RESTART_MAX_S = 60.0
+RESTARTS_ALLOWED = 5  # within RESTART_WINDOW_S; one more and `jamaah run` stops
+RESTART_WINDOW_S = 600.0
+
+
+async def _supervise(
+    name: str,
+    job: Callable[[], Awaitable[None]],
+    health: Health,
+    stop: asyncio.Event,
+    fatal: list[str],
+    receiver: bool,
+) -> None:
+    """Run a long task of `jamaah run`; when it fails, start it again with backoff; when
+    it fails too often, or a channel's receiver ends, stop the process (its supervisor,
+    systemd or Docker, starts it again, and the operator sees it) rather than run on deaf."""
+    loop = asyncio.get_running_loop()
+    failures: list[float] = []
+    while True:
+        health.set(name, RUNNING)
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            now = loop.time()
+            failures = [t for t in failures if t > now - RESTART_WINDOW_S] + [now]
+            if len(failures) > RESTARTS_ALLOWED:
+                health.set(name, DEAD)
+                fatal.append(
+                    f"the task {name} of jamaah run failed {len(failures)} times in "
+                    f"{RESTART_WINDOW_S / 60:.0f} minutes ({type(error).__name__}); jamaah run "
+                    "stopped: see the log above, fix the cause and start it again"
+                )
+                log.exception("%s", fatal[-1])
+                stop.set()
+                return
+            wait = min(RESTART_FIRST_S * 2 ** (len(failures) - 1), RESTART_MAX_S)
+            health.set(name, RESTARTING)
+            log.exception("the task %s of jamaah run failed; started again in %.0f s", name, wait)
+            await asyncio.sleep(wait)
+            continue
+        if receiver and not stop.is_set():
+            health.set(name, DEAD)
+            fatal.append(
+                f"the task {name} of jamaah run, through which its channel hears people, "
+                "stopped (see the log above: a refused token, say); jamaah run stopped so "
+                "that it is seen: fix the cause and start it again"
+            )
+            log.error("%s", fatal[-1])
+            stop.set()
+        else:
+            health.set(name, "done")
+        return
 
 
 class _QuietServer(uvicorn.Server):

@@ -19,13 +19,22 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
+from bot.core.health import Health
 from bot.core.metrics import CONTENT_TYPE
 from storage import repo
 
 
-def build_web(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
+def build_web(
+    app: App, routes: Sequence[BaseRoute] = (), health: Health | None = None
+) -> Starlette:
     async def healthz(request: Request) -> Response:
-        """200 when the database answers, 503 when it does not."""
+        """200 when the database answers and every channel hears; 503 otherwise."""
+        dead = health.dead_channels() if health is not None else []
+        if dead:  # its receiving task died (restarting) or stopped
+            return JSONResponse(
+                {"ok": False, "error": "channel not receiving", "dead_channels": dead},
+                status_code=503,
+            )
         # begin(), not connect(): on SQLite any transaction holds the write lock (BEGIN
         # IMMEDIATE), and a connect() block ends (rolls back) in a task of its own, so the
         # loop first runs other tasks, whose BEGIN then blocks the loop on that lock.

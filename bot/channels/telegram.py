@@ -56,7 +56,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.core.bodies import read_limited
 from bot.core.channel import Capabilities, ChannelRuntime, Host, fit_button_data
@@ -87,6 +87,8 @@ log = logging.getLogger(__name__)
 # PTB 22 warns on every RetryAfter that `retry_after` will become a timedelta;
 # `retry_seconds` reads either.
 warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
+# Polling asks for the raw updates (`Receiver.poll`), which PTB suggests get_updates for.
+warnings.filterwarnings("ignore", message=".*Bot.getUpdates.*", category=PTBUserWarning)
 
 TELEGRAM = "telegram"
 DEFAULT_API = "https://api.telegram.org"
@@ -98,6 +100,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 GROUP_PER_MINUTE = 20  # Telegram: about 20 messages a minute to one group
 POLL_TIMEOUT_S = 30
+POLL_READ_SLACK_S = 10.0  # a long poll's read timeout: its own timeout and this
 # A failed call is tried again after 2, 4, 8, ... seconds, at most a minute apart.
 RETRY_FIRST_S = 2.0
 RETRY_MAX_S = 60.0
@@ -530,11 +533,12 @@ class Receiver:
         self.menus: Menus | None = None  # set by setup(): refreshes a new staff member's menu
 
     async def handle(self, raw: Update | dict[str, Any], *, answer_query: bool = True) -> bool:
-        """Handle one update; False when it was ignored or could not be read."""
+        """Handle one update; False when it was ignored or could not be read (then it is
+        answered, where its chat can be told, as anything else the bot cannot read)."""
         try:
             update = raw if isinstance(raw, Update) else Update.de_json(raw, self.bot)
-        except Exception:  # a malformed update must not stop the others
-            log.exception("could not read a Telegram update")
+        except Exception as error:  # a malformed update must not stop the others
+            await self.unreadable(raw if isinstance(raw, dict) else {}, error)
             return False
         if answer_query and update.callback_query is not None:  # even an ignored one
             # Beside the turn, not before it: the next updates need not wait for it.
@@ -545,8 +549,8 @@ class Receiver:
             message = self.channel.parse(update)
         except Ignored:
             return False
-        except Exception:
-            log.exception("could not read Telegram update %s", update.update_id)
+        except Exception as error:
+            await self.unreadable(update.to_dict(), error)
             return False
         outcome = await self.host.receive(message)
         self.host.wake_sender()
@@ -556,6 +560,42 @@ class Receiver:
             except Exception:  # the periodic sync sets it later
                 log.exception("setting the Telegram menu of a new staff member failed")
         return True
+
+    async def unreadable(self, data: dict[str, Any], error: Exception) -> None:
+        """An update python-telegram-bot (or `parse`) could not read: one log line with
+        its id and where reading failed (never its content: it is someone's message), and
+        where a private chat can be made out, the answer to anything the bot cannot read,
+        in the person's language (invariant 8), processed once like any update."""
+        update_id = data.get("update_id")
+        frame = error.__traceback__
+        while frame is not None and frame.tb_next is not None:
+            frame = frame.tb_next
+        where = "?"
+        if frame is not None:
+            where = f"{frame.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.tb_lineno}"
+        log.error(
+            "could not read Telegram update %s (%s at %s); skipped, and answered where its "
+            "chat is known",
+            update_id if isinstance(update_id, int) else "without an id",
+            type(error).__name__,
+            where,
+        )
+        address = _private_chat(data)
+        if address is None or not isinstance(update_id, int):
+            return
+        message = InboundMessage(
+            channel=TELEGRAM,
+            address=address,
+            external_id=str(update_id),
+            kind=UNSUPPORTED,
+            media=(Media("other"),),
+        )
+        try:
+            await self.host.receive(message)
+        except Exception:  # the database away, say: the next updates still go on
+            log.exception("answering unreadable Telegram update %s failed", update_id)
+            return
+        self.host.wake_sender()
 
     async def answer_query(self, query_id: str) -> None:
         """Stop the button's spinner; the answer itself comes as a message."""
@@ -576,10 +616,17 @@ class Receiver:
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.poll_timeout,
-                    allowed_updates=list(ALLOWED_UPDATES),
+                # The raw updates, each read on its own (`handle`): PTB's get_updates reads
+                # them all at once, so one it cannot read would fail the whole batch for
+                # ever, and it logs the batch, people's messages with it.
+                updates = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": self.poll_timeout,
+                        "allowed_updates": list(ALLOWED_UPDATES),
+                    },
+                    read_timeout=self.poll_timeout + POLL_READ_SLACK_S,
                 )
             except TelegramError as error:
                 if self.closing:
@@ -592,9 +639,11 @@ class Receiver:
                 await asyncio.sleep(wait)
                 continue
             failures = 0
-            for update in updates:
-                await self.handle(update)
-                offset = update.update_id + 1
+            for update in updates if isinstance(updates, list) else []:
+                update_id = update.get("update_id") if isinstance(update, dict) else None
+                if isinstance(update_id, int):  # acknowledged, read or not
+                    offset = max(offset or 0, update_id + 1)
+                await self.handle(update if isinstance(update, dict) else {})
 
     async def register_webhook(self, url: str, secret: str) -> None:
         await until_done(
@@ -617,9 +666,15 @@ class Receiver:
             body = await read_limited(request, MAX_UPDATE_BYTES)  # 413 beyond, unread
             try:
                 data = json.loads(body)
-                update = Update.de_json(data, self.bot)
-            except Exception:
+            except ValueError:
                 return Response("not an update", status_code=400)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                return Response("not an update", status_code=400)
+            try:
+                update = Update.de_json(data, self.bot)
+            except Exception as error:  # answered, and acknowledged: Telegram would resend
+                await self.unreadable(data, error)
+                return Response(status_code=200)
             await self.handle(update, answer_query=False)
             query = update.callback_query
             if query is not None:  # answer the spinner in the reply: no extra request
@@ -629,6 +684,25 @@ class Receiver:
             return Response(status_code=200)
 
         return Route(WEBHOOK_PATH, webhook, methods=["POST"])
+
+
+def _private_chat(data: dict[str, Any]) -> str | None:
+    """The private chat of a raw update, where it can be made out; None otherwise."""
+    for key in ("message", "edited_message"):
+        message = data.get(key)
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and chat.get("type") == "private":
+            chat_id = chat.get("id")
+            if isinstance(chat_id, int):
+                return str(chat_id)
+    query = data.get("callback_query")
+    sender = query.get("from") if isinstance(query, dict) else None
+    if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+        message = query.get("message") if isinstance(query, dict) else None
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if not isinstance(chat, dict) or chat.get("type") in (None, "private"):
+            return str(sender["id"])
+    return None
 
 
 def _pause(error: Exception, failures: int) -> float:
@@ -760,5 +834,12 @@ async def setup(host: Host, settings: Settings) -> ChannelRuntime:
             routes=[receiver.webhook_route(secret)],
             tasks=[lambda: receiver.register_webhook(url, secret), menus.run, *later],
             stop=stop,
+            name=TELEGRAM,
         )
-    return ChannelRuntime(routes=[], tasks=[receiver.poll, menus.run, *later], stop=stop)
+    return ChannelRuntime(
+        routes=[],
+        tasks=[receiver.poll, menus.run, *later],
+        stop=stop,
+        receiver=receiver.poll,
+        name=TELEGRAM,
+    )

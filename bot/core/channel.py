@@ -215,3 +215,8 @@ class ChannelRuntime:
     routes: list[BaseRoute] = field(default_factory=list)
     tasks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stop: Callable[[], Awaitable[None]] | None = None
+    # The task through which the channel hears (Telegram's long polling), one of `tasks`:
+    # while it is not running /healthz reports the channel dead, and should it end,
+    # `jamaah run` stops (nothing would hear that channel's people any more).
+    receiver: Callable[[], Awaitable[None]] | None = None
+    name: str = ""

@@ -24,7 +24,11 @@ from tests.support.telegram import SECRET, Bot, texts, until
 from tests.support.world import JOIN_CODE, make_cohort
 
 # PTB 22 warns on each RetryAfter that its `retry_after` will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning"),
+    # Polling asks for the raw updates on purpose (bot/channels/telegram.py, Receiver.poll).
+    pytest.mark.filterwarnings("ignore:.*Bot.getUpdates.*"),
+]
 
 
 @pytest.fixture
@@ -165,6 +169,39 @@ async def test_stickers_voice_and_edits_get_a_polite_answer(bot: Bot) -> None:
     assert "belum bisa membaca" in await bot.deliver(budi, budi.photo_update())
     async with bot.app.db.begin() as conn:
         assert (await conn.execute(select(Document.id))).first() is None
+
+
+async def test_an_unreadable_update_is_answered_skipped_and_the_next_still_heard(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_cohort(bot.app)
+    budi = bot.fake.user(5550004, "Budi")
+    await bot.say(budi, f"/start {JOIN_CODE}")
+    # A message python-telegram-bot cannot read (a field of a shape it does not know).
+    broken = budi.text_update("rahasia pribadi Budi")
+    broken["message"]["entities"] = [{"type": "bold"}]
+    with caplog.at_level(logging.INFO):
+        reply = await bot.deliver(budi, broken)
+    assert "belum bisa membaca pesan seperti itu" in reply  # answered, in Indonesian
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
+    assert any(str(broken["update_id"]) in m and "could not read" in m for m in said)
+    everything = "\n".join(said) + "\n".join(r.exc_text or "" for r in caplog.records)
+    assert "rahasia" not in everything and "Budi" not in everything
+    # The poller (or webhook) lives on: the next update is heard and answered.
+    assert "Apakah kamu setuju?" in await bot.say(budi, f"/start {JOIN_CODE}")
+    if bot.mode == "polling":  # and the broken one was acknowledged, not asked for again
+        offsets = [c.params.get("offset") for c in bot.fake.calls_of("getUpdates")]
+        assert any(o is not None and o > broken["update_id"] for o in offsets)
+
+
+async def test_an_unreadable_update_without_a_chat_is_skipped(bot: Bot) -> None:
+    await make_cohort(bot.app)
+    budi = bot.fake.user(5550005, "Budi")
+    broken = {"update_id": bot.fake.new_update_id(), "message": "not a message"}
+    response = await bot.fake.deliver(broken)
+    if response is not None:  # webhook: acknowledged, or Telegram sends it again and again
+        assert response.status_code == 200
+    assert "Apakah kamu setuju?" in await bot.say(budi, f"/start {JOIN_CODE}")
 
 
 async def test_a_webhook_without_the_secret_is_refused(app: App, fake: FakeTelegram) -> None:
