@@ -8,6 +8,11 @@ the path). Runs on SQLite, and on PostgreSQL when a URL is given or
 JAMAAH_TEST_POSTGRES_URL is set.
 
     .venv/bin/python bench/inbound.py [--participants 1000] [--backend sqlite|postgres|both]
+        [--metrics on|off|both]
+
+`--metrics` runs with the /metrics counters on (the default, as `jamaah run` does), off,
+or both (off, then on, on each backend; the figures of the "on" run are suffixed
+`_metrics` and the loss is given as `<backend>_metrics_loss_pct`).
 
 The last line printed is one JSON object with the figures.
 """
@@ -25,6 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -64,9 +71,11 @@ def script(code: str, n: int) -> list[str]:
     return [f"/mulai {code}", "ya", f"Peserta {n}", "Tritis", *WEEK1]
 
 
-async def run(url: str, participants: int, label: str) -> dict[str, float]:
+async def run(url: str, participants: int, label: str, metrics: bool = True) -> dict[str, float]:
     content = load_checked_content()
-    app = await open_app(url, clock=SimulatedClock(START), out=io.StringIO(), content=content)
+    app = await open_app(
+        url, clock=SimulatedClock(START), out=io.StringIO(), content=content, metrics=metrics
+    )
     try:
         cohorts = (participants + 24) // 25
         codes = []
@@ -114,6 +123,11 @@ async def run(url: str, participants: int, label: str) -> dict[str, float]:
             queued = (await conn.execute(select(func.count()).select_from(Outbox))).scalar_one()
         if done != participants:
             raise SystemExit(f"only {done} of {participants} finished week 1")
+        if app.metrics is not None:  # the counters saw every message
+            await app.metrics.refresh(app.db, app.clock.now())
+            counted = app.metrics.inbound.labels("console")._value.get()
+            if counted != handled:
+                raise SystemExit(f"metrics counted {counted} of {handled} messages")
         latencies.sort()
         return {
             f"{label}_msgs_per_s": round(handled / elapsed, 1),
@@ -139,6 +153,43 @@ async def admin(base: str, sql: str) -> None:
         await conn.close()
 
 
+@asynccontextmanager
+async def sqlite_db() -> AsyncIterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite+aiosqlite:///{tmp}/bench.db"
+
+
+@asynccontextmanager
+async def postgres_db(base: str) -> AsyncIterator[str]:
+    name = f"jamaah_bench_{secrets.token_hex(4)}"
+    await admin(base, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def measure(
+    backend: str,
+    database: Callable[[], AbstractAsyncContextManager[str]],
+    participants: int,
+    metrics: str,
+) -> dict[str, float]:
+    """One run per metrics mode, each on a fresh database; with both, the loss too."""
+    figures: dict[str, float] = {}
+    for on in {"on": [True], "off": [False], "both": [False, True]}[metrics]:
+        label = f"{backend}_metrics" if on and metrics == "both" else backend
+        async with database() as url:
+            figures.update(await run(url, participants, label, metrics=on))
+    if metrics == "both":
+        off, with_metrics = (
+            figures[f"{backend}_msgs_per_s"],
+            figures[f"{backend}_metrics_msgs_per_s"],
+        )
+        figures[f"{backend}_metrics_loss_pct"] = round((off - with_metrics) / off * 100, 1)
+    return figures
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=1000)
@@ -148,26 +199,27 @@ async def main() -> None:
         default=os.environ.get("JAMAAH_TEST_POSTGRES_URL"),
         help="a PostgreSQL server to make a scratch database on",
     )
+    parser.add_argument(
+        "--metrics",
+        choices=("on", "off", "both"),
+        default="on",
+        help="count for /metrics (on, as `jamaah run` does), not, or both one after the other",
+    )
     args = parser.parse_args()
-    figures: dict[str, float | str | None] = {"participants": args.participants}
+    figures: dict[str, float | str | None] = {
+        "participants": args.participants,
+        "metrics": args.metrics,
+    }
     if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            figures.update(
-                await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.participants, "sqlite")
-            )
+        figures.update(await measure("sqlite", sqlite_db, args.participants, args.metrics))
     if args.backend in ("postgres", "both"):
         if args.postgres_url:
-            name = f"jamaah_bench_{secrets.token_hex(4)}"
-            await admin(args.postgres_url, f'CREATE DATABASE "{name}"')
-            url = make_url(args.postgres_url).set(database=name)
-            try:
-                figures.update(
-                    await run(
-                        url.render_as_string(hide_password=False), args.participants, "postgres"
-                    )
+            base = args.postgres_url
+            figures.update(
+                await measure(
+                    "postgres", lambda: postgres_db(base), args.participants, args.metrics
                 )
-            finally:
-                await admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
         else:
             print(
                 "  postgres: skipped (no --postgres-url or JAMAAH_TEST_POSTGRES_URL)",
