@@ -168,6 +168,10 @@ def error_params(step: Step, code: str) -> dict[str, Any]:
         return {"max": step.max_length, "length": step.max_length + 1}
     if code == "too_few_items":
         return {"min": step.min_items, "count": max(step.min_items - 1, 0)}
+    if code == "choice_ambiguous":
+        return {
+            "candidates": [{"n": n, **o.label} for n, o in enumerate(step.options[:2], start=1)]
+        }
     return {}
 
 

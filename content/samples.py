@@ -268,6 +268,14 @@ SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "privacy.copy_made": {"rows": 42, "tables": 6},
     "errors.date_range": {"min": "2027-01-04", "max": "2027-04-30"},
     "errors.rupiah_range": {"min": 1000, "max": 500000},
+    "staff.dialog.choose": {"options": ["Kirim sekarang", "Jadwalkan", "Batal"], "more": False},
+    "staff.dialog.which": {"options": ["Kunjungan ke peserta", "Telepon ke peserta"]},
+    "errors.choice_ambiguous": {
+        "candidates": [
+            {"n": 1, "id": "Keripik singkong", "en": "Cassava chips"},
+            {"n": 2, "id": "Keripik pisang", "en": "Banana chips"},
+        ]
+    },
     "jeda.button.edit": {
         "id": 1,
         "reason": "Lebaran",

@@ -19,6 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 __all__ = [
+    "FILLERS",
     "WEEKDAYS",
     "AnswerError",
     "format_date",
@@ -399,11 +400,14 @@ _LABEL_NUMBER = re.compile(r"\s*\(?([0-9]{1,6})\s*[.):\-\u2013\u2014]\s*(?=[^\W\
 
 
 def _norm(text: str) -> str:
-    """Lower case, punctuation to spaces, spaces collapsed."""
+    """Lower case, accents off ("é" is "e"), punctuation to spaces, spaces collapsed."""
     lowered = unicodedata.normalize("NFKC", text).lower()
     for apostrophe in "'\u2019`":
         lowered = lowered.replace(apostrophe, "")
-    return _squash("".join(ch if ch.isalnum() else " " for ch in lowered))
+    unaccented = "".join(
+        ch for ch in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(ch)
+    )
+    return _squash("".join(ch if ch.isalnum() else " " for ch in unaccented))
 
 
 def _label_forms(label: str) -> set[str]:
@@ -436,21 +440,93 @@ def _by_number(number: int, options: Sequence[tuple[str, Mapping[str, str]]]) ->
     return number - 1 if 1 <= number <= len(options) else None
 
 
-def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) -> str:
+# Words around a choice that carry none ("sabtu aja kak", "hari sabtu", "yang sore ya").
+FILLERS: frozenset[str] = frozenset(
+    [
+        *_SOFTENERS,
+        *_words("ya yah yaa iya hari yang yg itu aku saya sy ku mau pilih pilihnya kayaknya"),
+        *_words("mungkin sepertinya biasanya insyaallah insya allah kalau kalo klo the i"),
+        *_words("choose pick maybe probably"),
+    ]
+)
+# Words that match no option on their own (a word of a label such as "dan" or "atau").
+_NOT_NAMING = frozenset(_words("dan atau dengan di ke dari untuk and or with of to for a an"))
+_PREFIXES = (
+    *("meng", "meny", "mem", "men", "me", "ber", "be"),
+    *("peng", "pem", "pen", "pe", "ter", "di"),
+)
+_SUFFIXES = ("kan", "an", "nya", "i")
+
+
+def _cut(word: str, prefix_first: bool) -> str:
+    for step in (0, 1) if prefix_first else (1, 0):
+        if step == 0:
+            prefix = next((p for p in _PREFIXES if word.startswith(p)), "")
+            if prefix and len(word) - len(prefix) >= 4:
+                word = word[len(prefix) :]
+        else:
+            suffix = next((x for x in _SUFFIXES if word.endswith(x)), "")
+            if suffix and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+    return word
+
+
+def _stems(word: str) -> set[str]:
+    """Rough Indonesian stems: "berdagang" and "dagang", "jadwalkan" and "jadwal"."""
+    return {_cut(word, True), _cut(word, False)}
+
+
+def _without_fillers(typed: str) -> str:
+    words = typed.split()
+    kept = [w for w in words if w not in FILLERS]
+    return " ".join(kept) if kept else typed
+
+
+def _word_hits(typed: str, forms: Sequence[set[str]]) -> set[int]:
+    """The options a word of `typed` names: a word of their label, or the same stem."""
+    label_words = [{w for form in option for w in form.split()} for option in forms]
+    stems = [{s for w in words if len(w) >= 4 for s in _stems(w)} for words in label_words]
+    hits: set[int] = set()
+    for word in typed.split():
+        if word in _NOT_NAMING or word in FILLERS or word.isdigit():
+            continue
+        for i, words in enumerate(label_words):
+            if word in words or (len(word) >= 4 and bool(_stems(word) & stems[i])):
+                hits.add(i)
+    return hits
+
+
+ASK_BACK = 3  # an ambiguous choice names at most this many candidates
+
+
+def parse_choice(
+    text: str,
+    options: Sequence[tuple[str, Mapping[str, str]]],
+    synonyms: Mapping[str, Sequence[str]] | None = None,
+    *,
+    by_value: bool = True,
+) -> str:
     """One of `options` (value, {locale: label}); returns the value.
 
     In order: the exact value (what a button sends); a number ("2", "no 2", "nomor 2"),
     by the labels' own numbers when every label has one ("1 - Yakin"), else 1-based
     (a number that is neither may still be a whole label, like "2027");
-    a label in any locale, ignoring case and punctuation, with or without its number, or
-    one part of an "a/b" label; a number followed by its option's label; a prefix of at
-    least three characters that fits one option only.
+    a label in any locale, ignoring case, accents and punctuation, with or without its
+    number, or one part of an "a/b" label, or one of the option's `synonyms` (value ->
+    words); the same without the words that carry no choice ("sabtu aja kak", "hari
+    sabtu"); a number followed by its option's label; a prefix of at least three
+    characters that fits one option only; a word of one option's label, or of the same
+    stem ("dagang" for "Berdagang", "sore kak abis ashar" for "Sore").
+
+    When the words name two or three options, `AnswerError("choice_ambiguous",
+    candidates=[values])` asks back; anything else is `AnswerError("choice")`. Without
+    `by_value` (values that are ids, which nobody types), only the labels count.
     """
     cleaned = _clean(text)
     if not options or len(cleaned) > _MAX_CHOICE or re.match(r"[-\u2212]\s*[0-9]", cleaned):
         raise AnswerError("choice")
     values = [value for value, _ in options]
-    for value in values:
+    for value in values if by_value else ():
         if value.strip().lower() == cleaned:
             return value
     typed = _norm(cleaned)
@@ -459,30 +535,44 @@ def parse_choice(text: str, options: Sequence[tuple[str, Mapping[str, str]]]) ->
     label_forms = [
         {form for label in labels.values() for form in _label_forms(label)} for _, labels in options
     ]
-    forms = [found | {_norm(value)} for found, value in zip(label_forms, values, strict=True)]
+    if synonyms:
+        for i, value in enumerate(values):
+            label_forms[i] |= {_norm(word) for word in synonyms.get(value, ())} - {""}
+    forms = [
+        found | ({_norm(value)} if by_value else set())
+        for found, value in zip(label_forms, values, strict=True)
+    ]
     numbered = _CHOICE_NUMBER.fullmatch(typed)
     if numbered is not None and numbered["rest"] is None:
         index = _by_number(int(numbered["n"]), options)
         if index is not None:
             return values[index]
-    exact = {values[i] for i, option_forms in enumerate(forms) if typed in option_forms}
-    if len(exact) == 1:
-        return exact.pop()
-    if exact:
-        raise AnswerError("choice")
+    for attempt in dict.fromkeys((typed, _without_fillers(typed))):
+        exact = {values[i] for i, option_forms in enumerate(forms) if attempt in option_forms}
+        if len(exact) == 1:
+            return exact.pop()
+        if exact:
+            raise AnswerError("choice")
     if numbered is not None:
         index = _by_number(int(numbered["n"]), options)
         rest = numbered["rest"]
         if index is not None and any(form.startswith(rest) for form in forms[index]):
             return values[index]
-    if len(typed) >= 3:
+        raise AnswerError("choice")  # "2 rabu": the number and the words disagree
+    bare = _without_fillers(typed)
+    if len(bare) >= 3:
         prefixed = {
             values[i]
             for i, option_forms in enumerate(label_forms)
-            if any(form.startswith(typed) for form in option_forms)
+            if any(form.startswith(bare) for form in option_forms)
         }
         if len(prefixed) == 1:
             return prefixed.pop()
+    hits = _word_hits(bare, forms)
+    if len(hits) == 1:
+        return values[hits.pop()]
+    if 1 < len(hits) <= ASK_BACK:
+        raise AnswerError("choice_ambiguous", candidates=[values[i] for i in sorted(hits)])
     raise AnswerError("choice")
 
 

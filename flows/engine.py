@@ -35,7 +35,7 @@ ERROR_CODES: Mapping[str, tuple[str, ...]] = {
     "text": ("empty", "text_too_short", "text_too_long"),
     "number": ("empty", "number", "number_range"),
     "rupiah": ("empty", "rupiah", "rupiah_range"),
-    "choice": ("empty", "choice"),
+    "choice": ("empty", "choice", "choice_ambiguous"),
     "yesno": ("empty", "yesno"),
     "date": ("empty", "date", "date_range"),
 }
@@ -166,11 +166,10 @@ def advance(
         value, display = _parse(step, text, now)
     except parse.AnswerError as error:
         errors = state.errors + 1
-        effects: list[Effect] = [
-            Say(f"errors.{error.code}", _error_params(error), _buttons(step), step.id)
-        ]
+        params = _error_params(error, step)
+        effects: list[Effect] = [Say(f"errors.{error.code}", params, _buttons(step), step.id)]
         if isinstance(event, Reply) and event.returning:  # they may not recall the question
-            effects = [Say(f"errors.{error.code}", _error_params(error)), *_prompt(step)]
+            effects = [Say(f"errors.{error.code}", params), *_prompt(step)]
         if errors % HELP_AFTER_ERRORS == 0:
             effects.append(Say("errors.help_offer"))
         return replace(state, errors=errors), effects
@@ -285,12 +284,20 @@ def _parse(step: Step, text: str, now: dt.datetime) -> tuple[Any, dict[str, str]
     return day.isoformat(), {loc: parse.format_date(day, loc) for loc in ("id", "en")}
 
 
-def _error_params(error: parse.AnswerError) -> dict[str, Any]:
-    """The error's parameters (bounds, lengths) for its message; dates as ISO text."""
-    return {
+def _error_params(error: parse.AnswerError, step: Step) -> dict[str, Any]:
+    """The error's parameters (bounds, lengths) for its message; dates as ISO text; the
+    options an ambiguous choice may mean as their numbers and labels per locale."""
+    params = {
         name: value.isoformat() if isinstance(value, dt.date) else value
         for name, value in error.params.items()
     }
+    if error.code == "choice_ambiguous":
+        values = [o.value for o in step.options]
+        params["candidates"] = [
+            {"n": values.index(str(v)) + 1, **step.options[values.index(str(v))].label}
+            for v in error.params.get("candidates", [])  # type: ignore[attr-defined]
+        ]
+    return params
 
 
 def _holds(condition: Condition, answers: Mapping[str, Any]) -> bool:

@@ -92,6 +92,7 @@ ERRORS = (
     "rupiah",
     "rupiah_range",
     "choice",
+    "choice_ambiguous",
     "yesno",
     "date",
     "date_range",

@@ -717,7 +717,6 @@ def test_choice_reads_what_people_type(
         ("se", DAYS),
         ("ja", SAME_START),
         ("sen sel", DAYS),
-        ("senin selasa", DAYS),
         ("holiday", DAYS),
         ("2 rabu", DAYS),  # the number and the label disagree
         ("ja", ACTIVITY),
@@ -734,6 +733,76 @@ def test_choice_refuses_unknown_ambiguous_and_out_of_range(
     problem = error(lambda: parse_choice(text, options))
     assert problem.code == "choice"
     assert problem.params == {}
+
+
+PRODUCTS: list[tuple[str, Mapping[str, str]]] = [
+    ("1", {"id": "Keripik singkong", "en": "Keripik singkong"}),
+    ("2", {"id": "Keripik pisang", "en": "Keripik pisang"}),
+    ("3", {"id": "Abon ikan", "en": "Abon ikan"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "value"),
+    [
+        # Issue 17: what people really typed, and more of the same.
+        ("sabtu aja kak", DAYS, "sabtu"),
+        ("hari sabtu", DAYS, "sabtu"),
+        ("Hari Sabtu ya kak", DAYS, "sabtu"),
+        ("sabtu dong", DAYS, "sabtu"),
+        ("yg sabtu aja", DAYS, "sabtu"),
+        ("saturday please", DAYS, "sabtu"),
+        ("dagang", ACTIVITY, "berdagang"),
+        ("saya dagang kak", ACTIVITY, "berdagang"),
+        ("tani", ACTIVITY, "bertani"),
+        ("kebun", ACTIVITY, "bertani"),
+        ("masih kuliah", ACTIVITY, "sekolah"),
+        ("sore kak abis ashar", MEETING, "sore"),
+        ("sore aja", MEETING, "sore"),
+        ("kalau bisa pagi", MEETING, "pagi"),
+        ("in the evening", MEETING, "malam"),
+        ("SORÉ", MEETING, "sore"),
+        ("abon ikan", PRODUCTS, "3"),
+        ("abon", PRODUCTS, "3"),
+        ("yang abon aja kak", PRODUCTS, "3"),
+        ("keripik singkong", PRODUCTS, "1"),
+        ("singkong", PRODUCTS, "1"),
+        ("pisang aja", PRODUCTS, "2"),
+        ("yakin kak", SCALE, "4"),
+    ],
+)
+def test_choice_in_everyday_words(
+    text: str, options: Sequence[tuple[str, Mapping[str, str]]], value: str
+) -> None:
+    assert parse_choice(text, options) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "candidates"),
+    [
+        ("keripik", PRODUCTS, ["1", "2"]),
+        ("keripik aja kak", PRODUCTS, ["1", "2"]),
+        ("senin selasa", DAYS, ["senin", "selasa"]),
+        ("pagi atau sore", MEETING, ["pagi", "sore"]),
+    ],
+)
+def test_choice_naming_two_or_three_options_asks_back(
+    text: str, options: Sequence[tuple[str, Mapping[str, str]]], candidates: list[str]
+) -> None:
+    problem = error(lambda: parse_choice(text, options))
+    assert problem.code == "choice_ambiguous"
+    assert problem.params == {"candidates": candidates}
+
+
+def test_choice_synonyms_name_their_option() -> None:
+    options = [("send", {"id": "Kirim sekarang"}), ("edit", {"id": "Ubah pesan"})]
+    words = {"send": ["send", "kirimkan"], "edit": ["ganti", "change"]}
+    assert parse_choice("kirim", options, words) == "send"
+    assert parse_choice("send", options, words) == "send"
+    assert parse_choice("kirimkan aja", options, words) == "send"
+    assert parse_choice("ganti", options, words) == "edit"
+    assert parse_choice("ubah", options, words) == "edit"
+    assert error(lambda: parse_choice("change", options)).code == "choice"
 
 
 def test_choice_with_no_options_refuses() -> None:

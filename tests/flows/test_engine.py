@@ -267,3 +267,38 @@ def test_a_steps_vars_reach_its_message_and_its_repeat() -> None:
     assert asked[0].params == {"n": 2}
     _, again = advance(flow, state, Repeat(), NOW)
     assert [dict(e.params) for e in again if isinstance(e, Say)] == [{"n": 2}]
+
+
+def test_a_choice_naming_two_options_asks_back_with_both() -> None:
+    flow = build_flow(
+        {
+            "id": "pick",
+            "title": {"id": "Pilih", "en": "Pick"},
+            "steps": [
+                {
+                    "id": "product",
+                    "ask": "pick.product",
+                    "type": "choice",
+                    "save": "p.product",
+                    "options": [
+                        {"value": "ks", "label": {"id": "Keripik singkong", "en": "Cassava chips"}},
+                        {"value": "kp", "label": {"id": "Keripik pisang", "en": "Banana chips"}},
+                        {"value": "ai", "label": {"id": "Abon ikan", "en": "Fish floss"}},
+                    ],
+                },
+                {"id": "bye", "end": "pick.bye"},
+            ],
+        },
+        "pick.yaml",
+    )
+    state, _ = advance(flow, None, Start(), NOW)
+    same, effects = advance(flow, state, Reply("keripik aja kak"), NOW)
+    assert same.step == "product" and keys(effects) == ["errors.choice_ambiguous"]
+    (asked,) = effects
+    assert isinstance(asked, Say)
+    assert asked.params["candidates"] == [
+        {"n": 1, "id": "Keripik singkong", "en": "Cassava chips"},
+        {"n": 2, "id": "Keripik pisang", "en": "Banana chips"},
+    ]
+    _, effects = advance(flow, same, Reply("yang pisang"), NOW)
+    assert SaveAnswer("p.product", "kp", {"id": "Keripik pisang", "en": "Banana chips"}) in effects

@@ -408,6 +408,7 @@ async def preview(turn: Turn, state: DialogState) -> None:
     options = [
         ("send", _say(turn, "siaran.option.send")),
         ("schedule", _say(turn, "siaran.option.schedule")),
+        ("edit", _say(turn, "siaran.option.edit")),
         ("cancel", _say(turn, "siaran.option.cancel")),
     ]
     await dialog.ask(turn, state, "siaran.preview", {"bc": counts}, options)
@@ -449,6 +450,9 @@ async def _publish(
 class BroadcastDialog(Dialog):
     name = NAME
 
+    def takes_text(self, step: str) -> bool:
+        return step in ("text", "when")  # the message; the time to send it
+
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         if step == "audience":
             if value in (ALL, BEHIND):
@@ -471,6 +475,9 @@ class BroadcastDialog(Dialog):
                 cohorts = await _cohorts(turn, state)
                 zone = cohorts[0].timezone if cohorts else DEFAULT_TIMEZONE
                 await dialog.ask(turn, state, "siaran.ask_when", {"bc": {"zone": zone}})
+            elif value == "edit":  # the one way typed words replace the message
+                state.step = "text"
+                await dialog.ask(turn, state, "siaran.ask_new_text", {"bc": {"max": MAX_TEXT}})
             else:
                 await dialog.close(turn)
                 await turn.say("staff.dialog.cancelled")
@@ -482,7 +489,7 @@ class BroadcastDialog(Dialog):
         return await _cohorts(turn, state)
 
     async def text(self, turn: Turn, state: DialogState, text: str) -> None:
-        if state.step in ("text", "confirm"):  # in the preview, new words replace the old
+        if state.step == "text":  # at the preview, only "Ubah pesan" leads back here
             words = text.strip()
             if len(words) > MAX_TEXT:
                 await turn.say("siaran.too_long", {"bc": {"length": len(words), "max": MAX_TEXT}})

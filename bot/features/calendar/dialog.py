@@ -181,6 +181,12 @@ async def _confirm(turn: Turn, state: DialogState, cohort: Any) -> None:
 
 class PauseDialog(Dialog):
     name = NAME
+    words = {  # noqa: RUF012 (read only: the words a step names its options by)
+        "confirm": {"save": ("simpan", "ya", "save", "yes", "ok", "oke")},
+    }
+
+    def takes_text(self, step: str) -> bool:
+        return step in ("span", "reason")  # a span or a reason as typed
 
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         data = state.data

@@ -127,6 +127,13 @@ async def _ask_edit(turn: Turn, state: DialogState) -> None:
 
 class CheckinDialog(Dialog):
     name = NAME
+    words = {  # noqa: RUF012 (read only: the words a step names its options by)
+        "attend": {"ok": ("selesai", "sudah", "beres", "done", "finish", "finished")},
+        "kind": {MEETING: ("ketemu", "kumpul", "meeting"), CALL: ("telpon", "tlp", "call")},
+    }
+
+    def takes_text(self, step: str) -> bool:
+        return step in ("attend", "note", "follow", "photo")  # numbers, a note, a date, "-"
 
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         data = state.data

@@ -153,6 +153,9 @@ class DataDialog(Dialog):
     name = DATA
     while_stopped = True
 
+    def takes_text(self, step: str) -> bool:
+        return True  # its own text() answers, in the participant's words
+
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         _speak_while_stopped(turn)
         await close(turn)
@@ -276,6 +279,9 @@ class EraseDialog(Dialog):
     name = ERASE
     while_stopped = True
 
+    def takes_text(self, step: str) -> bool:
+        return True  # its own text() answers, in the participant's words
+
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         _speak_while_stopped(turn)
         if step == "sure" and value == "yes":
@@ -336,6 +342,9 @@ class ConsentDialog(Dialog):
 
     name = CONSENT
     while_stopped = True
+
+    def takes_text(self, step: str) -> bool:
+        return True  # its own text() answers, in the participant's words
 
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         _speak_while_stopped(turn)

@@ -308,6 +308,9 @@ class PickParticipant(Dialog):
 
     name = "peserta"
 
+    def takes_text(self, step: str) -> bool:
+        return True  # another name is a new search
+
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         await close(turn)
         scope = await scope_of(turn.conn, turn.person_id)

@@ -255,6 +255,12 @@ async def _tell_participant(turn: Turn, row: Any, key: str, comment: str) -> Non
 
 class ReviewDialog(Dialog):
     name = NAME
+    words = {  # noqa: RUF012 (read only: the words a step names its options by)
+        "decide": {
+            "ok": ("setuju", "setujui", "terima", "approve", "ok", "oke"),
+            "back": ("kembalikan", "balikin", "kembali", "return", "send back", "revisi"),
+        }
+    }
 
     async def button(self, turn: Turn, state: DialogState, step: str, value: str) -> None:
         if step == "pick" and value.isdigit():

@@ -147,7 +147,7 @@ async def test_a_broadcast_by_numbered_replies_reaches_the_cohort_as_typed(app: 
     preview = await chat(app, FASIL, MARKUP)
     # As typed: no markup, no template; the console indents a message's later lines.
     assert f"{FASIL}: {MARKUP}\n\n  — Bu Ani, pendamping Jamaah Tritis" in preview
-    assert "Penerima: 2 orang (Jamaah Tritis).\n  Untuk mengubah pesannya" in preview
+    assert "Penerima: 2 orang (Jamaah Tritis).\n  Untuk mengganti tulisannya" in preview
     assert "[1] Kirim sekarang" in preview and "[2] Jadwalkan" in preview
     assert await broadcasts(app) == []  # nothing before the confirmation
     done = await chat(app, FASIL, "1")
@@ -803,3 +803,40 @@ async def test_a_telegram_photo_the_bot_cannot_copy_still_goes_with_whatsapp_cou
     assert (kept.ref, kept.data) == (file_id, None)
     if trouble is _too_big:  # getFile told the size: not even downloaded
         assert api.downloads == []
+
+
+async def test_words_typed_at_the_preview_choose_and_never_become_the_message(app: App) -> None:
+    cohort_id = await make_cohort(app)
+    await person(app, cohort_id, "siti")
+    await chat(app, FASIL, "/siaran")
+    await chat(app, FASIL, "1")
+    await chat(app, FASIL, "Besok kumpul jam 4")
+    # Words that name no option: the options again; the message stays as it was.
+    reply = await chat(app, FASIL, "oke mantap")
+    assert "Pilih salah satu" in reply and "Tulisan tadi tidak disimpan" in reply
+    assert "Ubah pesan" in reply
+    # "jadwalkan" asks when; "batal aja" at any step cancels.
+    assert "Kapan dikirim?" in await chat(app, FASIL, "jadwalkan aja")
+    assert "dibatalkan" in await chat(app, FASIL, "batal aja")
+    assert await broadcasts(app) == []
+    await chat(app, FASIL, "/siaran")
+    await chat(app, FASIL, "1")
+    await chat(app, FASIL, "Besok kumpul jam 4")
+    # "ubah" is the one way to new words; then "kirim" sends them.
+    assert "Tulis pesan yang baru" in await chat(app, FASIL, "ubah")
+    preview = await chat(app, FASIL, "Besok kumpul jam 5")
+    assert "Besok kumpul jam 5" in preview
+    assert "Siaran #1 sedang dikirim ke 1 orang" in await chat(app, FASIL, "kirim")
+    (row,) = await broadcasts(app)
+    assert row.text == "Besok kumpul jam 5"
+
+
+async def test_english_option_words_at_the_preview(app: App) -> None:
+    cohort_id = await make_cohort(app)
+    await person(app, cohort_id, "siti")
+    await chat(app, FASIL, "/siaran")
+    await chat(app, FASIL, "1")
+    await chat(app, FASIL, "Meeting moved")
+    assert "Siaran #1 sedang dikirim" in await chat(app, FASIL, "send")
+    (row,) = await broadcasts(app)
+    assert row.text == "Meeting moved"
