@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -199,7 +199,7 @@ class Ambiguous(Exception):
 def pick(
     state: DialogState,
     text: str,
-    words: dict[str, tuple[str, ...]] | None = None,
+    words: Mapping[str, tuple[str, ...]] | None = None,
     *,
     strict: bool = False,
 ) -> str | None:

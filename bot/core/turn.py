@@ -68,6 +68,12 @@ class DialogHandler(Protocol):
 
     def claims(self, step: str, text: str) -> bool: ...
 
+    def takes_text(self, step: str) -> bool: ...
+
+    # {step: {value: words}}: words naming an option, besides its label
+    @property
+    def words(self) -> Mapping[str, Mapping[str, tuple[str, ...]]]: ...
+
 
 @dataclass(frozen=True)
 class TurnHooks:
