@@ -20,6 +20,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from bot.app import App
 from bot.core.channel import ChannelRuntime, Host
@@ -73,6 +74,8 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
             host=settings.host,
             port=settings.port if routes else int(settings.metrics_port or 0),
             log_level=settings.log_level.lower(),
+            # JSON lines: uvicorn's loggers write through ours (its own handlers write text)
+            log_config=None if settings.log_format.lower() == "json" else LOGGING_CONFIG,
             proxy_headers=True,
             forwarded_allow_ips="*",
         )

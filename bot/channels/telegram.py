@@ -546,7 +546,11 @@ class Receiver:
         except Ignored:
             return False
         except Exception:
-            log.exception("could not read Telegram update %s", update.update_id)
+            log.exception(
+                "could not read Telegram update %s",
+                update.update_id,
+                extra={"update_id": update.update_id},
+            )
             return False
         outcome = await self.host.receive(message)
         self.host.wake_sender()
