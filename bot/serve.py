@@ -20,6 +20,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from bot.app import App
 from bot.core.channel import ChannelRuntime, Host
@@ -84,6 +85,8 @@ async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None)
             host=settings.host,
             port=settings.port if routes else int(settings.metrics_port or 0),
             log_level=settings.log_level.lower(),
+            # JSON lines: uvicorn's loggers write through ours (its own handlers write text)
+            log_config=None if settings.log_format.lower() == "json" else LOGGING_CONFIG,
             proxy_headers=True,
             forwarded_allow_ips="*",
         )
@@ -119,7 +122,7 @@ RESTART_WINDOW_S = 600.0
 
 
 async def _supervise(
-    name: str,
+    task: str,
     job: Callable[[], Awaitable[None]],
     health: Health,
     stop: asyncio.Event,
@@ -132,7 +135,7 @@ async def _supervise(
     loop = asyncio.get_running_loop()
     failures: list[float] = []
     while True:
-        health.set(name, RUNNING)
+        health.set(task, RUNNING)
         try:
             await job()
         except asyncio.CancelledError:
@@ -141,9 +144,9 @@ async def _supervise(
             now = loop.time()
             failures = [t for t in failures if t > now - RESTART_WINDOW_S] + [now]
             if len(failures) > RESTARTS_ALLOWED:
-                health.set(name, DEAD)
+                health.set(task, DEAD)
                 fatal.append(
-                    f"the task {name} of jamaah run failed {len(failures)} times in "
+                    f"the task {task} of jamaah run failed {len(failures)} times in "
                     f"{RESTART_WINDOW_S / 60:.0f} minutes ({type(error).__name__}); jamaah run "
                     "stopped: see the log above, fix the cause and start it again"
                 )
@@ -151,21 +154,21 @@ async def _supervise(
                 stop.set()
                 return
             wait = min(RESTART_FIRST_S * 2 ** (len(failures) - 1), RESTART_MAX_S)
-            health.set(name, RESTARTING)
-            log.exception("the task %s of jamaah run failed; started again in %.0f s", name, wait)
+            health.set(task, RESTARTING)
+            log.exception("the task %s of jamaah run failed; started again in %.0f s", task, wait)
             await asyncio.sleep(wait)
             continue
         if receiver and not stop.is_set():
-            health.set(name, DEAD)
+            health.set(task, DEAD)
             fatal.append(
-                f"the task {name} of jamaah run, through which its channel hears people, "
+                f"the task {task} of jamaah run, through which its channel hears people, "
                 "stopped (see the log above: a refused token, say); jamaah run stopped so "
                 "that it is seen: fix the cause and start it again"
             )
             log.error("%s", fatal[-1])
             stop.set()
         else:
-            health.set(name, "done")
+            health.set(task, "done")
         return
 
 

@@ -579,6 +579,7 @@ class Receiver:
             update_id if isinstance(update_id, int) else "without an id",
             type(error).__name__,
             where,
+            extra={"update_id": update_id} if isinstance(update_id, int) else None,
         )
         address = _private_chat(data)
         if address is None or not isinstance(update_id, int):

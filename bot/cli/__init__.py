@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # at once, and each command pays for its own libraries only.
     from bot.cli.common import UsageError
     from bot.core.config import Settings, SettingsError
+    from bot.core.logs import FORMATS as LOG_FORMATS
     from bot.core.logs import configure as configure_logging
     from content.errors import ContentError
     from storage.db import DatabaseURLError
@@ -50,7 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SettingsError(
                 f"JAMAAH_LOG_LEVEL: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
             )
-        configure_logging(level)
+        log_format = settings.log_format.lower()
+        if log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"JAMAAH_LOG_FORMAT: {settings.log_format!r} is not one of"
+                f" {', '.join(LOG_FORMATS)} (text is the default; json writes one object a line)"
+            )
+        configure_logging(level, log_format)
         return int(asyncio.run(command(args, settings)) or 0)
     except (UsageError, DatabaseURLError, SettingsError) as error:
         print(f"jamaah: {error}", file=sys.stderr)

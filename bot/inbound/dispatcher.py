@@ -118,7 +118,12 @@ class Dispatcher:
                 )
                 return Outcome(replies=len(turn.outgoing), roles_changed=turn.roles_changed)
         except Exception:
-            log.exception("handling %s message %s failed", message.channel, message.external_id)
+            log.exception(
+                "handling %s message %s failed",
+                message.channel,
+                message.external_id,
+                extra={"channel": message.channel, "message_id": message.external_id},
+            )
             await self._apologise(message)
             return Outcome(failed=True)
 

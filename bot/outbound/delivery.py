@@ -74,7 +74,13 @@ async def apply_report(
             error=error,
             next_attempt_at=retry_at,
         )
-    log.info("outbox: message %s %s (%s)", report.external_id, state, code)
+    log.info(
+        "outbox: message %s %s (%s)",
+        report.external_id,
+        state,
+        code,
+        extra={"sid": report.external_id},
+    )
     return status == "pending"
 
 

@@ -206,7 +206,11 @@ class Sender:
         except asyncio.CancelledError:
             raise  # the row stays claimed and is sent again after a restart
         except Exception:  # the row stays claimed and is tried again when stale
-            log.exception("delivering outbox %s failed; going on with the rest", row.id)
+            log.exception(
+                "delivering outbox %s failed; going on with the rest",
+                row.id,
+                extra={"outbox_id": row.id},
+            )
 
     async def run(self, idle_s: float = 1.0) -> None:
         """Drain forever, waking when a message is queued (`wake.set()`) or every idle_s."""
@@ -296,7 +300,7 @@ class Sender:
                 else SendError(RETRY, f"{type(error).__name__}: {error}")
             )
             if not isinstance(error, SendError):  # an adapter bug or an unclassified error
-                log.exception("sending outbox %s failed", outbox_id)
+                log.exception("sending outbox %s failed", outbox_id, extra={"outbox_id": outbox_id})
             if failure.failure in (UNREACHABLE, OPTED_OUT):
                 stopped.add(contact_id)
             # A retry goes on after the parts already delivered, never repeating them.

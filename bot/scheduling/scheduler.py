@@ -192,7 +192,11 @@ class Scheduler:
                     )
                     cal = calendar_of(row, holidays)
                 except Exception:  # a broken time zone or time: log, look again tomorrow
-                    log.exception("cohort %s has a calendar that cannot be read", row.code)
+                    log.exception(
+                        "cohort %s has a calendar that cannot be read",
+                        row.code,
+                        extra={"cohort": row.code},
+                    )
                     next_ticks.append((row.id, now + dt.timedelta(days=1)))
                     continue
                 events, following = self._moments(cal, row.code, now)

@@ -8,11 +8,14 @@ numbers as the digits a log line would show (with or without + and the country c
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from bot.core.logs import JsonLines, MaskNumbers
 
 PACKAGES = ("bot", "storage", "flows", "content")
 MIN_TEXT = 8  # shorter typed words ("ya", "lanjut", "4") say nothing of the person
@@ -113,3 +116,16 @@ def quiet_loggers() -> list[str]:
         if not logger.propagate or logger.disabled:
             wrong.append(name)
     return wrong
+
+
+def json_lines(records: Iterable[logging.LogRecord]) -> list[str]:
+    """The records at INFO or above as `jamaah` writes them with JAMAAH_LOG_FORMAT=json
+    (bot/core/logs.py's handler: numbers masked, one JSON object a line)."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(MaskNumbers())
+    for record in records:
+        if record.levelno >= logging.INFO:  # a logger checks the level, handle() does not
+            handler.handle(record)
+    return out.getvalue().splitlines()

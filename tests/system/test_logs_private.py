@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +32,7 @@ from storage.models import Outbox
 from tests.support.fakes.server import LocalServer
 from tests.support.fakes.telegram_api import FakeTelegram
 from tests.support.fakes.twilio_api import FakeTwilio
-from tests.support.logs import Private, leaks, mentions, quiet_loggers
+from tests.support.logs import Private, json_lines, leaks, mentions, quiet_loggers
 from tests.support.telegram import Bot, until
 from tests.support.transcripts import replay
 from tests.support.whatsapp import ACCOUNT, TOKEN, WhatsApp, settings_for
@@ -58,6 +59,16 @@ def assert_private(caplog: pytest.LogCaptureFixture, private: Private) -> None:
     assert any(r.name == "bot.app" and r.getMessage() == "probe" for r in captured(caplog))
     found = leaks(captured(caplog), private)
     assert found == [], "private data in the logs at INFO or above:\n" + "\n".join(found)
+    # The same records as JAMAAH_LOG_FORMAT=json writes them: one object a line, with
+    # the fields a collector reads, and nothing private either.
+    lines = json_lines(captured(caplog))
+    assert lines
+    objects = [json.loads(line) for line in lines]
+    for obj in objects:
+        assert {"time", "level", "logger", "event"} <= obj.keys(), obj
+    # Searched decoded: an escaped newline ("\\nSiti") would hide a name from the search.
+    found = private.found_in("\n".join(str(v) for obj in objects for v in obj.values()))
+    assert found == [], "private data in the JSON log lines:\n" + "\n".join(found)
 
 
 async def staff(app: App, address: str, name: str, role: str, **where: object) -> int:
