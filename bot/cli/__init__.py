@@ -6,6 +6,7 @@
 - bot/cli/staff.py: `staff add | invite`, `audit`;
 - bot/cli/simulate.py: `simulate`;
 - bot/cli/maintenance.py: `db upgrade`, `retention run`, `content check`;
+- bot/cli/backups.py: `backup`, `restore`;
 - bot/cli/doctor.py: `doctor` (its checks in bot/cli/checks.py).
 
 This module only describes the commands (argparse) and names the function that runs
@@ -389,6 +390,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_option(doctor)
     doctor.set_defaults(run="doctor:cmd_doctor")
+    backing = sub.add_parser(
+        "backup",
+        help="write a snapshot of the database (safe while the bot runs)",
+        description="Write a consistent snapshot of the database while the bot runs: "
+        "SQLite through VACUUM INTO, PostgreSQL through pg_dump (custom format; the "
+        "postgresql-client package). PATH is a file, or a folder for "
+        "jamaah-YYYYMMDD-HHMMSS.sqlite3 / .pgdump (UTC time); by default "
+        "JAMAAH_BACKUP_DIR, else the backups folder in JAMAAH_DATA_DIR.",
+    )
+    db_option(backing)
+    backing.add_argument("path", nargs="?", metavar="PATH", help="file or folder to write")
+    backing.set_defaults(run="backups:cmd_backup")
+    restoring = sub.add_parser(
+        "restore",
+        help="fill the database from a snapshot (stop the bot first)",
+        description="Fill the database from a snapshot written by 'jamaah backup', then "
+        "bring its schema up to date. Refuses a database that already holds data "
+        "(unless --force) and a snapshot made by a newer Jamaah. Stop the bot first.",
+    )
+    db_option(restoring)
+    restoring.add_argument("path", metavar="PATH", help="the snapshot file")
+    restoring.add_argument(
+        "--force", action="store_true", help="replace what the database holds now"
+    )
+    restoring.set_defaults(run="backups:cmd_restore")
 
     keep = sub.add_parser(
         "retention",
